@@ -1,0 +1,111 @@
+// The data catalog: named datasets from catalog.json, parameters from parameters.json,
+// and the datasets a run materialises from them.
+//
+// catalog.json maps a dataset name to its type and arguments:
+//     {"word_counts": {"type": "kiln.JsonDataset", "filepath": "data/08_reporting/counts.json"}}
+// Entries are lazy: one is only built when a pipeline uses it, so a broken entry that
+// nothing uses never stops a run.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "kiln/dataset.hpp"
+
+namespace kiln::core {
+
+class Registry;
+
+struct CatalogEntry {
+    std::string name;
+    std::string type;     // as written, e.g. "kiln.JsonDataset" or "JsonDataset"
+    nlohmann::json args;  // the other keys
+};
+
+// Parameters: a JSON object; "params:a.b" reads key b of object a; "parameters" the whole.
+class Parameters {
+public:
+    Parameters() = default;
+    explicit Parameters(nlohmann::json root, std::string origin = "parameters.json");
+
+    // Sets a dotted key, creating objects on the way ("--params model.alpha=0.1").
+    void set(const std::string& dotted_key, nlohmann::json value);
+    // The value at a dotted key, or nullptr.
+    const nlohmann::json* find(const std::string& dotted_key) const;
+    const nlohmann::json& root() const { return root_; }
+    // Every dotted key, for "did you mean" hints.
+    std::vector<std::string> keys() const;
+
+private:
+    nlohmann::json root_ = nlohmann::json::object();
+    std::string origin_;
+};
+
+// Parses "--params a.b=1,c=x" (values are JSON when they parse as JSON, else strings);
+// throws kiln::ConfigError for an item without '='.
+std::vector<std::pair<std::string, nlohmann::json>> parse_params_option(const std::string& text);
+
+bool is_parameter_name(const std::string& dataset);  // "parameters" or "params:..."
+
+// One materialised dataset: the plugin's handle with errors turned into kiln::DatasetError
+// naming the dataset. Serialises calls unless the type is thread safe.
+class DatasetRef {
+public:
+    DatasetRef(std::string name, std::string type, DatasetTypeOptions options, std::unique_ptr<DatasetHandle> handle);
+    const std::string& name() const { return name_; }
+    const std::string& type() const { return type_; }
+    const std::string& description() const { return description_; }
+    const DatasetTypeOptions& options() const { return options_; }
+
+    Value load();
+    void save(const Value& value);
+    bool exists();
+    void release();
+
+private:
+    std::string name_;
+    std::string type_;
+    std::string description_;
+    DatasetTypeOptions options_;
+    std::unique_ptr<DatasetHandle> handle_;
+    std::mutex mutex_;
+};
+
+class DataCatalog {
+public:
+    DataCatalog(std::map<std::string, CatalogEntry> entries, Parameters parameters,
+                std::filesystem::path project_dir, const Registry& registry);
+
+    // Reads catalog.json; a missing file is an empty catalog. Throws kiln::ConfigError
+    // naming the file and entry for a non-object entry or a missing "type".
+    static std::map<std::string, CatalogEntry> read_entries(const std::filesystem::path& file);
+
+    // An explicit entry or a parameter (Kedro's `name in catalog`).
+    bool contains(const std::string& name) const;
+    const std::map<std::string, CatalogEntry>& entries() const { return entries_; }
+    const Parameters& parameters() const { return parameters_; }
+    const std::filesystem::path& project_dir() const { return project_dir_; }
+
+    // Builds (once) the dataset of an explicit entry, telling it the value type the
+    // pipeline moves through it. Throws kiln::ConfigError naming the entry for an unknown
+    // type (with close matches) or arguments the dataset refuses.
+    DatasetRef& dataset(const std::string& name, const TypeOps* value_type, const std::string& run_id);
+
+    // A parameter dataset's value converted to `type`; throws kiln::ConfigError naming
+    // the parameter, the expected type and, for a missing key, close matches.
+    Value parameter(const std::string& name, const TypeOps& type) const;
+
+private:
+    std::map<std::string, CatalogEntry> entries_;
+    Parameters parameters_;
+    std::filesystem::path project_dir_;
+    const Registry& registry_;
+    std::map<std::string, std::unique_ptr<DatasetRef>> materialised_;
+};
+
+}  // namespace kiln::core

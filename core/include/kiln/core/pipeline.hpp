@@ -1,0 +1,118 @@
+// The pipeline model: nodes bound to node functions, validated, in a deterministic
+// topological order, with Kedro's filters. Every operation is linear (or n log n) in
+// nodes + edges.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiln/node.hpp"
+
+namespace kiln::core {
+
+// A node function as the registry resolved it.
+struct NodeFunction {
+    std::string qualified_name;  // "wordcount.tokenize"
+    std::string plugin_file;     // the .so it came from, for messages
+    const NodeSpec* spec = nullptr;
+};
+
+struct Node {
+    std::string name;        // full name, namespace included ("ns.tokenize")
+    std::string namespace_;  // "" when none
+    const NodeFunction* func = nullptr;
+    std::vector<std::string> inputs;   // dataset names, in the function's parameter order
+    std::vector<std::string> outputs;  // dataset names, in the function's result order
+    std::vector<std::string> tags;     // sorted, unique
+    nlohmann::json resources;          // e.g. {"gpu": 1}; null when none
+    std::string origin;                // where it was declared, e.g. "pipelines.json: pipeline 'etl'"
+
+    // Filled by Pipeline: ids into Pipeline::dataset_names().
+    std::vector<std::uint32_t> input_ids;
+    std::vector<std::uint32_t> output_ids;
+
+    // Kedro's rendering: "name: func([in1;in2]) -> [out]".
+    std::string describe() const;
+};
+
+struct PipelineFilter {
+    std::vector<std::string> tags;
+    std::vector<std::string> from_nodes;
+    std::vector<std::string> to_nodes;
+    std::vector<std::string> node_names;
+    std::vector<std::string> from_inputs;
+    std::vector<std::string> to_outputs;
+    std::vector<std::string> namespaces;
+    bool empty() const;
+};
+
+class Pipeline {
+public:
+    Pipeline() = default;
+    // Validates and orders the nodes. Throws kiln::PipelineError naming the nodes and
+    // datasets involved for: duplicate node names, a dataset produced by two nodes, a node
+    // reading its own output, cycles (the cycle is printed), and a consumer whose input
+    // type differs from its producer's output type.
+    explicit Pipeline(std::vector<Node> nodes);
+
+    // Topological order: Kedro's layers, by full node name within a layer.
+    const std::vector<Node>& nodes() const { return nodes_; }
+    // Layers as index ranges into nodes(): layer k is nodes()[layer_starts()[k] .. layer_starts()[k+1]).
+    const std::vector<std::size_t>& layer_starts() const { return layer_starts_; }
+    std::size_t layer_count() const { return layer_starts_.empty() ? 0 : layer_starts_.size() - 1; }
+    bool empty() const { return nodes_.empty(); }
+    std::size_t size() const { return nodes_.size(); }
+
+    // Every dataset a node reads or writes, interned: Node::input_ids index this.
+    const std::vector<std::string>& dataset_names() const { return dataset_names_; }
+    std::optional<std::uint32_t> dataset_id(const std::string& name) const;
+    // Index into nodes() of the node producing dataset id, or npos.
+    std::size_t producer_of(std::uint32_t dataset) const { return producer_[dataset]; }
+    // Indices into nodes() of the nodes reading dataset id, ascending.
+    const std::vector<std::size_t>& consumers_of(std::uint32_t dataset) const { return consumers_[dataset]; }
+    std::optional<std::size_t> node_index(const std::string& name) const;
+
+    // Free inputs (read, never produced) and free outputs (produced, never read), sorted.
+    std::vector<std::string> inputs() const;
+    std::vector<std::string> outputs() const;
+    bool is_free_input(std::uint32_t dataset) const { return producer_[dataset] == npos; }
+    bool is_free_output(std::uint32_t dataset) const {
+        return producer_[dataset] != npos && consumers_[dataset].empty();
+    }
+
+    // Kedro's filters; each returns a new pipeline and throws kiln::PipelineError naming
+    // unknown nodes / datasets / namespaces (with close matches).
+    Pipeline only_nodes(const std::vector<std::string>& names) const;
+    Pipeline from_nodes(const std::vector<std::string>& names) const;  // named + downstream
+    Pipeline to_nodes(const std::vector<std::string>& names) const;    // named + upstream
+    Pipeline from_inputs(const std::vector<std::string>& datasets) const;
+    Pipeline to_outputs(const std::vector<std::string>& datasets) const;
+    Pipeline only_nodes_with_tags(const std::vector<std::string>& tags) const;  // any tag
+    Pipeline only_nodes_with_namespaces(const std::vector<std::string>& namespaces) const;
+    // Applies each non-empty filter to this pipeline and intersects the results; throws
+    // when nothing is left.
+    Pipeline filter(const PipelineFilter& filter) const;
+    // The sub-pipeline of the nodes whose indices are given.
+    Pipeline subset(const std::vector<std::size_t>& node_indices) const;
+
+    // Union of two pipelines (a node present in both, by name, is kept once).
+    friend Pipeline operator+(const Pipeline& a, const Pipeline& b);
+
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+private:
+    std::vector<Node> nodes_;
+    std::vector<std::size_t> layer_starts_;
+    std::vector<std::string> dataset_names_;
+    std::vector<std::size_t> producer_;
+    std::vector<std::vector<std::size_t>> consumers_;
+};
+
+// Up to three known names closest to `name` (edit distance), for "did you mean" hints.
+std::vector<std::string> close_matches(const std::string& name, const std::vector<std::string>& known);
+
+}  // namespace kiln::core

@@ -1,0 +1,80 @@
+// The registry: loads plugins with Boost.DLL, checks their descriptor, and owns
+// everything they declared under qualified names ("plugin.item").
+//
+// Loaded plugins stay resident for the life of the process: values, datasets and node
+// functions made by a plugin's code must never outlive that code.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiln/core/pipeline.hpp"
+#include "kiln/dataset.hpp"
+
+namespace kiln::core {
+
+struct DatasetType {
+    std::string qualified_name;  // "kiln.JsonDataset"
+    std::string plugin_file;
+    DatasetTypeSpec spec;
+};
+
+struct PluginInfo {
+    std::string name;
+    std::string version;
+    std::filesystem::path file;
+    std::vector<std::string> nodes;          // qualified names
+    std::vector<std::string> dataset_types;  // qualified names
+    std::vector<std::string> types;          // value type names it declared or used
+};
+
+class Registry {
+public:
+    Registry();
+    ~Registry();
+    Registry(const Registry&) = delete;
+    Registry& operator=(const Registry&) = delete;
+
+    // Loads every *.so in dir (sorted by name). Throws kiln::PluginError for a bad plugin;
+    // `required` makes a missing directory an error too.
+    void load_directory(const std::filesystem::path& dir, bool required);
+    // Loads one plugin file. Throws kiln::PluginError naming the file for: a file that
+    // cannot be loaded (with the loader's message), one with no kiln entry point, another
+    // ABI or build key, a failing register block, and names already taken (both files named).
+    void load_file(const std::filesystem::path& file);
+
+    // Lookup by qualified name, or by unqualified name when exactly one plugin has it.
+    // Returns nullptr when unknown or ambiguous; `hint` then says which.
+    const NodeFunction* find_node(const std::string& name, std::string& hint) const;
+    const DatasetType* find_dataset_type(const std::string& name, std::string& hint) const;
+    const TypeOps* find_type(const std::string& name) const;
+
+    const std::vector<PluginInfo>& plugins() const { return plugins_; }
+    const std::map<std::string, std::unique_ptr<NodeFunction>>& node_functions() const { return nodes_; }
+    const std::map<std::string, DatasetType>& dataset_types() const { return dataset_types_; }
+    bool has_plugin_file(const std::filesystem::path& file) const;
+
+    // Registers declarations made in-process (tests, and the host's own built-ins),
+    // as if from a plugin named `plugin_name`.
+    class Collector;
+    void add_builtin(const std::string& plugin_name, const std::string& version,
+                     const std::function<void(Registrar&)>& register_body);
+
+private:
+    void absorb(Collector& collector, const std::filesystem::path& file, const std::string& plugin_name,
+                const std::string& version);
+
+    std::vector<PluginInfo> plugins_;
+    std::vector<std::unique_ptr<NodeSpec>> node_specs_;
+    std::map<std::string, std::unique_ptr<NodeFunction>> nodes_;
+    std::map<std::string, std::vector<std::string>> nodes_by_short_name_;
+    std::map<std::string, DatasetType> dataset_types_;
+    std::map<std::string, std::vector<std::string>> dataset_types_by_short_name_;
+    std::map<std::string, const TypeOps*, std::less<>> types_;
+    std::map<std::string, std::filesystem::path> type_origin_;
+};
+
+}  // namespace kiln::core

@@ -1,0 +1,83 @@
+// A run plan: a pipeline bound to its datasets, with every dataset name resolved to a
+// slot once, before the run, so running a node touches no map and no string.
+//
+// Runners drive it: execute(i) runs node i (load inputs, call, save outputs);
+// release_after(i) drops values whose last reader was node i. Both are safe to call from
+// several threads for different nodes whose dependencies have finished.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiln/core/catalog.hpp"
+#include "kiln/core/pipeline.hpp"
+
+namespace kiln::core {
+
+// Where a node failure is reported; runners catch nothing else.
+struct NodeFailure {
+    std::size_t node = 0;  // index into pipeline().nodes()
+    std::string message;   // already names the node and, for I/O, the dataset
+};
+
+class RunPlan {
+public:
+    // Binds every dataset: catalog entries become their datasets, parameters their values
+    // converted to the reading node's type, anything else an in-memory value. Throws
+    // kiln::ConfigError listing every free input the catalog lacks (with the nodes that
+    // read it), and for parameters or dataset entries that do not fit.
+    RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run_id);
+    RunPlan(const RunPlan&) = delete;
+    RunPlan& operator=(const RunPlan&) = delete;
+
+    const Pipeline& pipeline() const { return pipeline_; }
+    const std::string& run_id() const { return run_id_; }
+    std::size_t size() const { return steps_.size(); }
+
+    // Runs node i. Throws kiln::NodeError (message names the node) when the function or
+    // one of its datasets fails.
+    void execute(std::size_t i);
+    // After node i finished: intermediate values whose readers have all run are dropped.
+    void release_after(std::size_t i);
+
+    // Datasets the plan keeps on disk (catalog entries) versus in memory.
+    bool is_persisted(std::uint32_t dataset) const;
+
+    struct FreeOutput {
+        std::string name;
+        Value value;              // set for in-memory outputs
+        std::string persisted_in; // dataset description for catalog outputs
+    };
+    // The pipeline's free outputs after a run, sorted by name.
+    std::vector<FreeOutput> free_outputs() const;
+
+    // Observability for tests and the report: values currently held in memory.
+    std::size_t live_values() const;
+
+private:
+    struct Slot {
+        std::string name;
+        const TypeOps* type = nullptr;
+        DatasetRef* dataset = nullptr;  // persisted when set
+        Value value;                    // in-memory value, or a parameter's constant
+        std::atomic<std::uint32_t> pending_reads{0};
+        bool keep = false;              // free inputs/outputs and parameters stay
+    };
+    struct Step {
+        const Node* node;
+        std::vector<std::uint32_t> in;
+        std::vector<std::uint32_t> out;
+    };
+
+    const Pipeline& pipeline_;
+    std::string run_id_;
+    std::unique_ptr<Slot[]> slots_;
+    std::size_t slot_count_ = 0;
+    std::vector<Step> steps_;
+    std::vector<std::uint32_t> dataset_slot_;  // pipeline dataset id -> slot (params: first reader's)
+};
+
+}  // namespace kiln::core

@@ -1,0 +1,47 @@
+// The runner interface the host drives, and the built-in runners.
+//
+// Contract (Kedro's): run every node of the plan once, each after its producers; stop
+// scheduling at the first failure, let running nodes finish, and report what ran.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiln/core/run_plan.hpp"
+
+namespace kiln::core {
+
+// Sees each node start and finish, on the thread that runs it. Implementations must be
+// thread safe when the runner is concurrent.
+class RunObserver {
+public:
+    virtual ~RunObserver() = default;
+    virtual void node_started(std::size_t node, unsigned worker) = 0;
+    virtual void node_finished(std::size_t node, unsigned worker, const NodeFailure* failure) = 0;
+};
+
+struct RunOutcome {
+    std::vector<char> done;                  // per node: 1 when it completed
+    std::vector<NodeFailure> failures;       // in the order they happened
+    bool ok() const { return failures.empty(); }
+};
+
+struct RunnerOptions {
+    std::optional<int> max_workers;  // unset: the runner's default
+    bool is_async = false;
+};
+
+class Runner {
+public:
+    virtual ~Runner() = default;
+    virtual std::string name() const = 0;
+    virtual RunOutcome run(RunPlan& plan, RunObserver* observer) = 0;
+};
+
+// Runs nodes one at a time in the pipeline's order, in the calling thread.
+std::unique_ptr<Runner> make_sequential_runner(const RunnerOptions& options);
+
+}  // namespace kiln::core

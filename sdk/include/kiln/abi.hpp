@@ -1,0 +1,61 @@
+// The binary contract between the kiln host and a plugin.
+//
+// A plugin exports exactly one symbol, `kiln_plugin_entry`, returning a pointer to a
+// PluginDescriptor. The host reads the descriptor and checks the ABI version and the
+// build key *before* calling any other plugin code. Plugin authors never write this by
+// hand: the KILN_PLUGIN macro (kiln/plugin.hpp) defines it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kiln {
+
+class Registrar;
+
+// Bump the major version when a change breaks existing plugins (layout or semantics of
+// anything in sdk/); bump the minor version when adding something old plugins can ignore.
+inline constexpr std::uint32_t abi_major = 1;
+inline constexpr std::uint32_t abi_minor = 0;
+
+// Symbol every plugin exports (extern "C").
+inline constexpr const char* plugin_entry_symbol = "kiln_plugin_entry";
+
+// Compiler and library settings that change the layout of std:: types, nlohmann::json
+// and our own classes. Host and plugin must agree on all of them.
+#define KILN_DETAIL_STR2(x) #x
+#define KILN_DETAIL_STR(x) KILN_DETAIL_STR2(x)
+#if defined(__SANITIZE_ADDRESS__)
+#define KILN_DETAIL_ASAN "asan"
+#else
+#define KILN_DETAIL_ASAN "noasan"
+#endif
+#if defined(_GLIBCXX_DEBUG)
+#define KILN_DETAIL_STLDEBUG "stldebug"
+#else
+#define KILN_DETAIL_STLDEBUG "stlrelease"
+#endif
+#define KILN_BUILD_KEY                                                                 \
+    "gcc" KILN_DETAIL_STR(__GNUC__) "/cxx11abi" KILN_DETAIL_STR(_GLIBCXX_USE_CXX11_ABI) \
+    "/json" KILN_DETAIL_STR(NLOHMANN_JSON_VERSION_MAJOR) "." KILN_DETAIL_STR(         \
+        NLOHMANN_JSON_VERSION_MINOR) "/" KILN_DETAIL_ASAN "/" KILN_DETAIL_STLDEBUG
+
+// Plain data only: the host must be able to read it whatever else differs.
+struct PluginDescriptor {
+    std::uint32_t struct_size;  // sizeof(PluginDescriptor) as the plugin saw it
+    std::uint32_t abi_major;
+    std::uint32_t abi_minor;
+    const char* build_key;  // KILN_BUILD_KEY as the plugin saw it
+    const char* name;       // qualifies everything the plugin registers: "name.item"
+    const char* version;    // the plugin's own version, free-form
+    // Declares the plugin's nodes, dataset types, runners and hooks. Returns nullptr on
+    // success, or a message that stays valid until the next call. Never throws.
+    const char* (*register_fn)(Registrar& registrar) noexcept;
+    void* reserved[4];  // room to grow without changing the layout
+};
+
+}  // namespace kiln
+
+extern "C" {
+using kiln_plugin_entry_fn = const kiln::PluginDescriptor*() noexcept;
+}

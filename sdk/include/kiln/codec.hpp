@@ -1,0 +1,316 @@
+// Codecs: how a value type is named, turned into bytes and back, and (optionally) into
+// JSON. Every type that crosses a dataset needs one.
+//
+// Built in: bool, the fixed-width integers, float, double, std::string,
+// std::vector of those, nlohmann::json and kiln::Tensor<T>.
+//
+// Adding a codec for your own type: specialise kiln::codec in namespace kiln.
+//
+//     struct Point { double x, y; };
+//     template <> struct kiln::codec<Point> {
+//         static constexpr std::string_view name = "mylib.Point";  // stable, unique
+//         static void encode(const Point& p, kiln::Encoder& out) { out.put(p.x); out.put(p.y); }
+//         static Point decode(kiln::Decoder& in) { return {in.get<double>(), in.get<double>()}; }
+//         // Optional: enables JSON datasets, parameters and run reports for the type.
+//         static nlohmann::json to_json(const Point& p) { return {p.x, p.y}; }
+//         static Point from_json(const nlohmann::json& j) { return {j.at(0), j.at(1)}; }
+//     };
+//
+// The name identifies the type across plugins (never typeid: RTTI identity is not
+// reliable across shared libraries). Two plugins using the same name must mean the same
+// C++ type.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "kiln/tensor.hpp"
+
+namespace kiln {
+
+// Writes encoded bytes. Used twice per value: once with no buffer to measure the size,
+// then into a buffer of exactly that size (so shared memory is written in place).
+class Encoder {
+public:
+    Encoder() = default;  // measuring pass
+    explicit Encoder(std::byte* buffer, std::size_t capacity) : buffer_(buffer), capacity_(capacity) {}
+
+    void put_bytes(const void* data, std::size_t n) {
+        if (buffer_) {
+            if (size_ + n > capacity_) throw std::length_error("kiln::Encoder: value larger than measured");
+            if (n) std::memcpy(buffer_ + size_, data, n);
+        }
+        size_ += n;
+    }
+    template <class T>
+        requires std::is_trivially_copyable_v<T>
+    void put(const T& v) { put_bytes(&v, sizeof v); }
+    void put_size(std::size_t n) { put(static_cast<std::uint64_t>(n)); }
+
+    std::size_t size() const { return size_; }
+
+private:
+    std::byte* buffer_ = nullptr;
+    std::size_t capacity_ = 0;
+    std::size_t size_ = 0;
+};
+
+// Reads encoded bytes; every read is bounds-checked so corrupt input throws instead of
+// reading past the end.
+class Decoder {
+public:
+    explicit Decoder(std::span<const std::byte> bytes) : pos_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+
+    std::span<const std::byte> take(std::size_t n) {
+        if (static_cast<std::size_t>(end_ - pos_) < n)
+            throw std::out_of_range("kiln::Decoder: encoded value is truncated or corrupt");
+        std::span<const std::byte> s(pos_, n);
+        pos_ += n;
+        return s;
+    }
+    template <class T>
+        requires std::is_trivially_copyable_v<T>
+    T get() {
+        T v;
+        std::memcpy(&v, take(sizeof v).data(), sizeof v);
+        return v;
+    }
+    std::size_t get_size() { return static_cast<std::size_t>(get<std::uint64_t>()); }
+    std::size_t remaining() const { return static_cast<std::size_t>(end_ - pos_); }
+
+private:
+    const std::byte* pos_;
+    const std::byte* end_;
+};
+
+template <class T>
+struct codec;  // specialise for your types, see above
+
+namespace detail {
+template <class T>
+struct arithmetic_name;
+#define KILN_DETAIL_ARITH_NAME(T, N) \
+    template <>                      \
+    struct arithmetic_name<T> {      \
+        static constexpr std::string_view value = N; \
+    };
+KILN_DETAIL_ARITH_NAME(bool, "bool")
+KILN_DETAIL_ARITH_NAME(std::int8_t, "i8")
+KILN_DETAIL_ARITH_NAME(std::int16_t, "i16")
+KILN_DETAIL_ARITH_NAME(std::int32_t, "i32")
+KILN_DETAIL_ARITH_NAME(std::int64_t, "i64")
+KILN_DETAIL_ARITH_NAME(std::uint8_t, "u8")
+KILN_DETAIL_ARITH_NAME(std::uint16_t, "u16")
+KILN_DETAIL_ARITH_NAME(std::uint32_t, "u32")
+KILN_DETAIL_ARITH_NAME(std::uint64_t, "u64")
+KILN_DETAIL_ARITH_NAME(float, "f32")
+KILN_DETAIL_ARITH_NAME(double, "f64")
+#undef KILN_DETAIL_ARITH_NAME
+
+template <class T>
+concept Arithmetic = requires { arithmetic_name<T>::value; };
+
+// Compile-time string concatenation for derived names such as "vector<f64>".
+template <std::size_t N>
+struct fixed_string {
+    char data[N + 1]{};
+    constexpr std::string_view view() const { return {data, N}; }
+};
+template <std::string_view const&... Parts>
+struct joined {
+    static constexpr auto build() {
+        constexpr std::size_t n = (Parts.size() + ...);
+        fixed_string<n> s;
+        std::size_t i = 0;
+        for (std::string_view p : {Parts...})
+            for (char c : p) s.data[i++] = c;
+        return s;
+    }
+    static constexpr auto storage = build();
+    static constexpr std::string_view value = storage.view();
+};
+inline constexpr std::string_view vector_open = "vector<";
+inline constexpr std::string_view tensor_open = "tensor<";
+inline constexpr std::string_view close_angle = ">";
+
+// JSON numbers are checked against the target type so "3.7" never silently becomes 3.
+template <class T>
+T arithmetic_from_json(const nlohmann::json& j) {
+    if constexpr (std::is_same_v<T, bool>) {
+        if (!j.is_boolean()) throw std::invalid_argument("expected a boolean, got " + j.dump());
+        return j.get<bool>();
+    } else if constexpr (std::is_floating_point_v<T>) {
+        if (!j.is_number()) throw std::invalid_argument("expected a number, got " + j.dump());
+        return j.get<T>();
+    } else {
+        if (!j.is_number_integer() && !j.is_number_unsigned())
+            throw std::invalid_argument("expected an integer, got " + j.dump());
+        if constexpr (std::is_signed_v<T>) {
+            if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+                throw std::out_of_range("integer " + j.dump() + " does not fit");
+            auto v = j.get<std::int64_t>();
+            if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+                throw std::out_of_range("integer " + j.dump() + " does not fit");
+            return static_cast<T>(v);
+        } else {
+            if (j.is_number_integer() && j.get<std::int64_t>() < 0)
+                throw std::out_of_range("integer " + j.dump() + " is negative");
+            auto v = j.get<std::uint64_t>();
+            if (v > std::numeric_limits<T>::max()) throw std::out_of_range("integer " + j.dump() + " does not fit");
+            return static_cast<T>(v);
+        }
+    }
+}
+}  // namespace detail
+
+template <detail::Arithmetic T>
+struct codec<T> {
+    static constexpr std::string_view name = detail::arithmetic_name<T>::value;
+    static void encode(const T& v, Encoder& out) { out.put(v); }
+    static T decode(Decoder& in) { return in.get<T>(); }
+    static nlohmann::json to_json(const T& v) { return v; }
+    static T from_json(const nlohmann::json& j) { return detail::arithmetic_from_json<T>(j); }
+};
+
+template <>
+struct codec<std::string> {
+    static constexpr std::string_view name = "string";
+    static void encode(const std::string& v, Encoder& out) {
+        out.put_size(v.size());
+        out.put_bytes(v.data(), v.size());
+    }
+    static std::string decode(Decoder& in) {
+        auto n = in.get_size();
+        auto bytes = in.take(n);
+        return std::string(reinterpret_cast<const char*>(bytes.data()), n);
+    }
+    static nlohmann::json to_json(const std::string& v) { return v; }
+    static std::string from_json(const nlohmann::json& j) {
+        if (!j.is_string()) throw std::invalid_argument("expected a string, got " + j.dump());
+        return j.get<std::string>();
+    }
+};
+
+template <class T>
+concept HasJson = requires(const T& v, const nlohmann::json& j) {
+    { codec<T>::to_json(v) } -> std::convertible_to<nlohmann::json>;
+    { codec<T>::from_json(j) } -> std::convertible_to<T>;
+};
+
+// Vectors of arithmetic types are one block of bytes; other elements go one by one.
+template <class E>
+    requires requires { codec<E>::name; } && (!std::is_same_v<E, bool>)
+struct codec<std::vector<E>> {
+    static constexpr std::string_view name = detail::joined<detail::vector_open, codec<E>::name, detail::close_angle>::value;
+    static void encode(const std::vector<E>& v, Encoder& out) {
+        out.put_size(v.size());
+        if constexpr (detail::Arithmetic<E>) {
+            out.put_bytes(v.data(), v.size() * sizeof(E));
+        } else {
+            for (const E& e : v) codec<E>::encode(e, out);
+        }
+    }
+    static std::vector<E> decode(Decoder& in) {
+        auto n = in.get_size();
+        std::vector<E> v;
+        if constexpr (detail::Arithmetic<E>) {
+            if (n > in.remaining() / sizeof(E)) throw std::out_of_range("kiln::Decoder: vector length is corrupt");
+            v.resize(n);
+            auto bytes = in.take(n * sizeof(E));
+            if (n) std::memcpy(v.data(), bytes.data(), bytes.size());
+        } else {
+            if (n > in.remaining()) throw std::out_of_range("kiln::Decoder: vector length is corrupt");
+            v.reserve(n);
+            for (std::size_t i = 0; i < n; ++i) v.push_back(codec<E>::decode(in));
+        }
+        return v;
+    }
+    static nlohmann::json to_json(const std::vector<E>& v)
+        requires HasJson<E>
+    {
+        auto arr = nlohmann::json::array();
+        for (const E& e : v) arr.push_back(codec<E>::to_json(e));
+        return arr;
+    }
+    static std::vector<E> from_json(const nlohmann::json& j)
+        requires HasJson<E>
+    {
+        if (!j.is_array()) throw std::invalid_argument("expected an array, got " + j.dump());
+        std::vector<E> v;
+        v.reserve(j.size());
+        for (const auto& e : j) v.push_back(codec<E>::from_json(e));
+        return v;
+    }
+};
+
+template <>
+struct codec<nlohmann::json> {
+    static constexpr std::string_view name = "json";
+    static void encode(const nlohmann::json& v, Encoder& out) {
+        auto cbor = nlohmann::json::to_cbor(v);
+        out.put_size(cbor.size());
+        out.put_bytes(cbor.data(), cbor.size());
+    }
+    static nlohmann::json decode(Decoder& in) {
+        auto n = in.get_size();
+        auto bytes = in.take(n);
+        auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+        return nlohmann::json::from_cbor(p, p + n);
+    }
+    static nlohmann::json to_json(const nlohmann::json& v) { return v; }
+    static nlohmann::json from_json(const nlohmann::json& j) { return j; }
+};
+
+template <detail::Arithmetic T>
+    requires(!std::is_same_v<T, bool>)
+struct codec<Tensor<T>> {
+    static constexpr std::string_view name = detail::joined<detail::tensor_open, codec<T>::name, detail::close_angle>::value;
+    static void encode(const Tensor<T>& t, Encoder& out) {
+        out.put_size(t.shape().size());
+        for (auto d : t.shape()) out.put_size(d);
+        out.put_bytes(t.data(), t.size() * sizeof(T));
+    }
+    static Tensor<T> decode(Decoder& in) {
+        auto rank = in.get_size();
+        if (rank > 32) throw std::out_of_range("kiln::Decoder: tensor rank is corrupt");
+        std::vector<std::size_t> shape(rank);
+        for (auto& d : shape) d = in.get_size();
+        Tensor<T> t(std::move(shape));
+        if (t.size() > in.remaining() / sizeof(T)) throw std::out_of_range("kiln::Decoder: tensor size is corrupt");
+        auto bytes = in.take(t.size() * sizeof(T));
+        if (t.size()) std::memcpy(t.data(), bytes.data(), bytes.size());
+        return t;
+    }
+    static nlohmann::json to_json(const Tensor<T>& t) {
+        return {{"shape", t.shape()}, {"data", std::vector<T>(t.data(), t.data() + t.size())}};
+    }
+    static Tensor<T> from_json(const nlohmann::json& j) {
+        if (!j.is_object() || !j.contains("shape") || !j.contains("data"))
+            throw std::invalid_argument("expected {\"shape\": [...], \"data\": [...]}, got " + j.dump());
+        auto data = codec<std::vector<T>>::from_json(j.at("data"));
+        Tensor<T> t(j.at("shape").get<std::vector<std::size_t>>());
+        if (data.size() != t.size())
+            throw std::invalid_argument("tensor data has " + std::to_string(data.size()) + " elements but shape needs " +
+                                        std::to_string(t.size()));
+        std::copy(data.begin(), data.end(), t.data());
+        return t;
+    }
+};
+
+// True when kiln::codec<T> is usable.
+template <class T>
+concept Codec = requires(const T& v, Encoder& e, Decoder& d) {
+    { codec<T>::name } -> std::convertible_to<std::string_view>;
+    codec<T>::encode(v, e);
+    { codec<T>::decode(d) } -> std::convertible_to<T>;
+};
+
+}  // namespace kiln

@@ -1,0 +1,154 @@
+// Dataset types: how a catalog entry loads and saves values.
+//
+// Write a class derived from kiln::Dataset with a constructor taking the entry's
+// configuration, and register it in your plugin block:
+//
+//     class LinesDataset : public kiln::Dataset {
+//     public:
+//         explicit LinesDataset(const kiln::DatasetConfig& config)
+//             : path_(config.path_arg("filepath")) {
+//             config.require_type<std::vector<std::string>>();
+//         }
+//         kiln::Value load() override { ... }
+//         void save(const kiln::Value& v) override { ... v.get<std::vector<std::string>>() ... }
+//         bool exists() const override { return std::filesystem::exists(path_); }
+//         std::string describe() const override { return "LinesDataset(" + path_.string() + ")"; }
+//     private:
+//         std::filesystem::path path_;
+//     };
+//     KILN_PLUGIN(mydata) { reg.dataset<LinesDataset>("LinesDataset"); }
+//
+// Contract: throw (any std::exception; kiln::DatasetError reads best) to report a
+// failure; the host adds the dataset's name. A dataset object is used by one thread at a
+// time unless its type declares `thread_safe`. Writes should be atomic
+// (kiln::write_file_atomic) so a failed run never leaves a half-written file.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kiln/error.hpp"
+#include "kiln/value.hpp"
+
+namespace kiln {
+
+// What a dataset is constructed from: one catalog entry, resolved.
+struct DatasetConfig {
+    std::string name;                    // the catalog entry's name, e.g. "word_counts"
+    std::string type;                    // qualified type, e.g. "kiln.JsonDataset"
+    nlohmann::json args;                 // the entry's other keys, e.g. {"filepath": "..."}
+    std::filesystem::path project_dir;   // relative paths are relative to this
+    const TypeOps* value_type = nullptr; // the type the pipeline moves through this dataset
+    std::string run_id;
+
+    // A required string argument, e.g. args["filepath"].
+    std::string string_arg(const std::string& key) const {
+        auto it = args.find(key);
+        if (it == args.end()) throw ConfigError(where() + "needs \"" + key + "\"");
+        if (!it->is_string()) throw ConfigError(where() + "\"" + key + "\" must be a string, got " + it->dump());
+        return it->get<std::string>();
+    }
+    std::string string_arg(const std::string& key, const std::string& fallback) const {
+        return args.contains(key) ? string_arg(key) : fallback;
+    }
+    // A path argument, made absolute against the project directory.
+    std::filesystem::path path_arg(const std::string& key) const {
+        std::filesystem::path p = string_arg(key);
+        return p.is_absolute() ? p : project_dir / p;
+    }
+    // Refuses, at pipeline build time, a value type this dataset cannot store.
+    template <Codec T>
+    void require_type() const {
+        if (value_type && value_type->name != codec<T>::name)
+            throw ConfigError(where() + "stores '" + std::string(codec<T>::name) + "' values but the pipeline moves '" +
+                              std::string(value_type->name) + "' through it");
+    }
+    const TypeOps& value_type_or_throw() const {
+        if (!value_type) throw ConfigError(where() + "is used by no node, so its value type is unknown");
+        return *value_type;
+    }
+    std::string where() const { return "dataset '" + name + "' (" + type + "): "; }
+};
+
+class Dataset {
+public:
+    virtual ~Dataset() = default;
+    virtual Value load() = 0;
+    virtual void save(const Value& value) = 0;
+    virtual bool exists() const = 0;
+    // Drop cached data; called after the dataset's last consumer in a run.
+    virtual void release() {}
+    // One line for logs, e.g. "JsonDataset(data/counts.json)".
+    virtual std::string describe() const = 0;
+};
+
+struct DatasetTypeOptions {
+    bool single_process = false;  // cannot be used from ParallelRunner worker processes
+    bool thread_safe = false;     // may be loaded/saved from several threads at once
+    std::string doc = {};
+};
+
+// ---------------------------------------------------------------------------------------
+// The host's view of a dataset: the same operations, but noexcept, so exceptions stay in
+// the plugin that threw them.
+class DatasetHandle {
+public:
+    virtual ~DatasetHandle() = default;
+    virtual bool load(Value* out, std::string* error) noexcept = 0;
+    virtual bool save(const Value& value, std::string* error) noexcept = 0;
+    virtual int exists(std::string* error) noexcept = 0;  // 1 yes, 0 no, -1 error
+    virtual bool release(std::string* error) noexcept = 0;
+    virtual std::string describe() const noexcept = 0;
+};
+
+using DatasetFactory = std::unique_ptr<DatasetHandle> (*)(const DatasetConfig& config, std::string* error) noexcept;
+
+struct DatasetTypeSpec {
+    std::string name;  // unqualified, e.g. "JsonDataset"
+    DatasetTypeOptions options;
+    DatasetFactory create;
+};
+
+namespace detail {
+template <class D>
+class DatasetAdaptor final : public DatasetHandle {
+public:
+    explicit DatasetAdaptor(std::unique_ptr<D> d) : d_(std::move(d)) {}
+    bool load(Value* out, std::string* error) noexcept override {
+        return guard(error, [&] {
+            *out = d_->load();
+            if (out->empty()) throw DatasetError("load() returned an empty value");
+        });
+    }
+    bool save(const Value& v, std::string* error) noexcept override {
+        return guard(error, [&] { d_->save(v); });
+    }
+    int exists(std::string* error) noexcept override {
+        int r = -1;
+        guard(error, [&] { r = d_->exists() ? 1 : 0; });
+        return r;
+    }
+    bool release(std::string* error) noexcept override {
+        return guard(error, [&] { d_->release(); });
+    }
+    std::string describe() const noexcept override {
+        std::string s;
+        if (!guard(nullptr, [&] { s = d_->describe(); })) s = "<describe() failed>";
+        return s;
+    }
+
+private:
+    std::unique_ptr<D> d_;
+};
+
+template <class D>
+std::unique_ptr<DatasetHandle> make_dataset(const DatasetConfig& config, std::string* error) noexcept {
+    std::unique_ptr<DatasetHandle> handle;
+    guard(error, [&] { handle = std::make_unique<DatasetAdaptor<D>>(std::make_unique<D>(config)); });
+    return handle;
+}
+}  // namespace detail
+
+}  // namespace kiln

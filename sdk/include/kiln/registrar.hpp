@@ -1,0 +1,62 @@
+// kiln::Registrar: what a plugin's register block receives to declare its contents.
+//
+//     KILN_PLUGIN(stats) {
+//         reg.node("mean", &mean, {.doc = "arithmetic mean"});
+//         reg.node("scale", [](const std::vector<double>& v, double k) { ... }, {.args = {"values", "factor"}});
+//         reg.dataset<LinesDataset>("LinesDataset");
+//         reg.type<Point>();   // a codec-only type used by catalog entries
+//     }
+//
+// Names are qualified by the plugin's name by the host ("stats.mean"). Errors such as a
+// duplicate name are collected by the host and reported after the block returns.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "kiln/dataset.hpp"
+#include "kiln/logger.hpp"
+#include "kiln/node.hpp"
+
+namespace kiln {
+
+class Registrar {
+public:
+    // Declares a node function: a function pointer or a lambda with a const call operator.
+    template <class F>
+    Registrar& node(std::string_view name, F fn, NodeOptions options = {}) {
+        add_node(detail::make_node_spec(std::string(name), std::move(fn), std::move(options)));
+        return *this;
+    }
+
+    // Declares a dataset type: D derives from kiln::Dataset and is constructible from
+    // `const kiln::DatasetConfig&`.
+    template <class D>
+    Registrar& dataset(std::string_view name, DatasetTypeOptions options = {}) {
+        static_assert(std::is_base_of_v<Dataset, D>, "kiln: dataset types derive from kiln::Dataset");
+        static_assert(std::is_constructible_v<D, const DatasetConfig&>,
+                      "kiln: dataset types are constructible from const kiln::DatasetConfig&");
+        add_dataset_type(DatasetTypeSpec{std::string(name), std::move(options), &detail::make_dataset<D>});
+        return *this;
+    }
+
+    // Makes a value type known by name without a node using it.
+    template <Codec T>
+    Registrar& type() {
+        add_type(type_ops<T>());
+        return *this;
+    }
+
+    Logger& logger() noexcept { return logger_impl(); }
+
+    // The plain API under the templates above. Implemented by the host; never throws.
+    virtual void add_node(NodeSpec spec) noexcept = 0;
+    virtual void add_dataset_type(DatasetTypeSpec spec) noexcept = 0;
+    virtual void add_type(const TypeOps& ops) noexcept = 0;
+
+protected:
+    virtual Logger& logger_impl() noexcept = 0;
+    ~Registrar() = default;
+};
+
+}  // namespace kiln

@@ -1,0 +1,20 @@
+// The Kiln SDK: the one header a plugin includes.
+//
+//     #include <kiln/sdk.hpp>
+//     double add(double a, double b) { return a + b; }
+//     KILN_PLUGIN(mynodes) { reg.node("add", &add); }
+//
+// Build it with kiln_add_plugin(mynodes SOURCES nodes.cpp) from find_package(Kiln).
+#pragma once
+
+#include "kiln/abi.hpp"
+#include "kiln/codec.hpp"
+#include "kiln/dataset.hpp"
+#include "kiln/error.hpp"
+#include "kiln/file_io.hpp"
+#include "kiln/logger.hpp"
+#include "kiln/node.hpp"
+#include "kiln/plugin.hpp"
+#include "kiln/registrar.hpp"
+#include "kiln/tensor.hpp"
+#include "kiln/value.hpp"
