@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
@@ -141,6 +142,18 @@ inline constexpr std::string_view vector_open = "vector<";
 inline constexpr std::string_view tensor_open = "tensor<";
 inline constexpr std::string_view close_angle = ">";
 
+// Element count of a tensor shape read from outside (bytes, JSON). Throws when the product
+// overflows, so a corrupt shape never yields a tensor whose data does not fill its shape.
+inline std::size_t checked_element_count(const std::vector<std::size_t>& shape) {
+    std::size_t n = 1;
+    for (std::size_t d : shape) {
+        if (d != 0 && n > std::numeric_limits<std::size_t>::max() / d)
+            throw std::out_of_range("tensor shape is too large or corrupt");
+        n *= d;
+    }
+    return n;
+}
+
 // JSON numbers are checked against the target type so "3.7" never silently becomes 3.
 template <class T>
 T arithmetic_from_json(const nlohmann::json& j) {
@@ -161,7 +174,9 @@ T arithmetic_from_json(const nlohmann::json& j) {
                 throw std::out_of_range("integer " + j.dump() + " does not fit");
             return static_cast<T>(v);
         } else {
-            if (j.is_number_integer() && j.get<std::int64_t>() < 0)
+            // is_number_integer() is also true for unsigned JSON numbers: test the sign only
+            // on signed ones, or values above INT64_MAX would read as negative.
+            if (!j.is_number_unsigned() && j.get<std::int64_t>() < 0)
                 throw std::out_of_range("integer " + j.dump() + " is negative");
             auto v = j.get<std::uint64_t>();
             if (v > std::numeric_limits<T>::max()) throw std::out_of_range("integer " + j.dump() + " does not fit");
@@ -283,8 +298,10 @@ struct codec<Tensor<T>> {
         if (rank > 32) throw std::out_of_range("kiln::Decoder: tensor rank is corrupt");
         std::vector<std::size_t> shape(rank);
         for (auto& d : shape) d = in.get_size();
+        // Check against the bytes left before allocating: a corrupt shape must not allocate.
+        if (detail::checked_element_count(shape) > in.remaining() / sizeof(T))
+            throw std::out_of_range("kiln::Decoder: tensor size is corrupt");
         Tensor<T> t(std::move(shape));
-        if (t.size() > in.remaining() / sizeof(T)) throw std::out_of_range("kiln::Decoder: tensor size is corrupt");
         auto bytes = in.take(t.size() * sizeof(T));
         if (t.size()) std::memcpy(t.data(), bytes.data(), bytes.size());
         return t;
@@ -296,12 +313,14 @@ struct codec<Tensor<T>> {
         if (!j.is_object() || !j.contains("shape") || !j.contains("data"))
             throw std::invalid_argument("expected {\"shape\": [...], \"data\": [...]}, got " + j.dump());
         auto data = codec<std::vector<T>>::from_json(j.at("data"));
-        Tensor<T> t(j.at("shape").get<std::vector<std::size_t>>());
-        if (data.size() != t.size())
+        // Range-checked dimensions: a negative size must not wrap to a huge one.
+        auto dims = codec<std::vector<std::uint64_t>>::from_json(j.at("shape"));
+        std::vector<std::size_t> shape(dims.begin(), dims.end());
+        std::size_t n = detail::checked_element_count(shape);
+        if (data.size() != n)
             throw std::invalid_argument("tensor data has " + std::to_string(data.size()) + " elements but shape needs " +
-                                        std::to_string(t.size()));
-        std::copy(data.begin(), data.end(), t.data());
-        return t;
+                                        std::to_string(n));
+        return Tensor<T>(std::move(shape), std::move(data));
     }
 };
 

@@ -21,7 +21,9 @@ namespace kiln {
 template <class T>
 class Tensor {
 public:
-    Tensor() = default;
+    // Empty, of shape {0}: the data must always fill the shape (a rank-0 shape means one
+    // element), or the tensor would not survive encoding.
+    Tensor() : shape_{0} {}
     explicit Tensor(std::vector<std::size_t> shape) : shape_(std::move(shape)), data_(element_count(shape_)) {}
     Tensor(std::vector<std::size_t> shape, std::vector<T> data) : shape_(std::move(shape)), data_(std::move(data)) {
         if (data_.size() != element_count(shape_))

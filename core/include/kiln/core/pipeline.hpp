@@ -110,6 +110,10 @@ private:
     std::vector<std::string> dataset_names_;
     std::vector<std::size_t> producer_;
     std::vector<std::vector<std::size_t>> consumers_;
+    // Open-addressing hash indexes for node_index() and dataset_id(): each slot holds
+    // (name hash << 32 | index + 1), 0 when empty. Indices, not pointers: copies stay valid.
+    std::vector<std::uint64_t> node_slots_;
+    std::vector<std::uint64_t> dataset_slots_;
 };
 
 // Up to three known names closest to `name` (edit distance), for "did you mean" hints.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "kiln/core/pipeline.hpp"
 #include "kiln/dataset.hpp"
+#include "kiln/registrar.hpp"
 
 namespace kiln::core {
 

@@ -41,7 +41,4 @@ public:
     virtual RunOutcome run(RunPlan& plan, RunObserver* observer) = 0;
 };
 
-// Runs nodes one at a time in the pipeline's order, in the calling thread.
-std::unique_ptr<Runner> make_sequential_runner(const RunnerOptions& options);
-
 }  // namespace kiln::core

@@ -1,0 +1,138 @@
+// kiln: the host executable. `kiln run` runs a project's pipeline; `kiln plugins` lists
+// what the plugins provide.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "kiln/core/logging.hpp"
+#include "kiln/core/session.hpp"
+#include "kiln/error.hpp"
+#include "kiln/runners/builtin.hpp"
+#include "kiln/version.hpp"
+#include "plugins_command.hpp"
+
+namespace fs = std::filesystem;
+using namespace kiln;
+
+namespace {
+
+// Plugins shipped with kiln: <prefix>/plugins in the build tree, <prefix>/lib/kiln/plugins installed.
+fs::path builtin_plugin_dir() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    fs::path prefix = exe.parent_path().parent_path();
+    for (fs::path candidate : {prefix / "plugins", prefix / "lib" / "kiln" / "plugins"})
+        if (fs::is_directory(candidate, ec)) return candidate;
+    return {};
+}
+
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+    std::vector<std::string> out;
+    for (const auto& v : values) {
+        std::size_t start = 0;
+        while (start <= v.size()) {
+            auto comma = v.find(',', start);
+            std::string part = v.substr(start, comma - start);
+            if (!part.empty()) out.push_back(part);
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Kiln " KILN_VERSION_STRING " - run data pipelines whose nodes, datasets and runners are C++ plugins.",
+                 "kiln"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", KILN_VERSION_STRING);
+
+    core::SessionOptions o;
+    std::vector<std::string> plugin_paths, nodes, from_nodes, to_nodes, tags, from_inputs, to_outputs, namespaces;
+    bool parallel = false, quiet = false, verbose = false;
+    int max_workers = 0;
+
+    auto add_project_options = [&](CLI::App* cmd) {
+        cmd->add_option("--project", o.project_dir, "Project directory holding pipelines.json, catalog.json, "
+                                                     "parameters.json and plugins/")
+            ->default_str(".");
+        cmd->add_option("--plugin-path", plugin_paths,
+                        "Extra plugin directory or .so file (repeatable; KILN_PLUGIN_PATH is read too)");
+        cmd->add_flag("-q,--quiet", quiet, "Only warnings and errors");
+        cmd->add_flag("-v,--verbose", verbose, "Debug logging (dataset loads/saves, plugin loading)");
+    };
+
+    CLI::App* run = app.add_subcommand("run", "Run a pipeline of the project");
+    add_project_options(run);
+    run->add_option("-p,--pipeline", o.pipeline, "Pipeline to run (default: __default__)");
+    auto* runner_opt = run->add_option("-r,--runner", o.runner,
+                                       "Runner: SequentialRunner (default), or a runner from a plugin");
+    auto* parallel_opt = run->add_flag("--parallel", parallel, "Use the ParallelRunner (same as --runner=ParallelRunner)");
+    parallel_opt->excludes(runner_opt);
+    run->add_option("--max-workers", max_workers, "Worker count for concurrent runners (must be positive)");
+    run->add_flag("--async", o.runner_options.is_async, "Load inputs and save outputs of a node concurrently");
+    run->add_option("--params", o.params, "Override parameters: KEY=VALUE[,KEY=VALUE...]; dotted keys reach nested "
+                                          "values; VALUE is JSON when it parses as JSON");
+    run->add_option("-n,--nodes", nodes, "Run only these nodes (comma-separated)");
+    run->add_option("--from-nodes", from_nodes, "Run from these nodes on (they and everything downstream)");
+    run->add_option("--to-nodes", to_nodes, "Run up to these nodes (they and everything upstream)");
+    run->add_option("-t,--tags", tags, "Run only nodes with any of these tags");
+    run->add_option("--from-inputs", from_inputs, "Run the nodes that read these datasets, and downstream");
+    run->add_option("--to-outputs", to_outputs, "Run the nodes that produce these datasets, and upstream");
+    run->add_option("--namespaces", namespaces, "Run only nodes in these namespaces");
+    run->add_flag("--only-missing-outputs", o.only_missing_outputs,
+                  "Skip nodes whose persisted outputs exist and are not needed by nodes that run");
+    run->add_flag("--resume", o.resume, "Re-run exactly what the last failed run of this project left undone");
+    run->add_option("--report", o.report, "Write a JSON run report to this file");
+
+    CLI::App* plugins = app.add_subcommand("plugins", "List loaded plugins: node functions with their types, dataset "
+                                                      "types and runners");
+    add_project_options(plugins);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_name() == "ExcludesError")
+            std::cerr << "kiln: error: --parallel and --runner cannot be used together; use one of them\n";
+        else
+            return app.exit(e);
+        return 2;
+    }
+
+    core::configure_logging(quiet ? core::Verbosity::quiet : verbose ? core::Verbosity::verbose : core::Verbosity::normal);
+    o.plugins.builtin_dir = builtin_plugin_dir();
+    for (const auto& p : split_commas(plugin_paths)) o.plugins.explicit_dirs.emplace_back(p);
+    o.command_line.assign(argv, argv + argc);
+
+    try {
+        if (plugins->parsed()) return print_plugins(o, runners::builtin_runner_names());
+
+        if (run->count("--max-workers")) {
+            if (max_workers <= 0)
+                throw ConfigError("--max-workers must be a positive number of workers, got " + std::to_string(max_workers));
+            o.runner_options.max_workers = max_workers;
+        }
+        if (parallel) o.runner = "ParallelRunner";
+        o.filter.node_names = split_commas(nodes);
+        o.filter.from_nodes = split_commas(from_nodes);
+        o.filter.to_nodes = split_commas(to_nodes);
+        o.filter.tags = split_commas(tags);
+        o.filter.from_inputs = split_commas(from_inputs);
+        o.filter.to_outputs = split_commas(to_outputs);
+        o.filter.namespaces = split_commas(namespaces);
+        if (o.resume && (!o.filter.empty() || o.only_missing_outputs))
+            throw ConfigError("--resume re-runs what the last run left undone; it cannot be combined with node "
+                              "filters or --only-missing-outputs");
+        return core::run_session(o, &runners::make_builtin_runner, runners::builtin_runner_names());
+    } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        spdlog::error("unexpected error: {}", e.what());
+        return 3;
+    }
+}

@@ -1,0 +1,213 @@
+#include "kiln/core/run_plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <spdlog/spdlog.h>
+
+#include "kiln/error.hpp"
+
+namespace kiln::core {
+
+namespace {
+
+const TypeOps* input_type(const Node& n, std::size_t pos) { return n.func->spec->inputs[pos]; }
+const TypeOps* output_type(const Node& n, std::size_t pos) { return n.func->spec->outputs[pos]; }
+
+// Small fixed buffers cover almost every node, so running one allocates nothing.
+constexpr std::size_t inline_values = 8;
+
+}  // namespace
+
+RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run_id)
+    : pipeline_(pipeline), run_id_(std::move(run_id)) {
+    const auto& names = pipeline.dataset_names();
+    const auto& nodes = pipeline.nodes();
+    for (const Node& n : nodes) {
+        if (!n.func || !n.func->spec)
+            throw RunnerError("node '" + n.name + "' is not bound to a node function");
+        if (n.inputs.size() != n.func->spec->inputs.size() || n.outputs.size() != n.func->spec->outputs.size())
+            throw RunnerError("node '" + n.name + "' does not match the signature of " + n.func->qualified_name);
+    }
+
+    // One slot per dataset, plus one per extra type a parameter is read as.
+    struct ParamKey {
+        std::uint32_t dataset;
+        std::string_view type;
+        bool operator<(const ParamKey& o) const { return dataset != o.dataset ? dataset < o.dataset : type < o.type; }
+    };
+    std::map<ParamKey, std::uint32_t> param_slots;
+    std::vector<std::uint32_t> dataset_slot(names.size(), UINT32_MAX);
+    std::vector<std::pair<std::uint32_t, const TypeOps*>> slot_sources;  // (dataset, type) per slot
+    slot_sources.reserve(names.size());
+
+    steps_.resize(nodes.size());
+    std::vector<std::string> errors;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const Node& n = nodes[i];
+        Step& s = steps_[i];
+        s.node = &n;
+        s.in.resize(n.input_ids.size());
+        for (std::size_t k = 0; k < n.input_ids.size(); ++k) {
+            std::uint32_t d = n.input_ids[k];
+            if (is_parameter_name(names[d])) {
+                auto [it, fresh] = param_slots.emplace(ParamKey{d, input_type(n, k)->name},
+                                                      static_cast<std::uint32_t>(slot_sources.size()));
+                if (fresh) slot_sources.emplace_back(d, input_type(n, k));
+                s.in[k] = it->second;
+                if (dataset_slot[d] == UINT32_MAX) dataset_slot[d] = it->second;
+                continue;
+            }
+            if (dataset_slot[d] == UINT32_MAX) {
+                dataset_slot[d] = static_cast<std::uint32_t>(slot_sources.size());
+                slot_sources.emplace_back(d, input_type(n, k));
+            }
+            s.in[k] = dataset_slot[d];
+        }
+        s.out.resize(n.output_ids.size());
+        for (std::size_t k = 0; k < n.output_ids.size(); ++k) {
+            std::uint32_t d = n.output_ids[k];
+            if (dataset_slot[d] == UINT32_MAX) {
+                dataset_slot[d] = static_cast<std::uint32_t>(slot_sources.size());
+                slot_sources.emplace_back(d, output_type(n, k));
+            } else {
+                slot_sources[dataset_slot[d]].second = output_type(n, k);  // the producer's type rules
+            }
+            s.out[k] = dataset_slot[d];
+        }
+    }
+
+    slot_count_ = slot_sources.size();
+    slots_ = std::make_unique<Slot[]>(slot_count_);
+    std::vector<std::string> missing;
+    for (std::size_t sl = 0; sl < slot_count_; ++sl) {
+        auto [d, type] = slot_sources[sl];
+        Slot& slot = slots_[sl];
+        slot.name = names[d];
+        slot.type = type;
+        try {
+            if (is_parameter_name(slot.name)) {
+                slot.value = catalog.parameter(slot.name, *type);
+                slot.keep = true;
+            } else if (catalog.contains(slot.name)) {
+                slot.dataset = &catalog.dataset(slot.name, type, run_id_);
+                slot.keep = pipeline.is_free_input(d) || pipeline.is_free_output(d);
+            } else if (pipeline.is_free_input(d)) {
+                std::string readers;
+                for (std::size_t c : pipeline.consumers_of(d))
+                    readers += (readers.empty() ? "" : ", ") + std::string("'") + nodes[c].name + "'";
+                missing.push_back("'" + slot.name + "' (read by " + readers + ")");
+            } else {
+                slot.keep = pipeline.is_free_output(d);
+            }
+        } catch (const Error& e) {
+            errors.push_back(e.what());
+        }
+    }
+    for (const Step& s : steps_)
+        for (std::uint32_t sl : s.in) slots_[sl].pending_reads.fetch_add(1, std::memory_order_relaxed);
+    dataset_slot_ = std::move(dataset_slot);
+
+    if (!missing.empty()) {
+        std::string list;
+        for (const auto& m : missing) list += "\n  - " + m;
+        errors.insert(errors.begin(), "pipeline input(s) not found in the catalog:" + list +
+                                          "\n  Add them to catalog.json, define them in parameters.json (as "
+                                          "params:NAME), or add the nodes that produce them to the pipeline.");
+    }
+    if (!errors.empty()) {
+        std::string message = errors.front();
+        for (std::size_t e = 1; e < errors.size(); ++e) message += "\n" + errors[e];
+        throw ConfigError(message);
+    }
+}
+
+void RunPlan::execute(std::size_t i) {
+    const Step& s = steps_[i];
+    const Node& n = *s.node;
+    const NodeSpec& spec = *n.func->spec;
+    const std::size_t n_in = s.in.size(), n_out = s.out.size();
+
+    Value in_inline[inline_values], out_inline[inline_values];
+    std::vector<Value> in_heap, out_heap;
+    Value* in = in_inline;
+    Value* out = out_inline;
+    if (n_in > inline_values) in = (in_heap.resize(n_in), in_heap.data());
+    if (n_out > inline_values) out = (out_heap.resize(n_out), out_heap.data());
+
+    for (std::size_t k = 0; k < n_in; ++k) {
+        Slot& slot = slots_[s.in[k]];
+        if (slot.dataset) {
+            try {
+                in[k] = slot.dataset->load();
+            } catch (const Error& e) {
+                throw NodeError("node '" + n.name + "': " + e.what());
+            }
+            const TypeOps* want = spec.inputs[k];
+            if (in[k].type() != want && in[k].type_name() != want->name)
+                throw NodeError("node '" + n.name + "': dataset '" + slot.name + "' loaded a '" +
+                                std::string(in[k].type_name()) + "' value but the node reads '" + std::string(want->name) + "'");
+        } else {
+            in[k] = slot.value;
+            if (in[k].empty()) [[unlikely]]
+                throw NodeError("node '" + n.name + "': input '" + slot.name + "' has no value (it was not produced)");
+        }
+    }
+
+    if (spdlog::should_log(spdlog::level::info)) spdlog::info("Running node: {}", n.describe());
+    std::string error;
+    if (!spec.invoke(spec.callable.get(), in, out, &error)) [[unlikely]]
+        throw NodeError("node '" + n.name + "' (" + n.func->qualified_name + ") failed: " + error);
+
+    for (std::size_t k = 0; k < n_out; ++k) {
+        Slot& slot = slots_[s.out[k]];
+        if (slot.dataset) {
+            try {
+                slot.dataset->save(out[k]);
+            } catch (const Error& e) {
+                throw NodeError("node '" + n.name + "': " + e.what());
+            }
+        } else {
+            slot.value = std::move(out[k]);
+        }
+    }
+}
+
+void RunPlan::release_after(std::size_t i) {
+    for (std::uint32_t sl : steps_[i].in) {
+        Slot& slot = slots_[sl];
+        if (slot.pending_reads.fetch_sub(1, std::memory_order_acq_rel) == 1 && !slot.keep) {
+            if (slot.dataset) {
+                slot.dataset->release();
+            } else {
+                spdlog::debug("Releasing {}", slot.name);
+                slot.value = Value();
+            }
+        }
+    }
+}
+
+bool RunPlan::is_persisted(std::uint32_t dataset) const {
+    std::uint32_t sl = dataset_slot_[dataset];
+    return sl != UINT32_MAX && slots_[sl].dataset != nullptr;
+}
+
+std::vector<RunPlan::FreeOutput> RunPlan::free_outputs() const {
+    std::vector<FreeOutput> out;
+    const auto& names = pipeline_.dataset_names();
+    for (std::uint32_t d = 0; d < names.size(); ++d) {
+        if (!pipeline_.is_free_output(d)) continue;
+        const Slot& slot = slots_[dataset_slot_[d]];
+        out.push_back({names[d], slot.value, slot.dataset ? slot.dataset->description() : std::string()});
+    }
+    std::sort(out.begin(), out.end(), [](const FreeOutput& a, const FreeOutput& b) { return a.name < b.name; });
+    return out;
+}
+
+std::size_t RunPlan::live_values() const {
+    std::size_t n = 0;
+    for (std::size_t sl = 0; sl < slot_count_; ++sl)
+        if (!slots_[sl].value.empty() && !is_parameter_name(slots_[sl].name)) ++n;
+    return n;
+}
+
+}  // namespace kiln::core

@@ -1,0 +1,298 @@
+#include "kiln/core/session.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <set>
+#include <spdlog/spdlog.h>
+
+#include "kiln/core/catalog.hpp"
+#include "kiln/core/json_file.hpp"
+#include "kiln/core/pipeline_loader.hpp"
+#include "kiln/core/run_plan.hpp"
+#include "kiln/core/run_record.hpp"
+#include "kiln/core/run_selection.hpp"
+#include "kiln/error.hpp"
+#include "kiln/file_io.hpp"
+#include "run_report.hpp"
+
+namespace kiln::core {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
+    std::string s;
+    for (const auto& i : items) s += (s.empty() ? "" : sep) + i;
+    return s;
+}
+
+std::string shell_quote(const std::string& arg) {
+    if (!arg.empty() && arg.find_first_of(" \t\"'$\\*?;&|<>()[]{}") == std::string::npos) return arg;
+    std::string q = "'";
+    for (char c : arg) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+// The command that re-runs from the given nodes: the user's command with any previous
+// --from-nodes, --resume or --only-missing-outputs replaced.
+std::string resume_command(const std::vector<std::string>& command_line, const std::vector<std::string>& from_nodes) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < command_line.size(); ++i) {
+        const std::string& a = command_line[i];
+        if (a == "--from-nodes") {
+            ++i;
+            continue;
+        }
+        if (a.rfind("--from-nodes=", 0) == 0 || a == "--resume" || a == "--only-missing-outputs") continue;
+        out.push_back(i == 0 ? a : shell_quote(a));
+    }
+    if (out.empty()) out.push_back("kiln");
+    return join(out, " ") + " --from-nodes \"" + join(from_nodes, ",") + "\"";
+}
+
+std::string resume_all_command(const std::vector<std::string>& command_line, const fs::path& project) {
+    std::string exe = command_line.empty() ? "kiln" : command_line.front();
+    return exe + " run --resume --project " + shell_quote(project.string());
+}
+
+nlohmann::json read_optional_json(const fs::path& file) {
+    std::error_code ec;
+    return fs::exists(file, ec) ? read_json_file(file) : nlohmann::json::object();
+}
+
+std::vector<std::string> split_path_list(const std::string& text) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto colon = text.find(':', start);
+        std::string part = text.substr(start, colon - start);
+        if (!part.empty()) parts.push_back(part);
+        if (colon == std::string::npos) break;
+        start = colon + 1;
+    }
+    return parts;
+}
+
+}  // namespace
+
+std::string make_run_id() {
+    auto now = std::chrono::system_clock::now();
+    std::time_t t = std::chrono::system_clock::to_time_t(now);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d.%02d.%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    return buf;
+}
+
+void load_plugins(Registry& registry, const PluginSearch& search, const fs::path& project_dir) {
+    if (!search.builtin_dir.empty()) registry.load_directory(search.builtin_dir, false);
+    if (search.use_environment)
+        if (const char* env = std::getenv("KILN_PLUGIN_PATH"))
+            for (const auto& dir : split_path_list(env)) registry.load_directory(dir, true);
+    registry.load_directory(project_dir / "plugins", false);
+    for (const auto& dir : search.explicit_dirs) {
+        std::error_code ec;
+        if (fs::is_regular_file(dir, ec)) registry.load_file(dir);
+        else registry.load_directory(dir, true);
+    }
+}
+
+int run_session(const SessionOptions& o, const RunnerFactory& runners, const std::vector<std::string>& runner_names) {
+    std::error_code ec;
+    const fs::path project = fs::weakly_canonical(fs::absolute(o.project_dir), ec);
+    if (!fs::is_directory(project))
+        throw ConfigError("project directory '" + o.project_dir.string() + "' does not exist; pass --project DIR");
+    const fs::path pipelines_file = project / "pipelines.json";
+    if (!fs::exists(pipelines_file))
+        throw ConfigError("no pipelines.json in project '" + project.string() +
+                          "'. A Kiln project holds pipelines.json (and optionally catalog.json, parameters.json and "
+                          "plugins/); is --project right?");
+
+    // Fail on a bad runner name before loading anything.
+    const std::string runner_name = o.runner.empty() ? "SequentialRunner" : o.runner;
+    std::unique_ptr<Runner> runner = runners(runner_name, o.runner_options);
+    if (!runner)
+        throw ConfigError("unknown runner '" + runner_name + "'; available runners: " + join(runner_names));
+
+    Registry registry;
+    load_plugins(registry, o.plugins, project);
+
+    FunctionResolver resolver = [&](const std::string& name, std::string& hint) { return registry.find_node(name, hint); };
+    auto pipelines = load_pipelines(read_json_file(pipelines_file), pipelines_file.string(), resolver);
+
+    std::optional<RunRecord> previous;
+    if (o.resume) {
+        previous = read_run_record(project);
+        if (!previous)
+            throw ConfigError("nothing to resume: no run record at '" + run_record_path(project).string() +
+                              "' (it is written by every `kiln run`)");
+        if (previous->status == "success") {
+            spdlog::info("The last run ({}) completed successfully; nothing to resume.", previous->run_id);
+            return 0;
+        }
+        if (!o.pipeline.empty() && o.pipeline != previous->pipeline)
+            throw ConfigError("--resume continues the interrupted run of pipeline '" + previous->pipeline +
+                              "', but --pipeline says '" + o.pipeline + "'; drop one of them");
+    }
+    const std::string pipeline_name = previous ? previous->pipeline : (o.pipeline.empty() ? "__default__" : o.pipeline);
+    auto found = pipelines.find(pipeline_name);
+    if (found == pipelines.end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, _] : pipelines) names.push_back(n);
+        auto matches = close_matches(pipeline_name, names);
+        throw ConfigError(pipelines_file.string() + ": no pipeline named '" + pipeline_name + "'" +
+                          (matches.empty() ? "" : "; did you mean " + join(matches) + "?") +
+                          " Defined: " + (names.empty() ? std::string("none") : join(names)));
+    }
+    const Pipeline& full = found->second;
+
+    Parameters parameters(read_optional_json(project / "parameters.json"), (project / "parameters.json").string());
+    for (auto& [key, value] : parse_params_option(o.params)) parameters.set(key, std::move(value));
+    DataCatalog catalog(DataCatalog::read_entries(project / "catalog.json"), std::move(parameters), project, registry);
+    const std::string run_id = make_run_id();
+
+    // The run's scope (what the record remembers), and within it what actually runs.
+    std::vector<std::pair<std::string, std::string>> skipped;
+    Pipeline scope;
+    std::vector<char> done_before;  // per scope node: completed by an earlier run / outputs exist
+    if (previous) {
+        std::vector<std::string> missing;
+        for (const auto& n : previous->nodes)
+            if (!full.node_index(n)) missing.push_back(n);
+        if (!missing.empty())
+            throw ConfigError("cannot resume: node(s) " + join(missing) + " of the interrupted run are no longer in pipeline '" +
+                              pipeline_name + "'; run without --resume");
+        scope = full.only_nodes(previous->nodes);
+        std::set<std::string> done(previous->done.begin(), previous->done.end());
+        done_before.resize(scope.size());
+        for (std::size_t i = 0; i < scope.size(); ++i) done_before[i] = done.count(scope.nodes()[i].name) ? 1 : 0;
+    } else {
+        scope = o.filter.empty() ? full : full.filter(o.filter);
+        done_before.assign(scope.size(), 0);
+        if (scope.size() != full.size()) {
+            for (const Node& n : full.nodes())
+                if (!scope.node_index(n.name)) skipped.emplace_back(n.name, "not selected by the filters");
+        }
+    }
+
+    std::vector<std::size_t> selected;
+    if (previous) {
+        selected = nodes_to_resume(scope, done_before, catalog, run_id);
+        std::vector<char> chosen(scope.size(), 0);
+        for (auto i : selected) chosen[i] = 1;
+        for (std::size_t i = 0; i < scope.size(); ++i)
+            if (!chosen[i]) skipped.emplace_back(scope.nodes()[i].name, "completed in run " + previous->run_id);
+        spdlog::info("Resuming run {}: running {} of its {} nodes", previous->run_id, selected.size(), scope.size());
+    } else if (o.only_missing_outputs) {
+        std::vector<std::string> skip_names;
+        selected = select_missing_outputs(scope, catalog, run_id, skip_names);
+        for (const auto& n : skip_names) {
+            skipped.emplace_back(n, "outputs already exist (--only-missing-outputs)");
+            done_before[*scope.node_index(n)] = 1;
+        }
+        if (selected.empty()) {
+            spdlog::info("Skipping all {} nodes (all persistent outputs exist)", scope.size());
+        } else if (!skip_names.empty()) {
+            spdlog::info("Skipping {} nodes with existing outputs: {}", skip_names.size(), join(skip_names));
+            spdlog::info("Running {} out of {} nodes", selected.size(), scope.size());
+        }
+    } else {
+        selected.resize(scope.size());
+        for (std::size_t i = 0; i < scope.size(); ++i) selected[i] = i;
+    }
+    Pipeline to_run = selected.size() == scope.size() ? scope : scope.subset(selected);
+
+    RunPlan plan(to_run, catalog, run_id);
+    spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(), pipeline_name,
+                 to_run.size(), runner->name());
+    const std::string started_at = run_id;
+    RunTimeline timeline(to_run.size());
+    RunOutcome outcome = runner->run(plan, &timeline);
+    const double duration = timeline.elapsed_s();
+
+    // What the scope has done now: earlier runs, skipped-as-present, and this run.
+    std::vector<char> done_now = done_before;
+    for (std::size_t i = 0; i < to_run.size(); ++i)
+        if (outcome.done.size() > i && outcome.done[i]) done_now[*scope.node_index(to_run.nodes()[i].name)] = 1;
+
+    RunRecord record;
+    record.run_id = previous ? previous->run_id + "+" + run_id : run_id;
+    record.status = outcome.ok() ? "success" : "failed";
+    record.pipeline = pipeline_name;
+    for (std::size_t i = 0; i < scope.size(); ++i) {
+        record.nodes.push_back(scope.nodes()[i].name);
+        if (done_now[i]) record.done.push_back(scope.nodes()[i].name);
+    }
+
+    RunReport report;
+    report.run_id = run_id;
+    report.project = project.string();
+    report.pipeline = pipeline_name;
+    report.runner = runner->name();
+    report.started_at = started_at;
+    report.duration_s = duration;
+    report.ran = &to_run;
+    report.timeline = &timeline;
+
+    int exit_code = 0;
+    if (outcome.ok()) {
+        report.status = "success";
+        for (const auto& out : plan.free_outputs()) {
+            if (!out.persisted_in.empty()) {
+                report.outputs[out.name] = {{"persisted_in", out.persisted_in}};
+            } else if (!out.value.empty() && out.value.type()->has_json()) {
+                report.outputs[out.name] = out.value.to_json();
+                spdlog::info("Output '{}' = {}", out.name, report.outputs[out.name].dump());
+            } else if (!out.value.empty()) {
+                report.outputs[out.name] = {{"type", std::string(out.value.type_name())}};
+            }
+        }
+        spdlog::info("Pipeline execution completed successfully in {:.1f} sec.", duration);
+    } else {
+        exit_code = 1;
+        const NodeFailure& first = outcome.failures.front();
+        const std::string failed = to_run.nodes()[first.node].name;
+        record.failed_node = failed;
+        record.error = first.message;
+        report.status = "failed";
+        report.failed_node = failed;
+        report.error = first.message;
+        spdlog::error("Node '{}' failed: {}", failed, first.message);
+        for (std::size_t f = 1; f < outcome.failures.size(); ++f)
+            spdlog::error("Node '{}' also failed: {}", to_run.nodes()[outcome.failures[f].node].name,
+                          outcome.failures[f].message);
+        for (std::size_t i = 0; i < to_run.size(); ++i)
+            if (!outcome.done[i] && i != first.node) skipped.emplace_back(to_run.nodes()[i].name, "not run: the run failed");
+
+        std::size_t remaining = std::count(done_now.begin(), done_now.end(), 0);
+        auto from = suggest_resume_nodes(scope, done_now, catalog);
+        if (from.empty()) {
+            spdlog::warn("No nodes ran. Repeat the previous command to attempt a new run.");
+            report.resume_command = join(o.command_line, " ");
+        } else {
+            report.resume_command = resume_command(o.command_line, from);
+            spdlog::warn("There are {} nodes that have not run.\n"
+                         "You can resume the pipeline run from the nearest nodes with persisted inputs:\n  {}\n"
+                         "or run exactly what is left (kept in {}):\n  {}",
+                         remaining, report.resume_command, run_record_path(project).string(),
+                         resume_all_command(o.command_line, project));
+        }
+    }
+
+    try {
+        write_run_record(project, record);
+    } catch (const Error& e) {
+        spdlog::warn("could not write the run record ({}); --resume will not know this run", e.what());
+    }
+    if (!o.report.empty()) {
+        write_file_atomic(o.report, report.to_json().dump(2) + "\n");
+        spdlog::info("Run report written to {}", o.report.string());
+    }
+    return exit_code;
+}
+
+}  // namespace kiln::core

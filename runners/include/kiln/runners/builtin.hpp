@@ -1,0 +1,19 @@
+// The runners built into kiln, by name.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiln/core/runner.hpp"
+
+namespace kiln::runners {
+
+// Runs nodes one at a time in the pipeline's order, in the calling thread.
+std::unique_ptr<core::Runner> make_sequential_runner(const core::RunnerOptions& options);
+
+// "SequentialRunner", ...; returns nullptr for a name that is not built in.
+std::unique_ptr<core::Runner> make_builtin_runner(const std::string& name, const core::RunnerOptions& options);
+std::vector<std::string> builtin_runner_names();
+
+}  // namespace kiln::runners

@@ -1,0 +1,59 @@
+// The word-count sample, run by the real kiln binary on a copy of the project.
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "kiln_process.hpp"
+#include "test_support.hpp"
+
+using namespace kiln::test;
+namespace fs = std::filesystem;
+
+namespace {
+// A copy of the sample project without outputs of earlier runs.
+void copy_sample(const TempDir& dir) {
+    fs::copy(KILN_SAMPLE_DIR, dir.path(), fs::copy_options::recursive);
+    for (const char* out : {"data/02_intermediate", "data/03_primary", "data/08_reporting", ".kiln"})
+        fs::remove_all(dir / out);
+}
+}  // namespace
+
+TEST_CASE("sample.wordcount.runs_and_writes_outputs") {
+    TempDir dir;
+    copy_sample(dir);
+    auto r = run_kiln({"run", "--project", dir.path().string(), "--plugin-path", KILN_SAMPLE_PLUGIN_DIR, "--report",
+                       (dir / "report.json").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.contains("Completed 8 out of 8 tasks"));
+    CHECK(r.contains("Pipeline execution completed successfully"));
+
+    auto stats = nlohmann::json::parse(read_text(dir / "data/03_primary/text_stats.json"));
+    CHECK(stats["words"].get<int>() > 200);
+    CHECK(stats["unique_words"].get<int>() < stats["words"].get<int>());
+    auto counts = nlohmann::json::parse(read_text(dir / "data/02_intermediate/word_counts.json"));
+    CHECK(counts["kiln"] == 4);  // "kiln" appears four times in the corpus
+    CHECK_FALSE(counts.contains("the"));  // a stopword
+    std::string csv = read_text(dir / "data/08_reporting/top_words.csv");
+    CHECK(csv.rfind("count,rank,word\n", 0) == 0);  // JSON object keys come sorted
+    std::string report = read_text(dir / "data/08_reporting/report.md");
+    CHECK(report.find("# Word count report") == 0);
+    CHECK(fs::file_size(dir / "data/03_primary/length_histogram.npy") > 128);
+
+    auto rep = nlohmann::json::parse(read_text(dir / "report.json"));
+    CHECK(rep["status"] == "success");
+    CHECK(rep["nodes"].size() == 8);
+    CHECK(rep["nodes"][0]["name"] == "normalize");
+    CHECK(rep["outputs"]["report"]["persisted_in"].get<std::string>().find("report.md") != std::string::npos);
+}
+
+TEST_CASE("sample.wordcount.params_override_and_filters") {
+    TempDir dir;
+    copy_sample(dir);
+    auto r = run_kiln({"run", "--project", dir.path().string(), "--plugin-path", KILN_SAMPLE_PLUGIN_DIR, "--params",
+                       "report.top_n=3", "--tags", "prepare,analyse", "--quiet"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    std::string csv = read_text(dir / "data/08_reporting/top_words.csv");
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);  // header + 3 rows
+    CHECK_FALSE(fs::exists(dir / "data/08_reporting/report.md"));  // the report node was filtered out
+}

@@ -1,0 +1,126 @@
+// Node functions for the unit and end-to-end tests: arithmetic, several outputs, no
+// inputs, failures of each kind, and a user type with its own codec.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <kiln/sdk.hpp>
+#include <numeric>
+#include <stdexcept>
+#include <thread>
+
+namespace {
+
+struct Point {
+    double x = 0, y = 0;
+};
+
+double add(double a, double b) { return a + b; }
+double neg(double a) { return -a; }
+double mul(double a, double b) { return a * b; }
+double identity(double a) { return a; }
+double seed() { return 1.0; }
+std::int64_t count_words(const std::vector<std::string>& words) { return static_cast<std::int64_t>(words.size()); }
+std::vector<std::string> split_words(const std::string& text) {
+    std::vector<std::string> words;
+    std::string w;
+    for (char c : text) {
+        if (c == ' ' || c == '\n') {
+            if (!w.empty()) words.push_back(std::move(w));
+            w.clear();
+        } else {
+            w += c;
+        }
+    }
+    if (!w.empty()) words.push_back(w);
+    return words;
+}
+std::tuple<double, double> min_max(const std::vector<double>& v) {
+    if (v.empty()) throw std::invalid_argument("min_max of an empty vector");
+    auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    return {*lo, *hi};
+}
+std::vector<double> range(std::int64_t n) {
+    std::vector<double> v(static_cast<std::size_t>(n));
+    std::iota(v.begin(), v.end(), 0.0);
+    return v;
+}
+double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+std::string greet(const std::string& name) { return "hello " + name; }
+nlohmann::json summary(double total, std::int64_t n) { return {{"total", total}, {"n", n}}; }
+double fail(double) { throw std::runtime_error("deliberate failure"); }
+double fail_unknown(double) { throw 42; }
+double crash_segv(double) {
+    std::raise(SIGSEGV);
+    return 0;
+}
+double crash_abort(double) { std::abort(); }
+double crash_exit(double) { std::exit(7); }
+double sleep_ms(double ms) {
+    std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
+    return ms;
+}
+double spin(double iterations) {
+    // CPU-bound work the optimiser cannot remove.
+    volatile double acc = 0;
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(iterations); ++i) acc = acc + 1e-9 * static_cast<double>(i % 7);
+    return acc;
+}
+void sink(double v) { kiln::log::info("sink received " + std::to_string(v)); }
+Point make_point(double x, double y) { return {x, y}; }
+double point_norm(const Point& p) { return std::sqrt(p.x * p.x + p.y * p.y); }
+kiln::Tensor<double> ones(std::int64_t rows, std::int64_t cols) {
+    kiln::Tensor<double> t({static_cast<std::size_t>(rows), static_cast<std::size_t>(cols)});
+    std::fill(t.begin(), t.end(), 1.0);
+    return t;
+}
+double tensor_sum(const kiln::Tensor<double>& t) { return std::accumulate(t.begin(), t.end(), 0.0); }
+
+}  // namespace
+
+template <>
+struct kiln::codec<Point> {
+    static constexpr std::string_view name = "testnodes.Point";
+    static void encode(const Point& p, kiln::Encoder& out) {
+        out.put(p.x);
+        out.put(p.y);
+    }
+    static Point decode(kiln::Decoder& in) {
+        Point p;
+        p.x = in.get<double>();
+        p.y = in.get<double>();
+        return p;
+    }
+    static nlohmann::json to_json(const Point& p) { return {{"x", p.x}, {"y", p.y}}; }
+    static Point from_json(const nlohmann::json& j) { return {j.at("x").get<double>(), j.at("y").get<double>()}; }
+};
+
+KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
+    reg.node("add", &add, {.args = {"a", "b"}, .doc = "a + b"});
+    reg.node("neg", &neg);
+    reg.node("mul", &mul, {.args = {"a", "b"}});
+    reg.node("identity", &identity);
+    reg.node("seed", &seed);
+    reg.node("count_words", &count_words);
+    reg.node("split_words", &split_words);
+    reg.node("min_max", &min_max);
+    reg.node("range", &range);
+    reg.node("sum", &sum);
+    reg.node("greet", &greet);
+    reg.node("summary", &summary, {.args = {"total", "n"}});
+    reg.node("fail", &fail);
+    reg.node("fail_unknown", &fail_unknown);
+    reg.node("crash_segv", &crash_segv);
+    reg.node("crash_abort", &crash_abort);
+    reg.node("crash_exit", &crash_exit);
+    reg.node("sleep_ms", &sleep_ms);
+    reg.node("spin", &spin);
+    reg.node("sink", &sink);
+    reg.node("make_point", &make_point);
+    reg.node("point_norm", &point_norm);
+    reg.node("ones", &ones);
+    reg.node("tensor_sum", &tensor_sum);
+    reg.node("concat", [](const std::string& a, const std::string& b) { return a + b; });
+    reg.type<Point>();
+}

@@ -1,0 +1,158 @@
+// The registry loads real plugin files built by tests/plugins.
+#include <doctest/doctest.h>
+
+#include "kiln/core/registry.hpp"
+#include "kiln/sdk.hpp"
+#include "test_support.hpp"
+
+using kiln::core::Registry;
+using kiln::test::error_of;
+namespace fs = std::filesystem;
+
+namespace {
+const fs::path plugin_root = KILN_TEST_PLUGIN_DIR;
+}
+
+TEST_CASE("registry.loads_good_plugin") {
+    Registry r;
+    r.load_directory(plugin_root / "good", true);
+    REQUIRE(r.plugins().size() == 1);
+    CHECK(r.plugins()[0].name == "testnodes");
+    CHECK(r.plugins()[0].version == "1.0.0");
+    std::string hint;
+    const auto* add = r.find_node("testnodes.add", hint);
+    REQUIRE(add != nullptr);
+    CHECK(add->qualified_name == "testnodes.add");
+    REQUIRE(add->spec->inputs.size() == 2);
+    CHECK(add->spec->inputs[0]->name == "f64");
+    CHECK(add->spec->outputs[0]->name == "f64");
+    CHECK(add->spec->options.args == std::vector<std::string>{"a", "b"});
+    // Unqualified names work when unique.
+    CHECK(r.find_node("min_max", hint) == r.find_node("testnodes.min_max", hint));
+    CHECK(r.find_type("testnodes.Point") != nullptr);
+    CHECK(r.find_type("vector<string>") != nullptr);
+}
+
+TEST_CASE("registry.calls_plugin_node") {
+    Registry r;
+    r.load_directory(plugin_root / "good", true);
+    std::string hint;
+    const auto* mm = r.find_node("testnodes.min_max", hint);
+    REQUIRE(mm);
+    kiln::Value in[1] = {kiln::Value::make(std::vector<double>{3, -1, 7})};
+    kiln::Value out[2];
+    std::string error;
+    REQUIRE(mm->spec->invoke(mm->spec->callable.get(), in, out, &error));
+    CHECK(out[0].get<double>() == -1);
+    CHECK(out[1].get<double>() == 7);
+
+    // A plugin's exception comes back as a message, with nothing thrown across.
+    in[0] = kiln::Value::make(std::vector<double>{});
+    CHECK_FALSE(mm->spec->invoke(mm->spec->callable.get(), in, out, &error));
+    CHECK(error == "min_max of an empty vector");
+
+    const auto* unknown = r.find_node("testnodes.fail_unknown", hint);
+    kiln::Value one[1] = {kiln::Value::make(1.0)};
+    CHECK_FALSE(unknown->spec->invoke(unknown->spec->callable.get(), one, out, &error));
+    CHECK(error == "unknown exception");
+}
+
+TEST_CASE("registry.unknown_node_suggests") {
+    Registry r;
+    r.load_directory(plugin_root / "good", true);
+    std::string hint;
+    CHECK(r.find_node("testnodes.ad", hint) == nullptr);
+    CHECK(hint.find("testnodes.add") != std::string::npos);
+}
+
+TEST_CASE("registry.same_file_twice_is_loaded_once") {
+    Registry r;
+    r.load_directory(plugin_root / "good", true);
+    r.load_file(plugin_root / "good" / "testnodes.so");
+    CHECK(r.plugins().size() == 1);
+}
+
+TEST_CASE("registry.rejects_wrong_abi_before_running_plugin_code") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "wrong_abi", true); });
+    CHECK(msg.find("wrong_abi.so") != std::string::npos);
+    CHECK(msg.find("ABI 99.0") != std::string::npos);
+    CHECK(msg.find("Rebuild the plugin") != std::string::npos);
+    CHECK(r.plugins().empty());
+}
+
+TEST_CASE("registry.rejects_wrong_build_key") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "wrong_build_key", true); });
+    CHECK(msg.find("wrong_build_key.so") != std::string::npos);
+    CHECK(msg.find("incompatible settings") != std::string::npos);
+}
+
+TEST_CASE("registry.rejects_library_without_entry_point") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "no_entry_point", true); });
+    CHECK(msg.find("no_entry_point.so' is not a Kiln plugin") != std::string::npos);
+    CHECK(msg.find("KILN_PLUGIN") != std::string::npos);
+}
+
+TEST_CASE("registry.reports_loader_message_for_non_library") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "not_a_library", true); });
+    CHECK(msg.find("cannot load plugin") != std::string::npos);
+    CHECK(msg.find("notes.so") != std::string::npos);
+}
+
+TEST_CASE("registry.reports_throwing_register_block") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "throwing_register", true); });
+    CHECK(msg.find("plugin 'throwing_register'") != std::string::npos);
+    CHECK(msg.find("failed to register: configuration file missing: /etc/throwing.conf") != std::string::npos);
+    // Nothing of the failed plugin is left behind.
+    std::string hint;
+    CHECK(r.find_node("throwing_register.twice", hint) == nullptr);
+}
+
+TEST_CASE("registry.duplicate_plugin_names_name_both_files") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "duplicate_name", true); });
+    CHECK(msg.find("two plugins are named 'dup'") != std::string::npos);
+    CHECK(msg.find("duplicate_name_a.so") != std::string::npos);
+    CHECK(msg.find("duplicate_name_b.so") != std::string::npos);
+}
+
+TEST_CASE("registry.conflicting_type_names") {
+    Registry r;
+    r.load_directory(plugin_root / "good", true);
+    auto msg = error_of([&] { r.load_directory(plugin_root / "conflicting_type", true); });
+    CHECK(msg.find("value type 'testnodes.Point' means different things") != std::string::npos);
+    CHECK(msg.find("testnodes.so") != std::string::npos);
+    CHECK(msg.find("conflicting_type.so") != std::string::npos);
+}
+
+TEST_CASE("registry.missing_directory") {
+    Registry r;
+    CHECK_NOTHROW(r.load_directory("/nonexistent/kiln/plugins", false));
+    auto msg = error_of([&] { r.load_directory("/nonexistent/kiln/plugins", true); });
+    CHECK(msg.find("plugin directory '/nonexistent/kiln/plugins' does not exist") != std::string::npos);
+}
+
+TEST_CASE("registry.builtin_duplicates_and_ambiguity") {
+    Registry r;
+    r.add_builtin("alpha", "1", [](kiln::Registrar& reg) { reg.node("f", [](double x) { return x; }); });
+    r.add_builtin("beta", "1", [](kiln::Registrar& reg) { reg.node("f", [](double x) { return x; }); });
+    std::string hint;
+    CHECK(r.find_node("f", hint) == nullptr);
+    CHECK(hint.find("ambiguous") != std::string::npos);
+    CHECK(r.find_node("beta.f", hint) != nullptr);
+
+    auto msg = error_of([&] {
+        r.add_builtin("gamma", "1", [](kiln::Registrar& reg) {
+            reg.node("g", [](double x) { return x; });
+            reg.node("g", [](double x) { return x; });
+        });
+    });
+    CHECK(msg.find("declares node 'g' twice") != std::string::npos);
+
+    msg = error_of([&] { r.add_builtin("delta", "1", [](kiln::Registrar& reg) { reg.node("bad name", [](double x) { return x; }); }); });
+    CHECK(msg.find("node named 'bad name'") != std::string::npos);
+}
