@@ -150,11 +150,12 @@ Marks select_namespaces(const Pipeline& p, const std::vector<std::string>& names
     if (!unmatched.empty()) {
         // Every namespace and each of its parents ("a.b" -> "a") can be selected.
         std::vector<std::string> known;
-        for (const Node& node : p.nodes())
-            for (std::size_t dot = 0; dot != std::string::npos && !node.namespace_.empty();) {
-                dot = node.namespace_.find('.', dot + (dot ? 1 : 0));
-                known.push_back(node.namespace_.substr(0, dot));
-            }
+        for (const Node& node : p.nodes()) {
+            const std::string& ns = node.namespace_;
+            for (auto dot = ns.find('.'); dot != std::string::npos; dot = ns.find('.', dot + 1))
+                known.push_back(ns.substr(0, dot));
+            if (!ns.empty()) known.push_back(ns);
+        }
         std::sort(known.begin(), known.end());
         known.erase(std::unique(known.begin(), known.end()), known.end());
         throw PipelineError("Pipeline does not contain nodes with the following namespaces: " +
@@ -217,6 +218,7 @@ Pipeline Pipeline::filter(const PipelineFilter& f) const {
     apply(f.from_inputs, "from_inputs", select_from_inputs);
     apply(f.to_outputs, "to_outputs", select_to_outputs);
     apply(f.namespaces, "namespaces", select_namespaces);
+    if (given.empty() && !empty()) return *this;
     std::vector<std::size_t> kept = indices_of(keep);
     if (kept.empty()) {
         if (given.empty())

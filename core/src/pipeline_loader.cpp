@@ -64,7 +64,8 @@ std::string type_list(const std::vector<const TypeOps*>& types) {
     return join(names, "");
 }
 
-// Parses one entry of a pipeline's "nodes". `where_` grows the node's name once known.
+// Parses one entry of a pipeline's "nodes". Messages name the node by `name_`, which is
+// filled as soon as the name is known (given, defaulted, then namespaced).
 class NodeReader {
 public:
     NodeReader(const json& j, const std::string& file, const std::string& pipeline, std::size_t index,
@@ -163,7 +164,8 @@ private:
         std::string expected;
         for (std::size_t k = 0; k < args.size(); ++k) {
             expected += (k ? ", " : "") + args[k];
-            if (spec && k < spec->inputs.size()) expected += " (" + std::string(spec->inputs[k]->name) + ")";
+            if (spec && k < spec->inputs.size() && spec->inputs[k])
+                expected += " (" + std::string(spec->inputs[k]->name) + ")";
         }
         std::vector<std::string> out(args.size());
         std::vector<std::string> unknown;

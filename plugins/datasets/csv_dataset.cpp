@@ -175,9 +175,12 @@ CsvDataset::CsvDataset(const DatasetConfig& config) : file_(config, "CsvDataset"
 
 Value CsvDataset::load() {
     std::string text = file_.read_text();
+    // Spreadsheet programs often start UTF-8 files with a byte order mark; it is not data.
+    std::string_view body = text;
+    if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
     std::vector<Record> records;
     try {
-        records = parse_csv(text, delimiter_);
+        records = parse_csv(body, delimiter_);
     } catch (const CsvSyntaxError& e) {
         throw DatasetError(file_.path().string() + ":" + std::to_string(e.line) + ": " + e.problem);
     }

@@ -5,7 +5,8 @@
 //
 // Loading: a field that is entirely a JSON-style number (42, -1.5, 2e3; not 007 or +1)
 // becomes a number, every other field a string; quoted fields ("a,b", "say ""hi""", line
-// breaks inside quotes) are always strings. Blank lines are skipped, "\r\n" is accepted.
+// breaks inside quotes) are always strings. Blank lines and a leading UTF-8 byte order
+// mark are skipped, "\r\n" is accepted.
 // Saving: the columns are the keys of the first row, in the object's order (nlohmann::json
 // sorts keys); a missing key or null writes an empty field, booleans write true/false;
 // strings that would read back as numbers are quoted so they stay strings.

@@ -37,6 +37,8 @@ std::string DatasetFile::describe() const { return class_name_ + "(" + given_ + 
 void DatasetFile::check_readable() const {
     std::error_code ec;
     auto status = fs::status(path_, ec);
+    // A missing file also sets ec; anything else (e.g. no permission) is reported as is.
+    if (ec && status.type() != fs::file_type::not_found) throw load_error("cannot inspect the file: " + ec.message());
     if (!fs::exists(status))
         throw DatasetError("cannot load '" + path_.string() + "': the file does not exist; create it, or run the node " +
                            "that produces dataset '" + dataset_name_ + "' first");

@@ -51,6 +51,10 @@ std::string greet(const std::string& name) { return "hello " + name; }
 nlohmann::json summary(double total, std::int64_t n) { return {{"total", total}, {"n", n}}; }
 double fail(double) { throw std::runtime_error("deliberate failure"); }
 double fail_unknown(double) { throw 42; }
+double fail_if(double x, bool fail) {
+    if (fail) throw std::runtime_error("asked to fail");
+    return x;
+}
 double crash_segv(double) {
     std::raise(SIGSEGV);
     return 0;
@@ -111,6 +115,7 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("summary", &summary, {.args = {"total", "n"}});
     reg.node("fail", &fail);
     reg.node("fail_unknown", &fail_unknown);
+    reg.node("fail_if", &fail_if, {.args = {"x", "fail"}});
     reg.node("crash_segv", &crash_segv);
     reg.node("crash_abort", &crash_abort);
     reg.node("crash_exit", &crash_exit);

@@ -2,9 +2,11 @@
 // atomic writes, and the error messages a user sees.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -160,18 +162,20 @@ doctest::Contains has(const std::string& part) { return doctest::Contains(part.c
 
 }  // namespace
 
-// Dataset classes are named for round_trip<>(); their plugin type names are "kiln." + this.
-#define KILN_TEST_CLASS_NAME(D, N) \
-    struct D##T : D {              \
-        using D::D;                \
-        static constexpr const char* class_name = N; \
+namespace {
+// Dataset classes with their names, for round_trip<>(); plugin type names are "kiln." + name.
+#define KILN_TEST_NAMED(D)                          \
+    struct D##T : D {                               \
+        using D::D;                                 \
+        static constexpr const char* class_name = #D; \
     };
-KILN_TEST_CLASS_NAME(JsonDataset, "JsonDataset")
-KILN_TEST_CLASS_NAME(TextDataset, "TextDataset")
-KILN_TEST_CLASS_NAME(BinaryDataset, "BinaryDataset")
-KILN_TEST_CLASS_NAME(NpyDataset, "NpyDataset")
-KILN_TEST_CLASS_NAME(CsvDataset, "CsvDataset")
-#undef KILN_TEST_CLASS_NAME
+KILN_TEST_NAMED(JsonDataset)
+KILN_TEST_NAMED(TextDataset)
+KILN_TEST_NAMED(BinaryDataset)
+KILN_TEST_NAMED(NpyDataset)
+KILN_TEST_NAMED(CsvDataset)
+#undef KILN_TEST_NAMED
+}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // What all file datasets share.
@@ -864,6 +868,7 @@ TEST_CASE("datasets.csv.load_edge_cases") {
     CHECK(load("a,b\n,\n") == json::parse(R"([{"a": "", "b": ""}])"));
     CHECK(load("only\n\"\"\nx\n") == json::parse(R"([{"only": ""}, {"only": "x"}])"));
     CHECK(load("a,b\n1.0,2.\n") == json::parse(R"([{"a": 1.0, "b": "2."}])"));
+    CHECK(load("\xEF\xBB\xBFid\n1\n") == json::parse(R"([{"id": 1}])"));
 }
 
 TEST_CASE("datasets.csv.round_trip") {
