@@ -96,10 +96,14 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        if (e.get_name() == "ExcludesError")
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        if (e.get_name() == "ExcludesError") {
             std::cerr << "kiln: error: --parallel and --runner cannot be used together; use one of them\n";
-        else
-            return app.exit(e);
+        } else if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" && std::string(argv[1]) != "plugins") {
+            std::cerr << "kiln: error: unknown command '" << argv[1] << "'; commands: run, plugins (see kiln --help)\n";
+        } else {
+            std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
+        }
         return 2;
     }
 

@@ -52,11 +52,12 @@ void DatasetRef::release() {
 }
 
 DataCatalog::DataCatalog(std::map<std::string, CatalogEntry> entries, Parameters parameters, fs::path project_dir,
-                         const Registry& registry)
+                         const Registry& registry, std::string origin)
     : entries_(std::move(entries)),
       parameters_(std::move(parameters)),
       project_dir_(std::move(project_dir)),
-      registry_(registry) {}
+      registry_(registry),
+      origin_(std::move(origin)) {}
 
 std::map<std::string, CatalogEntry> DataCatalog::read_entries(const fs::path& file) {
     std::map<std::string, CatalogEntry> entries;
@@ -99,11 +100,11 @@ DatasetRef& DataCatalog::dataset(const std::string& name, const TypeOps* value_t
     std::string hint;
     const DatasetType* type = registry_.find_dataset_type(entry->second.type, hint);
     if (!type)
-        throw ConfigError("catalog entry '" + name + "': unknown dataset type '" + entry->second.type + "'; " + hint);
+        throw ConfigError(origin_ + ": catalog entry '" + name + "': unknown dataset type '" + entry->second.type + "'; " + hint);
     DatasetConfig config{name, type->qualified_name, entry->second.args, project_dir_, value_type, run_id};
     std::string error;
     auto handle = type->spec.create(config, &error);
-    if (!handle) throw ConfigError("catalog entry '" + name + "' (" + type->qualified_name + "): " + error);
+    if (!handle) throw ConfigError(origin_ + ": catalog entry '" + name + "' (" + type->qualified_name + "): " + error);
     auto ref = std::make_unique<DatasetRef>(name, type->qualified_name, type->spec.options, std::move(handle));
     return *materialised_.emplace(name, std::move(ref)).first->second;
 }

@@ -146,13 +146,14 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         auto matches = close_matches(pipeline_name, names);
         throw ConfigError(pipelines_file.string() + ": no pipeline named '" + pipeline_name + "'" +
                           (matches.empty() ? "" : "; did you mean " + join(matches) + "?") +
-                          " Defined: " + (names.empty() ? std::string("none") : join(names)));
+                          ". Defined: " + (names.empty() ? std::string("none") : join(names)));
     }
     const Pipeline& full = found->second;
 
     Parameters parameters(read_optional_json(project / "parameters.json"), (project / "parameters.json").string());
     for (auto& [key, value] : parse_params_option(o.params)) parameters.set(key, std::move(value));
-    DataCatalog catalog(DataCatalog::read_entries(project / "catalog.json"), std::move(parameters), project, registry);
+    DataCatalog catalog(DataCatalog::read_entries(project / "catalog.json"), std::move(parameters), project, registry,
+                        (project / "catalog.json").string());
     const std::string run_id = make_run_id();
 
     // The run's scope (what the record remembers), and within it what actually runs.
@@ -289,6 +290,7 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         spdlog::warn("could not write the run record ({}); --resume will not know this run", e.what());
     }
     if (!o.report.empty()) {
+        report.skipped = std::move(skipped);
         write_file_atomic(o.report, report.to_json().dump(2) + "\n");
         spdlog::info("Run report written to {}", o.report.string());
     }

@@ -39,8 +39,9 @@ Value BinaryDataset::load() {
         return s;
     };
     if (rest.size() < magic.size() || std::memcmp(rest.data(), magic.data(), magic.size()) != 0)
-        throw file_.load_error("not a Kiln binary file (it does not start with \"KILNBIN1\"); point \"filepath\" at a "
-                               "file written by kiln.BinaryDataset");
+        throw file_.load_error(
+            "not a Kiln binary file (it does not start with \"KILNBIN1\"); point \"filepath\" at a "
+            "file written by kiln.BinaryDataset");
     take(magic.size(), "header");
     std::uint32_t name_size;
     std::memcpy(&name_size, take(sizeof name_size, "header").data(), sizeof name_size);
@@ -48,7 +49,8 @@ Value BinaryDataset::load() {
     std::string stored(reinterpret_cast<const char*>(name_bytes.data()), name_bytes.size());
 
     if (!type_)
-        throw file_.load_error("it holds a '" + stored + "' value but no node uses this dataset, so the type to "
+        throw file_.load_error("it holds a '" + stored +
+                               "' value but no node uses this dataset, so the type to "
                                "decode is unknown; connect the dataset to a node");
     if (stored != type_->name)
         throw file_.load_error("it holds a '" + stored + "' value but the pipeline expects '" +

@@ -58,8 +58,9 @@ std::vector<Record> parse_csv(std::string_view text, char delimiter) {
                 }
                 if (pos + 1 < text.size() && text[pos] == '\r' && text[pos + 1] == '\n') ++pos;
                 if (pos < text.size() && text[pos] != delimiter && text[pos] != '\n')
-                    throw fail(line, "unexpected text after a closing quote; quote the whole field and write a "
-                                     "quote inside it as \"\"");
+                    throw fail(line,
+                               "unexpected text after a closing quote; quote the whole field and write a "
+                               "quote inside it as \"\"");
             } else {
                 std::size_t end = pos;
                 while (end < text.size() && text[end] != delimiter && text[end] != '\n') ++end;
@@ -67,8 +68,9 @@ std::vector<Record> parse_csv(std::string_view text, char delimiter) {
                 if (end < text.size() && text[end] == '\n' && !field.text.empty() && field.text.back() == '\r')
                     field.text.pop_back();
                 if (field.text.find('"') != std::string::npos)
-                    throw fail(line, "a quote inside an unquoted field; quote the whole field and write the quote "
-                                     "as \"\"");
+                    throw fail(line,
+                               "a quote inside an unquoted field; quote the whole field and write the quote "
+                               "as \"\"");
                 pos = end;
             }
             record.fields.push_back(std::move(field));
@@ -164,11 +166,14 @@ CsvDataset::CsvDataset(const DatasetConfig& config) : file_(config, "CsvDataset"
     if (config.args.is_object() && config.args.contains("delimiter")) {
         const auto& d = config.args.at("delimiter");
         if (!d.is_string() || d.get<std::string>().size() != 1)
-            throw ConfigError(config.where() + "\"delimiter\" must be a one-character string such as \",\" or \";\", "
-                              "got " + d.dump());
+            throw ConfigError(config.where() +
+                              "\"delimiter\" must be a one-character string such as \",\" or \";\", "
+                              "got " +
+                              d.dump());
         delimiter_ = d.get<std::string>()[0];
         if (delimiter_ == '"' || delimiter_ == '\n' || delimiter_ == '\r')
-            throw ConfigError(config.where() + "\"delimiter\" cannot be a quote or a line break; use e.g. \",\", "
+            throw ConfigError(config.where() +
+                              "\"delimiter\" cannot be a quote or a line break; use e.g. \",\", "
                               "\";\" or \"\\t\"");
     }
 }
@@ -182,7 +187,7 @@ Value CsvDataset::load() {
     try {
         records = parse_csv(body, delimiter_);
     } catch (const CsvSyntaxError& e) {
-        throw DatasetError(file_.path().string() + ":" + std::to_string(e.line) + ": " + e.problem);
+        throw file_.error_at(std::to_string(e.line), e.problem);
     }
     auto rows = nlohmann::json::array();
     if (records.empty()) return Value::make(std::move(rows));
@@ -191,17 +196,17 @@ Value CsvDataset::load() {
     std::set<std::string> seen;
     for (const Field& f : records[0].fields) {
         if (!seen.insert(f.text).second)
-            throw DatasetError(file_.path().string() + ":" + std::to_string(records[0].line) + ": column '" + f.text +
-                               "' appears twice in the header row; rename one of them");
+            throw file_.error_at(std::to_string(records[0].line),
+                                 "column '" + f.text + "' appears twice in the header row; rename one of them");
         columns.push_back(f.text);
     }
     for (std::size_t r = 1; r < records.size(); ++r) {
         const Record& rec = records[r];
         if (rec.fields.size() != columns.size())
-            throw DatasetError(file_.path().string() + ":" + std::to_string(rec.line) + ": the row has " +
-                               std::to_string(rec.fields.size()) + " fields but the header has " +
-                               std::to_string(columns.size()) + "; fix the row (a field with '" +
-                               std::string(1, delimiter_) + "' in it must be quoted)");
+            throw file_.error_at(std::to_string(rec.line),
+                                 "the row has " + std::to_string(rec.fields.size()) + " fields but the header has " +
+                                     std::to_string(columns.size()) + "; fix the row (a field with '" +
+                                     std::string(1, delimiter_) + "' in it must be quoted)");
         auto row = nlohmann::json::object();
         for (std::size_t c = 0; c < columns.size(); ++c) row[columns[c]] = field_value(rec.fields[c]);
         rows.push_back(std::move(row));
@@ -214,14 +219,14 @@ void CsvDataset::save(const Value& value) {
         throw file_.save_error("CsvDataset writes 'json' values, not '" + std::string(value.type_name()) + "'");
     const auto& rows = value.get<nlohmann::json>();
     if (!rows.is_array())
-        throw file_.save_error("CsvDataset writes a JSON array of objects (one per row), got " +
-                               json_kind(rows));
+        throw file_.save_error("CsvDataset writes a JSON array of objects (one per row), got " + json_kind(rows));
     std::string out;
     if (rows.empty()) {
         file_.write(out);
         return;
     }
-    if (!rows[0].is_object()) throw file_.save_error("row 1 is not a JSON object; each row must be {\"column\": value}");
+    if (!rows[0].is_object())
+        throw file_.save_error("row 1 is not a JSON object; each row must be {\"column\": value}");
     std::vector<std::string> columns;
     for (const auto& [key, v] : rows[0].items()) columns.push_back(key);
     // One column: an empty field would be a blank line, which loading skips.
@@ -235,10 +240,12 @@ void CsvDataset::save(const Value& value) {
     for (std::size_t r = 0; r < rows.size(); ++r) {
         const auto& row = rows[r];
         std::string where = "row " + std::to_string(r + 1);
-        if (!row.is_object()) throw file_.save_error(where + " is not a JSON object; each row must be {\"column\": value}");
+        if (!row.is_object())
+            throw file_.save_error(where + " is not a JSON object; each row must be {\"column\": value}");
         for (const auto& [key, v] : row.items())
             if (!rows[0].contains(key))
-                throw file_.save_error(where + " has key '" + key + "' that row 1 lacks; the columns come from row 1, "
+                throw file_.save_error(where + " has key '" + key +
+                                       "' that row 1 lacks; the columns come from row 1, "
                                        "so give row 1 every key (null where there is no value)");
         for (std::size_t c = 0; c < columns.size(); ++c) {
             if (c) out += delimiter_;

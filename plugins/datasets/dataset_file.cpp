@@ -15,7 +15,8 @@ DatasetFile::DatasetFile(const DatasetConfig& config, std::string_view class_nam
     given_ = config.string_arg("filepath");
     if (given_.empty()) throw ConfigError(where_ + "\"filepath\" is empty; give the file to read and write");
     if (config.args.is_object()) {
-        for (const auto& [key, value] : config.args.items()) {
+        for (const auto& item : config.args.items()) {
+            const std::string& key = item.key();
             if (key == "filepath" || key == "metadata") continue;
             bool ok = false;
             for (std::string_view k : known) ok = ok || k == key;
@@ -40,11 +41,8 @@ void DatasetFile::check_readable() const {
     // A missing file also sets ec; anything else (e.g. no permission) is reported as is.
     if (ec && status.type() != fs::file_type::not_found) throw load_error("cannot inspect the file: " + ec.message());
     if (!fs::exists(status))
-        throw DatasetError("cannot load '" + path_.string() + "': the file does not exist; create it, or run the node " +
-                           "that produces dataset '" + dataset_name_ + "' first");
-    if (fs::is_directory(status))
-        throw DatasetError("cannot load '" + path_.string() + "': it is a directory, not a file; point \"filepath\" of " +
-                           "dataset '" + dataset_name_ + "' at a file");
+        throw load_error("the file does not exist; create it, or run the node that produces this dataset first");
+    if (fs::is_directory(status)) throw load_error("it is a directory, not a file; point \"filepath\" at a file");
 }
 
 std::vector<std::byte> DatasetFile::read_bytes() const {
@@ -62,11 +60,18 @@ void DatasetFile::write(std::span<const std::byte> bytes) const { write_file_ato
 void DatasetFile::write(std::string_view text) const { write_file_atomic(path_, text); }
 
 DatasetError DatasetFile::load_error(std::string_view problem) const {
-    return DatasetError("cannot load '" + path_.string() + "' (dataset '" + dataset_name_ + "'): " + std::string(problem));
+    return DatasetError("cannot load '" + path_.string() + "' (dataset '" + dataset_name_ +
+                        "'): " + std::string(problem));
 }
 
 DatasetError DatasetFile::save_error(std::string_view problem) const {
-    return DatasetError("cannot save '" + path_.string() + "' (dataset '" + dataset_name_ + "'): " + std::string(problem));
+    return DatasetError("cannot save '" + path_.string() + "' (dataset '" + dataset_name_ +
+                        "'): " + std::string(problem));
+}
+
+DatasetError DatasetFile::error_at(std::string_view position, std::string_view problem) const {
+    return DatasetError(path_.string() + ":" + std::string(position) + ": dataset '" + dataset_name_ +
+                        "': " + std::string(problem));
 }
 
 }  // namespace kiln::datasets

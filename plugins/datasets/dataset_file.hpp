@@ -39,6 +39,9 @@ public:
     // Errors about the file's contents or a value being saved.
     DatasetError load_error(std::string_view problem) const;  // "cannot load '<file>': ..."
     DatasetError save_error(std::string_view problem) const;  // "cannot save '<file>': ..."
+    // A problem at a place in the file: "<file>:<position>: dataset '<name>': <problem>",
+    // the form editors and terminals understand ("3:8" for line 3, column 8).
+    DatasetError error_at(std::string_view position, std::string_view problem) const;
 
 private:
     void check_readable() const;

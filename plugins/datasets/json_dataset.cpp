@@ -49,15 +49,16 @@ JsonDataset::JsonDataset(const DatasetConfig& config)
 Value JsonDataset::load() {
     std::string text = file_.read_text();
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
-        throw file_.load_error("the file is empty; write a JSON value into it, or delete it and run the node that "
-                               "produces dataset '" + file_.dataset_name() + "'");
+        throw file_.load_error(
+            "the file is empty; write a JSON value into it, or delete it and run the node that "
+            "produces this dataset");
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
-        throw DatasetError(file_.path().string() + ":" + position_of(text, e.byte == 0 ? 0 : e.byte - 1) +
-                           ": invalid JSON (" + parse_problem(e) + "); fix the file, or delete it and run the node "
-                           "that produces dataset '" + file_.dataset_name() + "'");
+        throw file_.error_at(position_of(text, e.byte == 0 ? 0 : e.byte - 1),
+                             "invalid JSON (" + parse_problem(e) +
+                                 "); fix the file, or delete it and run the node that produces this dataset");
     }
     if (!type_) return Value::make<nlohmann::json>(std::move(j));
     try {

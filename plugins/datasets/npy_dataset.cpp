@@ -95,8 +95,10 @@ NpyDataset::NpyDataset(const DatasetConfig& config) : file_(config, "NpyDataset"
     if (!type_) return;
     ValueKind kind;
     if (!parse_value_type(type_->name, kind))
-        throw ConfigError(config.where() + "stores kiln::Tensor<T> or std::vector<T> with T one of f32, f64, i8, i16, "
-                          "i32, i64, u8, u16, u32, u64, but the pipeline moves '" + std::string(type_->name) +
+        throw ConfigError(config.where() +
+                          "stores kiln::Tensor<T> or std::vector<T> with T one of f32, f64, i8, i16, "
+                          "i32, i64, u8, u16, u32, u64, but the pipeline moves '" +
+                          std::string(type_->name) +
                           "' through it; use kiln.JsonDataset or kiln.BinaryDataset for that type");
     vector_ = kind.vector;
     element_ = kind.element;
@@ -112,9 +114,9 @@ Value NpyDataset::load() {
     }
     std::string found = element_of_descr(h.descr);
     if (found.empty())
-        throw file_.load_error("its dtype '" + h.descr + "' is not one Kiln reads" +
-                               (h.descr.starts_with(">") ? " (big-endian)" : "") +
-                               "; save the array as little-endian f32, f64, i8..i64 or u8..u64, e.g. arr.astype('<f8')");
+        throw file_.load_error(
+            "its dtype '" + h.descr + "' is not one Kiln reads" + (h.descr.starts_with(">") ? " (big-endian)" : "") +
+            "; save the array as little-endian f32, f64, i8..i64 or u8..u64, e.g. arr.astype('<f8')");
     std::string element = element_.empty() ? found : element_;
     if (found != element) {
         std::string expected;
@@ -124,10 +126,12 @@ Value NpyDataset::load() {
                                "'), or change the node's element type");
     }
     if (h.fortran_order)
-        throw file_.load_error("the array is in Fortran (column-major) order; save it in C order, e.g. "
-                               "np.save(path, np.ascontiguousarray(arr))");
+        throw file_.load_error(
+            "the array is in Fortran (column-major) order; save it in C order, e.g. "
+            "np.save(path, np.ascontiguousarray(arr))");
     if (vector_ && h.shape.size() != 1)
-        throw file_.load_error("it has shape " + format_npy_shape(h.shape) + " but a std::vector needs a 1-D array; "
+        throw file_.load_error("it has shape " + format_npy_shape(h.shape) +
+                               " but a std::vector needs a 1-D array; "
                                "take a kiln::Tensor in the node, or save arr.reshape(-1)");
 
     Value result;

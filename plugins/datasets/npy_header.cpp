@@ -30,8 +30,9 @@ public:
             skip_space();
             if (key == "descr") {
                 if (peek() == '[')
-                    throw std::invalid_argument("structured dtypes (a list of fields) are not supported; save a "
-                                                "plain numeric array");
+                    throw std::invalid_argument(
+                        "structured dtypes (a list of fields) are not supported; save a "
+                        "plain numeric array");
                 h.descr = read_string();
                 has_descr = true;
             } else if (key == "fortran_order") {
@@ -63,7 +64,8 @@ private:
     }
     void expect(char c) {
         skip_space();
-        if (peek() != c) throw std::invalid_argument(std::string("expected '") + c + "' in the header at '" + rest() + "'");
+        if (peek() != c)
+            throw std::invalid_argument(std::string("expected '") + c + "' in the header at '" + rest() + "'");
         ++pos_;
     }
     std::string read_string() {
@@ -163,7 +165,7 @@ std::string format_npy_shape(const std::vector<std::size_t>& shape) {
 
 std::string format_npy_header(const std::string& descr, const std::vector<std::size_t>& shape) {
     std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + format_npy_shape(shape) + ", }";
-    constexpr std::size_t prefix = 10;  // magic, version, u16 length
+    constexpr std::size_t prefix = 10;             // magic, version, u16 length
     std::size_t total = prefix + dict.size() + 1;  // + the closing newline
     total = (total + 63) / 64 * 64;
     std::size_t length = total - prefix;

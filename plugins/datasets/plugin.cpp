@@ -16,6 +16,8 @@ KILN_PLUGIN_VERSIONED(kiln, KILN_VERSION_STRING) {
     reg.dataset<JsonDataset>("JsonDataset", {.thread_safe = true, .doc = "one value as a JSON file"});
     reg.dataset<TextDataset>("TextDataset", {.thread_safe = true, .doc = "a string or lines as a text file"});
     reg.dataset<BinaryDataset>("BinaryDataset", {.thread_safe = true, .doc = "one value in its codec's bytes"});
-    reg.dataset<NpyDataset>("NpyDataset", {.thread_safe = true, .doc = "a numeric tensor or vector as a NumPy .npy file"});
-    reg.dataset<CsvDataset>("CsvDataset", {.thread_safe = true, .doc = "a CSV file with a header row as a JSON array of objects"});
+    reg.dataset<NpyDataset>("NpyDataset",
+                            {.thread_safe = true, .doc = "a numeric tensor or vector as a NumPy .npy file"});
+    reg.dataset<CsvDataset>("CsvDataset",
+                            {.thread_safe = true, .doc = "a CSV file with a header row as a JSON array of objects"});
 }

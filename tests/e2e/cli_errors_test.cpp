@@ -229,16 +229,29 @@ TEST_CASE("cli.unknown_key_in_a_node") {
 TEST_CASE("cli.dict_inputs_with_an_unknown_parameter_name") {
     Project p;
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
-        {"name": "adder", "func": "testnodes.add", "inputs": {"a": "params:x", "bb": "params:y"}, "outputs": "s"}
+        {"name": "stats", "func": "testnodes.summary", "inputs": {"totl": "params:x", "n": "params:n"}, "outputs": "s"}
     ]}}})");
-    p.parameters(R"({"x": 1, "y": 2})");
+    p.parameters(R"({"x": 1, "n": 2})");
+    auto r = p.run();
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("'stats'"));
+    CHECK(r.contains("'testnodes.summary' does not have: 'totl'"));
+    CHECK(r.contains("did you mean 'total'"));
+    CHECK(r.contains("its parameters are total (f64), n (i64)"));
+}
+
+TEST_CASE("cli.dict_inputs_missing_a_parameter") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "adder", "func": "testnodes.add", "inputs": {"a": "params:x"}, "outputs": "s"}
+    ]}}})");
+    p.parameters(R"({"x": 1})");
     auto r = p.run();
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.contains("'adder'"));
-    CHECK(r.contains("'testnodes.add' does not have: 'bb'"));
-    CHECK(r.contains("did you mean 'b'"));
-    CHECK(r.contains("a (f64), b (f64)"));
+    CHECK(r.contains("gives no dataset for parameter 'b' of 'testnodes.add'"));
 }
 
 TEST_CASE("cli.dict_inputs_for_a_function_without_parameter_names") {
@@ -489,6 +502,35 @@ TEST_CASE("cli.resume_cannot_be_combined_with_filters") {
     CHECK(r.contains("cannot be combined"));
 }
 
+TEST_CASE("cli.resume_after_the_pipeline_lost_a_node") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "start", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "boom", "func": "testnodes.fail", "inputs": "a", "outputs": "b"}
+    ]}}})");
+    REQUIRE(p.run().exit_code == 1);
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "start", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "fixed", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
+    ]}}})");
+    auto r = p.run({"--resume"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("cannot resume: node(s) boom of the interrupted run are no longer in pipeline '__default__'"));
+    CHECK_FALSE(r.contains("Running node"));
+}
+
+TEST_CASE("cli.resume_with_a_corrupt_run_record") {
+    Project p;
+    two_node_project(p);
+    p.write(".kiln/last_run.json", R"({"format": "kiln-run-record/1", "run_id": 3})");
+    auto r = p.run({"--resume"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains(".kiln/last_run.json: not a valid kiln run record"));
+    CHECK(r.contains("without --resume"));
+}
+
 // ---------------------------------------------------------------- plugins
 
 TEST_CASE("cli.plugin_path_missing_dir") {
@@ -615,6 +657,19 @@ TEST_CASE("cli.unknown_node_in_from_nodes_and_to_nodes") {
     CHECK(r.contains("Pipeline does not contain nodes named ['nobody']"));
 }
 
+TEST_CASE("cli.unknown_node_without_its_namespace") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "s", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "negate", "namespace": "side.sub", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
+    ]}}})");
+    auto r = p.run({"--nodes", "negate"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("Pipeline does not contain nodes named ['negate']"));
+    CHECK(r.contains("Did you mean: ['side.sub.negate']?"));
+}
+
 TEST_CASE("cli.unknown_dataset_in_from_inputs_and_to_outputs") {
     Project p;
     two_node_project(p);
@@ -682,8 +737,8 @@ TEST_CASE("cli.bad_option") {
 TEST_CASE("cli.unknown_subcommand") {
     auto r = run_kiln({"walk"});
     INFO(r.output);
-    CHECK(r.exit_code != 0);
-    CHECK(r.contains("walk"));
+    CHECK(r.exit_code == 2);  // a usage error (README: exit codes)
+    CHECK(r.contains("walk"));  // the message names what was not understood
 }
 
 TEST_CASE("cli.run_help_lists_the_options") {

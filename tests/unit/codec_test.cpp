@@ -38,8 +38,10 @@ struct kiln::codec<Point> {
 
 template <>
 struct kiln::codec<Blob> {
-    static constexpr std::string_view name = "test.Blob";
-    static void encode(const Blob& b, kiln::Encoder& out) { kiln::codec<std::vector<std::uint8_t>>::encode(b.bytes, out); }
+    static constexpr std::string_view name = "codec_test.Blob";
+    static void encode(const Blob& b, kiln::Encoder& out) {
+        kiln::codec<std::vector<std::uint8_t>>::encode(b.bytes, out);
+    }
     static Blob decode(kiln::Decoder& in) { return {kiln::codec<std::vector<std::uint8_t>>::decode(in)}; }
 };
 
@@ -175,7 +177,7 @@ TEST_CASE("codec.round_trip.user_codec") {
     CHECK(kiln::Value::make(Point{1, 2}).to_json() == nlohmann::json{1.0, 2.0});
     CHECK(from_json<Point>(nlohmann::json{3, 4}) == Point{3, 4});
     CHECK(from_json<std::vector<Point>>(nlohmann::json::parse("[[1,2],[3,4]]")) == points);
-    CHECK_THROWS_WITH_AS(kiln::Value::make(Blob{}).to_json(), doctest::Contains("'test.Blob' has no JSON form"),
+    CHECK_THROWS_WITH_AS(kiln::Value::make(Blob{}).to_json(), doctest::Contains("'codec_test.Blob' has no JSON form"),
                          kiln::TypeError);
     CHECK_THROWS_WITH_AS(kiln::Value::from_json(kiln::type_ops<Blob>(), nlohmann::json::array()),
                          doctest::Contains("has no JSON form"), kiln::TypeError);

@@ -2,6 +2,8 @@
 // atomic writes, and the error messages a user sees.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -13,9 +15,7 @@
 #include <random>
 #include <set>
 #include <string>
-#include <sys/resource.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <kiln/dataset.hpp>
@@ -51,7 +51,7 @@ struct Blob {  // a codec without a JSON form
 
 template <>
 struct kiln::codec<Point> {
-    static constexpr std::string_view name = "test.Point";
+    static constexpr std::string_view name = "datasets_test.Point";
     static void encode(const Point& p, kiln::Encoder& out) {
         out.put(p.x);
         out.put(p.y);
@@ -62,7 +62,7 @@ struct kiln::codec<Point> {
 };
 template <>
 struct kiln::codec<Blob> {
-    static constexpr std::string_view name = "test.Blob";
+    static constexpr std::string_view name = "datasets_test.Blob";
     static void encode(const Blob& b, kiln::Encoder& out) { kiln::codec<std::string>::encode(b.bytes, out); }
     static Blob decode(kiln::Decoder& in) { return {kiln::codec<std::string>::decode(in)}; }
 };
@@ -164,9 +164,9 @@ doctest::Contains has(const std::string& part) { return doctest::Contains(part.c
 
 namespace {
 // Dataset classes with their names, for round_trip<>(); plugin type names are "kiln." + name.
-#define KILN_TEST_NAMED(D)                          \
-    struct D##T : D {                               \
-        using D::D;                                 \
+#define KILN_TEST_NAMED(D)                            \
+    struct D##T : D {                                 \
+        using D::D;                                   \
         static constexpr const char* class_name = #D; \
     };
 KILN_TEST_NAMED(JsonDataset)
@@ -205,8 +205,8 @@ TEST_CASE("datasets.common.filepath_errors") {
     auto missing = make_config(dir, "JsonDataset", json::object(), nullptr);
     CHECK_THROWS_WITH_AS(JsonDataset{missing}, "dataset 'ds' (kiln.JsonDataset): needs \"filepath\"", ConfigError);
     auto not_string = make_config(dir, "TextDataset", {{"filepath", 3}}, nullptr);
-    CHECK_THROWS_WITH_AS(TextDataset{not_string}, "dataset 'ds' (kiln.TextDataset): \"filepath\" must be a string, got 3",
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(TextDataset{not_string},
+                         "dataset 'ds' (kiln.TextDataset): \"filepath\" must be a string, got 3", ConfigError);
     auto empty = make_config(dir, "CsvDataset", {{"filepath", ""}}, nullptr);
     CHECK_THROWS_WITH_AS(CsvDataset{empty}, doctest::Contains("dataset 'ds' (kiln.CsvDataset): \"filepath\" is empty"),
                          ConfigError);
@@ -216,10 +216,11 @@ TEST_CASE("datasets.common.filepath_errors") {
                          "\"filepath\", \"indent\"",
                          ConfigError);
     auto typo_npy = make_config(dir, "NpyDataset", {{"filepath", "x.npy"}, {"mmap", true}}, nullptr);
-    CHECK_THROWS_WITH_AS(NpyDataset{typo_npy}, doctest::Contains("unknown argument \"mmap\"; NpyDataset takes \"filepath\""),
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(NpyDataset{typo_npy},
+                         doctest::Contains("unknown argument \"mmap\"; NpyDataset takes \"filepath\""), ConfigError);
     // Kedro's "metadata" key is allowed everywhere.
-    CHECK_NOTHROW(BinaryDataset(make_config(dir, "BinaryDataset", {{"filepath", "x"}, {"metadata", {{"a", 1}}}}, nullptr)));
+    CHECK_NOTHROW(
+        BinaryDataset(make_config(dir, "BinaryDataset", {{"filepath", "x"}, {"metadata", {{"a", 1}}}}, nullptr)));
 }
 
 TEST_CASE("datasets.common.missing_file") {
@@ -228,7 +229,9 @@ TEST_CASE("datasets.common.missing_file") {
         std::string msg = message_of<DatasetError>([&] { ds.load(); });
         CHECK(contains(msg, (dir / file).string()));
         CHECK(contains(msg, "does not exist"));
-        CHECK(contains(msg, "create it, or run the node that produces dataset 'ds'"));
+        CHECK(contains(msg,
+                       "(dataset 'ds'): the file does not exist; create it, or run the node that produces "
+                       "this dataset first"));
     };
     check_missing(JsonDataset(typed<double>(dir, "JsonDataset", "a.json")), "a.json");
     check_missing(TextDataset(typed<std::string>(dir, "TextDataset", "a.txt")), "a.txt");
@@ -237,7 +240,8 @@ TEST_CASE("datasets.common.missing_file") {
     check_missing(CsvDataset(typed<json>(dir, "CsvDataset", "a.csv")), "a.csv");
 
     fs::create_directories(dir / "folder");
-    std::string msg = message_of<DatasetError>([&] { JsonDataset(typed<double>(dir, "JsonDataset", "folder")).load(); });
+    std::string msg =
+        message_of<DatasetError>([&] { JsonDataset(typed<double>(dir, "JsonDataset", "folder")).load(); });
     CHECK(contains(msg, "it is a directory, not a file"));
     CHECK(contains(msg, "dataset 'ds'"));
 }
@@ -395,10 +399,11 @@ TEST_CASE("datasets.json.untyped_loads_json") {
 
 TEST_CASE("datasets.json.config_errors") {
     TempDir dir;
-    CHECK_THROWS_WITH_AS(JsonDataset(typed<Blob>(dir, "JsonDataset", "b.json")),
-                         "dataset 'ds' (kiln.JsonDataset): values of type 'test.Blob' have no JSON form (their codec "
-                         "has no to_json/from_json); add them to the codec, or use kiln.BinaryDataset for this dataset",
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(
+        JsonDataset(typed<Blob>(dir, "JsonDataset", "b.json")),
+        "dataset 'ds' (kiln.JsonDataset): values of type 'datasets_test.Blob' have no JSON form (their codec "
+        "has no to_json/from_json); add them to the codec, or use kiln.BinaryDataset for this dataset",
+        ConfigError);
     for (json bad : {json(-2), json(17), json("2"), json(2.5)}) {
         CAPTURE(bad.dump());
         CHECK_THROWS_WITH_AS(JsonDataset(typed<double>(dir, "JsonDataset", "x.json", {{"indent", bad}})),
@@ -411,9 +416,10 @@ TEST_CASE("datasets.json.config_errors") {
 TEST_CASE("datasets.json.malformed_reports_line_and_column") {
     TempDir dir;
     write_raw(dir / "bad.json", "{\n  \"a\": 1,\n  \"b\": x\n}\n");
-    std::string msg = message_of<DatasetError>([&] { JsonDataset(typed<json>(dir, "JsonDataset", "bad.json")).load(); });
-    CHECK(contains(msg, (dir / "bad.json").string() + ":3:8: invalid JSON"));
-    CHECK(contains(msg, "fix the file, or delete it and run the node that produces dataset 'ds'"));
+    std::string msg =
+        message_of<DatasetError>([&] { JsonDataset(typed<json>(dir, "JsonDataset", "bad.json")).load(); });
+    CHECK(contains(msg, (dir / "bad.json").string() + ":3:8: dataset 'ds': invalid JSON"));
+    CHECK(contains(msg, "; fix the file, or delete it and run the node that produces this dataset"));
 
     write_raw(dir / "empty.json", "");
     msg = message_of<DatasetError>([&] { JsonDataset(typed<json>(dir, "JsonDataset", "empty.json")).load(); });
@@ -421,7 +427,7 @@ TEST_CASE("datasets.json.malformed_reports_line_and_column") {
 
     write_raw(dir / "trailing.json", "[1, 2]\n[3]");
     msg = message_of<DatasetError>([&] { JsonDataset(typed<json>(dir, "JsonDataset", "trailing.json")).load(); });
-    CHECK(contains(msg, (dir / "trailing.json").string() + ":2:1: invalid JSON"));
+    CHECK(contains(msg, (dir / "trailing.json").string() + ":2:1: dataset 'ds': invalid JSON"));
 
     write_raw(dir / "unterminated.json", "{\"a\": \"no end");
     msg = message_of<DatasetError>([&] { JsonDataset(typed<json>(dir, "JsonDataset", "unterminated.json")).load(); });
@@ -432,8 +438,8 @@ TEST_CASE("datasets.json.malformed_reports_line_and_column") {
 TEST_CASE("datasets.json.wrong_value_in_file") {
     TempDir dir;
     write_raw(dir / "v.json", R"([1, "two"])");
-    std::string msg = message_of<DatasetError>(
-        [&] { JsonDataset(typed<std::vector<double>>(dir, "JsonDataset", "v.json")).load(); });
+    std::string msg =
+        message_of<DatasetError>([&] { JsonDataset(typed<std::vector<double>>(dir, "JsonDataset", "v.json")).load(); });
     CHECK(contains(msg, "cannot load '" + (dir / "v.json").string() + "' (dataset 'ds')"));
     CHECK(contains(msg, "the JSON does not hold a 'vector<f64>' value"));
     CHECK(contains(msg, "expected a number, got \"two\""));
@@ -449,7 +455,7 @@ TEST_CASE("datasets.json.save_errors") {
     JsonDataset ds(untyped(dir, "JsonDataset", "x.json"));
     std::string msg = message_of<DatasetError>([&] { ds.save(Value::make(Blob{"raw"})); });
     CHECK(contains(msg, "cannot save '" + (dir / "x.json").string() + "' (dataset 'ds')"));
-    CHECK(contains(msg, "'test.Blob' has no JSON form"));
+    CHECK(contains(msg, "'datasets_test.Blob' has no JSON form"));
 
     msg = message_of<DatasetError>([&] { ds.save(Value::make(std::string("\xff\xfe"))); });
     CHECK(contains(msg, "the value cannot be written as JSON"));
@@ -474,7 +480,8 @@ TEST_CASE("datasets.text.round_trip_lines") {
     TempDir dir;
     using T = TextDatasetT;
     using Lines = std::vector<std::string>;
-    for (const Lines& lines : {Lines{}, Lines{""}, Lines{"", ""}, Lines{"a", "b"}, Lines{"a", "", "c"}, Lines{"cr\r"}}) {
+    for (const Lines& lines :
+         {Lines{}, Lines{""}, Lines{"", ""}, Lines{"a", "b"}, Lines{"a", "", "c"}, Lines{"cr\r"}}) {
         CAPTURE(lines.size());
         CHECK(round_trip<T>(dir, "l.txt", lines) == lines);
     }
@@ -591,7 +598,8 @@ TEST_CASE("datasets.binary.corrupt_files") {
                    "not a Kiln binary file (it does not start with \"KILNBIN1\")"));
 
     write_raw(dir / "c.bin", good + "x");
-    CHECK(contains(message_of<DatasetError>([&] { BinaryDataset(config).load(); }), "1 unexpected bytes after the value"));
+    CHECK(contains(message_of<DatasetError>([&] { BinaryDataset(config).load(); }),
+                   "1 unexpected bytes after the value"));
 
     // A payload whose inner lengths lie: the string count says 2^40 strings.
     std::string lying = good;
@@ -643,8 +651,8 @@ void check_npy_round_trips(const TempDir& dir) {
     CHECK(bytes[10 + header_len - 1] == '\n');
     char kind = std::is_floating_point_v<T> ? 'f' : std::is_signed_v<T> ? 'i' : 'u';
     std::string descr = std::string(sizeof(T) == 1 ? "|" : "<") + kind + std::to_string(sizeof(T));
-    CHECK(bytes.substr(10, header_len).starts_with("{'descr': '" + descr +
-                                                   "', 'fortran_order': False, 'shape': (2, 3), }"));
+    CHECK(bytes.substr(10, header_len)
+              .starts_with("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2, 3), }"));
     CHECK(std::memcmp(bytes.data() + 10 + header_len, matrix.data(), 6 * sizeof(T)) == 0);
 }
 
@@ -692,7 +700,8 @@ TEST_CASE("datasets.npy.header_shapes") {
         std::string bytes = read_raw(dir / "h.npy");
         return bytes.substr(10, bytes.find('}') - 9);
     };
-    CHECK(header_of(Value::make(std::vector<double>{1, 2, 3})) == "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }");
+    CHECK(header_of(Value::make(std::vector<double>{1, 2, 3})) ==
+          "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }");
     CHECK(header_of(Value::make(Tensor<std::uint8_t>(std::vector<std::size_t>{}, {1}))) ==
           "{'descr': '|u1', 'fortran_order': False, 'shape': (), }");
     CHECK(header_of(Value::make(Tensor<std::int16_t>({4, 0, 2}))) ==
@@ -703,11 +712,12 @@ TEST_CASE("datasets.npy.reads_numpy_variants") {
     TempDir dir;
     std::vector<double> data{1.5, 2.5, 3.5, 4.5};
     // NumPy 1.x style header with no trailing comma, version 2.0 and 3.0 headers, Python 2 long ints.
-    for (auto [dict, major] : {std::pair{std::string("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2)}"), 1},
-                               std::pair{std::string("{\"descr\": \"<f8\", \"fortran_order\": False, \"shape\": (2,2,)}"), 1},
-                               std::pair{std::string("{'descr': '<f8', 'fortran_order': False, 'shape': (2L, 2L), }"), 1},
-                               std::pair{std::string("{'descr': '=f8', 'fortran_order': False, 'shape': (2, 2), }"), 2},
-                               std::pair{std::string("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }"), 3}}) {
+    for (auto [dict, major] :
+         {std::pair{std::string("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2)}"), 1},
+          std::pair{std::string("{\"descr\": \"<f8\", \"fortran_order\": False, \"shape\": (2,2,)}"), 1},
+          std::pair{std::string("{'descr': '<f8', 'fortran_order': False, 'shape': (2L, 2L), }"), 1},
+          std::pair{std::string("{'descr': '=f8', 'fortran_order': False, 'shape': (2, 2), }"), 2},
+          std::pair{std::string("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }"), 3}}) {
         CAPTURE(dict);
         write_raw(dir / "n.npy", npy_file(dict, bytes_of(data), major));
         auto t = NpyDataset(typed<Tensor<double>>(dir, "NpyDataset", "n.npy")).load().get<Tensor<double>>();
@@ -716,8 +726,9 @@ TEST_CASE("datasets.npy.reads_numpy_variants") {
     }
     // One-byte types may carry any byte order mark.
     write_raw(dir / "b.npy", npy_file("{'descr': '<i1', 'fortran_order': False, 'shape': (2,), }", "\x01\xff"));
-    CHECK(NpyDataset(typed<std::vector<std::int8_t>>(dir, "NpyDataset", "b.npy")).load().get<std::vector<std::int8_t>>() ==
-          std::vector<std::int8_t>{1, -1});
+    CHECK(NpyDataset(typed<std::vector<std::int8_t>>(dir, "NpyDataset", "b.npy"))
+              .load()
+              .get<std::vector<std::int8_t>>() == std::vector<std::int8_t>{1, -1});
 }
 
 TEST_CASE("datasets.npy.untyped_loads_file_dtype") {
@@ -731,18 +742,17 @@ TEST_CASE("datasets.npy.untyped_loads_file_dtype") {
 
 TEST_CASE("datasets.npy.config_errors") {
     TempDir dir;
-    std::string expected = "stores kiln::Tensor<T> or std::vector<T> with T one of f32, f64, i8, i16, i32, i64, u8, "
-                           "u16, u32, u64, but the pipeline moves '";
+    std::string expected =
+        "stores kiln::Tensor<T> or std::vector<T> with T one of f32, f64, i8, i16, i32, i64, u8, "
+        "u16, u32, u64, but the pipeline moves '";
     CHECK_THROWS_WITH_AS(NpyDataset(typed<std::vector<std::string>>(dir, "NpyDataset", "x.npy")),
                          has("dataset 'ds' (kiln.NpyDataset): " + expected +
-                                           "vector<string>' through it; use kiln.JsonDataset or kiln.BinaryDataset"),
+                             "vector<string>' through it; use kiln.JsonDataset or kiln.BinaryDataset"),
                          ConfigError);
-    CHECK_THROWS_WITH_AS(NpyDataset(typed<double>(dir, "NpyDataset", "x.npy")),
-                         has(expected + "f64'"), ConfigError);
+    CHECK_THROWS_WITH_AS(NpyDataset(typed<double>(dir, "NpyDataset", "x.npy")), has(expected + "f64'"), ConfigError);
     CHECK_THROWS_WITH_AS(NpyDataset(typed<std::vector<std::vector<double>>>(dir, "NpyDataset", "x.npy")),
                          has(expected + "vector<vector<f64>>'"), ConfigError);
-    CHECK_THROWS_WITH_AS(NpyDataset(typed<json>(dir, "NpyDataset", "x.npy")), has(expected + "json'"),
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(NpyDataset(typed<json>(dir, "NpyDataset", "x.npy")), has(expected + "json'"), ConfigError);
 }
 
 TEST_CASE("datasets.npy.load_errors") {
@@ -757,7 +767,8 @@ TEST_CASE("datasets.npy.load_errors") {
     auto f64_vector = typed<std::vector<double>>(dir, "NpyDataset", "e.npy");
     std::string four = bytes_of(std::vector<double>{1, 2, 3, 4});
 
-    std::string msg = error_for(npy_file("{'descr': '<i4', 'fortran_order': False, 'shape': (4,), }", four), f64_tensor);
+    std::string msg =
+        error_for(npy_file("{'descr': '<i4', 'fortran_order': False, 'shape': (4,), }", four), f64_tensor);
     CHECK(contains(msg, "it holds '<i4' (i32) elements but the pipeline expects '<f8' (f64)"));
     CHECK(contains(msg, "arr.astype('<f8')"));
 
@@ -778,9 +789,8 @@ TEST_CASE("datasets.npy.load_errors") {
     CHECK(contains(msg, "the file is truncated: shape (5,) needs 5 elements but only 32 bytes"));
     msg = error_for(npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", four), f64_vector);
     CHECK(contains(msg, "8 unexpected bytes after the array data"));
-    msg = error_for(
-        npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }", four),
-        f64_tensor);
+    msg = error_for(npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }", four),
+                    f64_tensor);
     CHECK(contains(msg, "the file is truncated"));
 
     msg = error_for("PK\x03\x04 a zip file", f64_tensor);
@@ -908,14 +918,20 @@ TEST_CASE("datasets.csv.load_errors") {
         return message_of<DatasetError>([&] { CsvDataset(typed<json>(dir, "CsvDataset", "bad.csv")).load(); });
     };
     std::string file = (dir / "bad.csv").string();
-    CHECK(error_for("a,b\n1,\"open\n2,3\n") == file + ":2: a quoted field is never closed; add the closing '\"'");
+    CHECK(error_for("a,b\n1,\"open\n2,3\n") ==
+          file + ":2: dataset 'ds': a quoted field is never closed; add the closing '\"'");
     CHECK(error_for("a,b\n\"x\"y,2\n") ==
-          file + ":2: unexpected text after a closing quote; quote the whole field and write a quote inside it as \"\"");
+          file +
+              ":2: unexpected text after a closing quote; quote the whole field and write a quote inside it as \"\"");
     CHECK(error_for("a,b\n1,x\"y\n") ==
-          file + ":2: a quote inside an unquoted field; quote the whole field and write the quote as \"\"");
+          file +
+              ":2: dataset 'ds': a quote inside an unquoted field; quote the whole field and write the quote as \"\"");
     CHECK(error_for("a,b\n1,2\n\"multi\nline\",2,3\n") ==
-          file + ":3: the row has 3 fields but the header has 2; fix the row (a field with ',' in it must be quoted)");
-    CHECK(error_for("a,b,a\n1,2,3\n") == file + ":1: column 'a' appears twice in the header row; rename one of them");
+          file +
+              ":3: dataset 'ds': the row has 3 fields but the header has 2; fix the row (a field with ',' in it must "
+              "be quoted)");
+    CHECK(error_for("a,b,a\n1,2,3\n") ==
+          file + ":1: dataset 'ds': column 'a' appears twice in the header row; rename one of them");
 }
 
 TEST_CASE("datasets.csv.save_errors") {
@@ -926,7 +942,8 @@ TEST_CASE("datasets.csv.save_errors") {
         CHECK(contains(msg, "cannot save '" + (dir / "s.csv").string() + "' (dataset 'ds')"));
         return msg;
     };
-    CHECK(contains(error_for(json{{"a", 1}}), "CsvDataset writes a JSON array of objects (one per row), got an object"));
+    CHECK(
+        contains(error_for(json{{"a", 1}}), "CsvDataset writes a JSON array of objects (one per row), got an object"));
     CHECK(contains(error_for(json::parse("[1]")), "row 1 is not a JSON object"));
     CHECK(contains(error_for(json::parse(R"([{"a": 1}, 2])")), "row 2 is not a JSON object"));
     CHECK(contains(error_for(json::parse(R"([{"a": 1}, {"a": 2, "b": 3}])")),

@@ -63,13 +63,12 @@ TEST_CASE("node_binding.function_by_name_and_noexcept") {
 
 TEST_CASE("node_binding.lambda") {
     double factor = 3;  // captured: the spec owns a copy of the lambda
-    auto spec = kiln::detail::make_node_spec(
-        "scale", [factor](const std::vector<double>& v) {
-            std::vector<double> r;
-            for (double x : v) r.push_back(x * factor);
-            return r;
-        },
-        {.args = {"values"}, .doc = "scales"});
+    auto scale = [factor](const std::vector<double>& v) {
+        std::vector<double> r;
+        for (double x : v) r.push_back(x * factor);
+        return r;
+    };
+    auto spec = kiln::detail::make_node_spec("scale", scale, {.args = {"values"}, .doc = "scales"});
     factor = 100;
     CHECK(names(spec.inputs) == std::vector<std::string>{"vector<f64>"});
     CHECK(names(spec.outputs) == std::vector<std::string>{"vector<f64>"});
@@ -118,9 +117,10 @@ TEST_CASE("node_binding.no_inputs") {
 
 TEST_CASE("node_binding.const_ref_reads_in_place") {
     // A const reference parameter sees the shared object itself: no copy.
-    auto spec = kiln::detail::make_node_spec(
-        "address", [](const std::vector<double>& v) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&v)); },
-        {});
+    auto address = [](const std::vector<double>& v) {
+        return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&v));
+    };
+    auto spec = kiln::detail::make_node_spec("address", address, {});
     auto input = kiln::Value::make(std::vector<double>{1, 2, 3});
     auto out = call(spec, {input});
     CHECK(out[0].get<std::uint64_t>() == reinterpret_cast<std::uintptr_t>(input.raw()));
@@ -128,12 +128,11 @@ TEST_CASE("node_binding.const_ref_reads_in_place") {
 
 TEST_CASE("node_binding.by_value_gets_a_copy") {
     // A by-value parameter is the node's own copy: changing it leaves the shared input alone.
-    auto spec = kiln::detail::make_node_spec(
-        "append", [](std::vector<double> v) {
-            v.push_back(9);
-            return v;
-        },
-        {});
+    auto append = [](std::vector<double> v) {
+        v.push_back(9);
+        return v;
+    };
+    auto spec = kiln::detail::make_node_spec("append", append, {});
     CHECK(names(spec.inputs) == std::vector<std::string>{"vector<f64>"});
     auto input = kiln::Value::make(std::vector<double>{1});
     auto out = call(spec, {input});

@@ -52,7 +52,7 @@ struct Fixture {
     nlohmann::json params = nlohmann::json::object();
 
     void persist(const std::string& name) {
-        entries[name] = CatalogEntry{name, "kiln.JsonDataset", {{"filepath", name + ".json"}}};
+        entries[name] = CatalogEntry{name, "t.JsonDataset", {{"filepath", name + ".json"}}};
     }
     DataCatalog catalog() { return DataCatalog(entries, Parameters(params), dir.path(), test_registry()); }
 };

@@ -78,8 +78,9 @@ private:
 
 class DataCatalog {
 public:
+    // `origin` names the catalog file in messages.
     DataCatalog(std::map<std::string, CatalogEntry> entries, Parameters parameters,
-                std::filesystem::path project_dir, const Registry& registry);
+                std::filesystem::path project_dir, const Registry& registry, std::string origin = "catalog.json");
 
     // Reads catalog.json; a missing file is an empty catalog. Throws kiln::ConfigError
     // naming the file and entry for a non-object entry or a missing "type".
@@ -105,6 +106,7 @@ private:
     Parameters parameters_;
     std::filesystem::path project_dir_;
     const Registry& registry_;
+    std::string origin_;
     std::map<std::string, std::unique_ptr<DatasetRef>> materialised_;
 };
 
