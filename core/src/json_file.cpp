@@ -1,6 +1,7 @@
 // JSON config files: errors as "FILE:LINE:COL: message", in words a user can act on.
 #include "kiln/core/json_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -88,44 +89,52 @@ std::string reword_syntax_error(const std::string& what) {
 }
 
 // Rejects a key written twice in one object: nlohmann would silently keep the last one,
-// and a pipeline or catalog entry would vanish without a word.
+// and a pipeline or catalog entry would vanish without a word. A SAX pass: nlohmann's
+// callback parser is two orders of magnitude slower on large files.
 class DuplicateKeyCheck {
 public:
     explicit DuplicateKeyCheck(const std::string& origin) : origin_(origin) {}
 
-    bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-        using Event = nlohmann::json::parse_event_t;
-        switch (event) {
-            case Event::object_start: frames_.push_back({true, {}, {}, 0}); break;
-            case Event::array_start: frames_.push_back({false, {}, {}, 0}); break;
-            case Event::key: {
-                Frame& top = frames_.back();
-                top.key = parsed.get<std::string>();
-                if (!top.keys.insert(top.key).second)
-                    throw ConfigError(origin_ + ": key \"" + top.key + "\" appears twice in " + container() +
-                                      "; JSON would keep only the last one: merge the two or rename one");
-                break;
-            }
-            case Event::object_end:
-            case Event::array_end:
-                frames_.pop_back();
-                element_done();
-                break;
-            case Event::value: element_done(); break;
-        }
+    bool null() { return element_done(); }
+    bool boolean(bool) { return element_done(); }
+    bool number_integer(nlohmann::json::number_integer_t) { return element_done(); }
+    bool number_unsigned(nlohmann::json::number_unsigned_t) { return element_done(); }
+    bool number_float(nlohmann::json::number_float_t, const std::string&) { return element_done(); }
+    bool string(std::string&) { return element_done(); }
+    bool binary(nlohmann::json::binary_t&) { return element_done(); }
+    bool start_object(std::size_t) { return open(true); }
+    bool start_array(std::size_t) { return open(false); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+    bool key(std::string& k) {
+        Frame& top = frames_.back();
+        // Objects in config files are small: a linear scan beats hashing.
+        if (std::find(top.keys.begin(), top.keys.end(), k) != top.keys.end())
+            throw ConfigError(origin_ + ": key \"" + k + "\" appears twice in " + container() +
+                              "; JSON would keep only the last one: merge the two or rename one");
+        top.keys.push_back(k);
         return true;
     }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
 
 private:
     struct Frame {
         bool object;
-        std::unordered_set<std::string> keys;
-        std::string key;    // the key being read, in an object
-        std::size_t index;  // the element being read, in an array
+        std::vector<std::string> keys;  // keys seen so far, in an object
+        std::size_t index;              // the element being read, in an array
     };
 
-    void element_done() {
+    bool open(bool object) {
+        frames_.push_back({object, {}, 0});
+        return true;
+    }
+    bool close() {
+        frames_.pop_back();
+        return element_done();
+    }
+    bool element_done() {
         if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+        return true;
     }
 
     // Where the innermost object sits, e.g. the object at "pipelines.etl.nodes[2]".
@@ -133,7 +142,7 @@ private:
         std::string path;
         for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
             if (frames_[i].object)
-                path += (path.empty() ? "" : ".") + frames_[i].key;
+                path += (path.empty() ? "" : ".") + frames_[i].keys.back();
             else
                 path += "[" + std::to_string(frames_[i].index) + "]";
         }
@@ -164,10 +173,13 @@ std::pair<std::size_t, std::size_t> line_and_column(const std::string& text, std
 nlohmann::json parse_json_text(const std::string& text, const std::string& origin) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
         throw ConfigError(origin + ":1:1: the text is empty; expected a JSON value such as {}");
-    DuplicateKeyCheck check(origin);
     try {
         // Comments are allowed: config files deserve them.
-        return nlohmann::json::parse(text, std::ref(check), /*allow_exceptions=*/true, /*ignore_comments=*/true);
+        nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+        DuplicateKeyCheck check(origin);
+        nlohmann::json::sax_parse(text, &check, nlohmann::json::input_format_t::json, /*strict=*/true,
+                                  /*ignore_comments=*/true);
+        return doc;
     } catch (const nlohmann::json::parse_error& e) {
         // e.byte counts the characters read, so the offending one is at e.byte - 1.
         const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
