@@ -917,21 +917,17 @@ TEST_CASE("datasets.csv.load_errors") {
         write_raw(dir / "bad.csv", text);
         return message_of<DatasetError>([&] { CsvDataset(typed<json>(dir, "CsvDataset", "bad.csv")).load(); });
     };
-    std::string file = (dir / "bad.csv").string();
-    CHECK(error_for("a,b\n1,\"open\n2,3\n") ==
-          file + ":2: dataset 'ds': a quoted field is never closed; add the closing '\"'");
+    auto at = [&](int line, const std::string& problem) {
+        return (dir / "bad.csv").string() + ":" + std::to_string(line) + ": dataset 'ds': " + problem;
+    };
+    CHECK(error_for("a,b\n1,\"open\n2,3\n") == at(2, "a quoted field is never closed; add the closing '\"'"));
     CHECK(error_for("a,b\n\"x\"y,2\n") ==
-          file +
-              ":2: unexpected text after a closing quote; quote the whole field and write a quote inside it as \"\"");
+          at(2, "unexpected text after a closing quote; quote the whole field and write a quote inside it as \"\""));
     CHECK(error_for("a,b\n1,x\"y\n") ==
-          file +
-              ":2: dataset 'ds': a quote inside an unquoted field; quote the whole field and write the quote as \"\"");
+          at(2, "a quote inside an unquoted field; quote the whole field and write the quote as \"\""));
     CHECK(error_for("a,b\n1,2\n\"multi\nline\",2,3\n") ==
-          file +
-              ":3: dataset 'ds': the row has 3 fields but the header has 2; fix the row (a field with ',' in it must "
-              "be quoted)");
-    CHECK(error_for("a,b,a\n1,2,3\n") ==
-          file + ":1: dataset 'ds': column 'a' appears twice in the header row; rename one of them");
+          at(3, "the row has 3 fields but the header has 2; fix the row (a field with ',' in it must be quoted)"));
+    CHECK(error_for("a,b,a\n1,2,3\n") == at(1, "column 'a' appears twice in the header row; rename one of them"));
 }
 
 TEST_CASE("datasets.csv.save_errors") {

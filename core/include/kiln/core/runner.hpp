@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,7 +32,14 @@ struct RunOutcome {
 
 struct RunnerOptions {
     std::optional<int> max_workers;  // unset: the runner's default
-    bool is_async = false;
+    bool is_async = false;           // load inputs and save outputs of a node concurrently
+    bool keep_going = false;         // after a failure, run every node that does not depend on it
+    // Caps on what nodes declare in "resources" (e.g. {"gpu": 1}); a resource without a
+    // cap is unlimited.
+    std::map<std::string, double> resources;
+    // ParallelRunner: "fork" (default; re-execs instead when threads already exist) or
+    // "spawn" (workers re-exec kiln and re-load plugins). Empty: KILN_START_METHOD or fork.
+    std::string start_method;
 };
 
 class Runner {

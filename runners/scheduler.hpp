@@ -1,0 +1,61 @@
+// The dependency and resource bookkeeping shared by the concurrent runners: which nodes
+// may start now, what a failure cancels. Not thread safe: a runner calls it under its own
+// lock (ThreadRunner) or from its single event loop (ParallelRunner).
+//
+// A node becomes ready the moment its last producer finishes (no layer barrier). Ready
+// nodes start in pipeline order (Kedro's deterministic order), as long as the resources
+// they declare fit under the caps. After a failure the scheduler starts nothing more,
+// unless keep_going, in which case it skips only the nodes downstream of the failure.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kiln/core/pipeline.hpp"
+
+namespace kiln::runners {
+
+class Scheduler {
+public:
+    // Throws kiln::RunnerError naming the node when a node's "resources" are not an object
+    // of non-negative numbers, or exceed a cap (it could never run).
+    Scheduler(const core::Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going);
+
+    // The next node that may start now, marked running; nullopt when none can start yet.
+    std::optional<std::size_t> next();
+    void succeeded(std::size_t node);
+    void failed(std::size_t node);
+
+    // Nothing is running and nothing more will start.
+    bool finished() const;
+    std::size_t running() const { return running_; }
+    bool any_failed() const { return failures_ > 0; }
+    // Nodes that will never run because an upstream node failed (keep_going), or because
+    // the run stopped (fail fast). Valid once finished().
+    std::vector<std::size_t> not_run() const;
+
+private:
+    bool fits(std::size_t node) const;
+    void take(std::size_t node, double sign);
+
+    const core::Pipeline& pipeline_;
+    bool keep_going_;
+    std::vector<std::string> resource_names_;      // those with a cap
+    std::vector<double> caps_, in_use_;            // per capped resource
+    std::vector<std::vector<double>> needs_;       // per node, per capped resource (empty: none)
+    std::vector<std::size_t> unfinished_parents_;  // per node
+    std::vector<char> state_;                      // per node: waiting, ready, running, done, failed, skipped
+    std::set<std::size_t> ready_;  // in pipeline order; a node that does not fit yet lets later ones pass
+    std::size_t running_ = 0, failures_ = 0, settled_ = 0;
+};
+
+// How many workers a concurrent runner uses: Kedro's rule, min(max_workers, nodes -
+// layers + 1), with max_workers defaulting to the CPU count. Throws kiln::RunnerError for
+// a max_workers below 1.
+std::size_t workers_for(const core::Pipeline& pipeline, std::optional<int> max_workers);
+
+}  // namespace kiln::runners
