@@ -1,0 +1,200 @@
+#include "scheduler.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <thread>
+
+#include "kiln/error.hpp"
+
+namespace kiln::runners {
+
+namespace {
+
+// 2 rather than 2.0, 0.5 rather than 0.500000: the shortest form that reads back.
+std::string number(double v) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+}
+
+// Sums of fractional needs drift (0.1 + 0.2 - 0.1 ...); a need that fits exactly must
+// not be refused for a rounding error.
+constexpr double slack = 1e-9;
+
+// Validates a node's "resources" and returns its needs, by resource name.
+std::vector<std::pair<std::string, double>> needs_of(const core::Node& node) {
+    std::vector<std::pair<std::string, double>> out;
+    const nlohmann::json& r = node.resources;
+    if (r.is_null()) return out;
+    if (!r.is_object())
+        throw RunnerError("node '" + node.name + "': \"resources\" must be an object of non-negative numbers such as " +
+                          "{\"gpu\": 1}, got " + r.dump());
+    for (const auto& [key, value] : r.items()) {
+        const bool ok = value.is_number() && std::isfinite(value.get<double>()) && value.get<double>() >= 0;
+        if (!ok)
+            throw RunnerError("node '" + node.name + "': resource \"" + key +
+                              "\" must be a non-negative number, got " + value.dump() + " (in \"resources\": " +
+                              r.dump() + ")");
+        out.emplace_back(key, value.get<double>());
+    }
+    return out;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const core::Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going)
+    : pipeline_(pipeline), keep_going_(keep_going) {
+    const auto& nodes = pipeline.nodes();
+    const std::size_t n = nodes.size();
+    for (const auto& [name, cap] : caps) {
+        if (!std::isfinite(cap) || cap < 0)
+            throw RunnerError("the cap on resource \"" + name + "\" must be a non-negative number, got " + number(cap));
+        resource_names_.push_back(name);
+        caps_.push_back(cap);
+    }
+    const std::size_t r_count = caps_.size();
+    in_use_.assign(r_count, 0.0);
+    constrained_.assign(n, 0);
+
+    // Every node's resources are validated, capped or not: a typo shows up before the run.
+    for (std::size_t i = 0; i < n; ++i) {
+        for (const auto& [key, need] : needs_of(nodes[i])) {
+            auto it = caps.find(key);
+            if (it == caps.end() || need == 0) continue;  // no cap: unlimited
+            if (need > it->second + slack)
+                throw RunnerError("node '" + nodes[i].name + "' needs " + key + "=" + number(need) + " but the cap is " +
+                                  key + "=" + number(it->second) + ", so it could never run. Raise the cap (--resources " +
+                                  key + "=" + number(need) + ") or lower the node's \"resources\".");
+            if (needs_.empty()) needs_.assign(n * r_count, 0.0);
+            const std::size_t r = static_cast<std::size_t>(std::distance(caps.begin(), it));
+            needs_[i * r_count + r] = need;
+            constrained_[i] = 1;
+        }
+    }
+
+    // In-degrees counted from the producer side, exactly as succeeded() decrements them
+    // (consumers_of lists a node once per dataset even when it reads it twice).
+    unfinished_parents_.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::uint32_t d : nodes[i].output_ids)
+            for (std::size_t c : pipeline.consumers_of(d)) ++unfinished_parents_[c];
+
+    state_.assign(n, State::waiting);
+    ready_.reserve(n);
+    blocked_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        if (unfinished_parents_[i] == 0) make_ready(i);
+}
+
+void Scheduler::make_ready(std::size_t node) {
+    state_[node] = State::ready;
+    ready_.push_back(node);
+    std::push_heap(ready_.begin(), ready_.end(), std::greater<>());
+}
+
+bool Scheduler::fits(std::size_t node) const {
+    if (!constrained_[node]) return true;
+    const std::size_t r_count = caps_.size();
+    for (std::size_t r = 0; r < r_count; ++r)
+        if (in_use_[r] + needs_[node * r_count + r] > caps_[r] + slack) return false;
+    return true;
+}
+
+void Scheduler::take(std::size_t node, double sign) {
+    if (!constrained_[node]) return;
+    const std::size_t r_count = caps_.size();
+    for (std::size_t r = 0; r < r_count; ++r) in_use_[r] += sign * needs_[node * r_count + r];
+    if (sign < 0) {
+        // Resources came back: the nodes that did not fit get another chance, in order.
+        for (std::size_t b : blocked_) {
+            ready_.push_back(b);
+            std::push_heap(ready_.begin(), ready_.end(), std::greater<>());
+        }
+        blocked_.clear();
+    }
+}
+
+std::optional<std::size_t> Scheduler::next() {
+    if (stopped()) return std::nullopt;
+    while (!ready_.empty()) {
+        std::pop_heap(ready_.begin(), ready_.end(), std::greater<>());
+        const std::size_t node = ready_.back();
+        ready_.pop_back();
+        if (!fits(node)) {
+            blocked_.push_back(node);
+            continue;
+        }
+        state_[node] = State::running;
+        ++running_;
+        take(node, +1);
+        return node;
+    }
+    return std::nullopt;
+}
+
+void Scheduler::succeeded(std::size_t node) {
+    state_[node] = State::done;
+    --running_;
+    ++settled_;
+    take(node, -1);
+    for (std::uint32_t d : pipeline_.nodes()[node].output_ids)
+        for (std::size_t c : pipeline_.consumers_of(d))
+            // A node skipped under keep_going stays skipped when its other parents finish.
+            if (--unfinished_parents_[c] == 0 && state_[c] == State::waiting) make_ready(c);
+}
+
+void Scheduler::failed(std::size_t node) {
+    state_[node] = State::failed;
+    --running_;
+    ++settled_;
+    ++failures_;
+    take(node, -1);
+    if (keep_going_) skip_downstream_of(node);
+}
+
+// Marks every waiting node reachable from `node` skipped. Each node is pushed at most
+// once over the whole run (only waiting nodes are), so all failures together cost O(N+E).
+// A ready or running node never depends on a failed one: all its ancestors succeeded.
+void Scheduler::skip_downstream_of(std::size_t node) {
+    stack_.push_back(node);
+    while (!stack_.empty()) {
+        const std::size_t cur = stack_.back();
+        stack_.pop_back();
+        for (std::uint32_t d : pipeline_.nodes()[cur].output_ids)
+            for (std::size_t c : pipeline_.consumers_of(d))
+                if (state_[c] == State::waiting) {
+                    state_[c] = State::skipped;
+                    ++settled_;
+                    stack_.push_back(c);
+                }
+    }
+}
+
+bool Scheduler::finished() const {
+    if (running_ > 0) return false;
+    // Once nothing runs every resource is free, so a ready node would fit: with nothing
+    // running and nothing ready, only stopping or settling everything can be the reason.
+    return stopped() || settled_ == state_.size();
+}
+
+std::vector<std::size_t> Scheduler::not_run() const {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < state_.size(); ++i)
+        if (state_[i] == State::waiting || state_[i] == State::ready || state_[i] == State::skipped) out.push_back(i);
+    return out;
+}
+
+std::size_t workers_for(const core::Pipeline& pipeline, std::optional<int> max_workers) {
+    if (max_workers && *max_workers < 1)
+        throw RunnerError("max_workers should be positive (got " + std::to_string(*max_workers) + ")");
+    std::size_t limit = max_workers ? static_cast<std::size_t>(*max_workers)
+                                    : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    // At most nodes - layers + 1 nodes can ever run at once: the deepest node has a chain
+    // of one ancestor per layer above it, and nodes on one chain never overlap.
+    const std::size_t required = pipeline.size() - pipeline.layer_count() + 1;
+    return std::min(limit, required);
+}
+
+}  // namespace kiln::runners

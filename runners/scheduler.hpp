@@ -9,9 +9,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -38,18 +38,34 @@ public:
     // the run stopped (fail fast). Valid once finished().
     std::vector<std::size_t> not_run() const;
 
+    // How many ready nodes are queued (a hint for batching: some may not fit their
+    // resources yet). Zero once a fail-fast run has stopped.
+    std::size_t ready_count() const { return stopped() ? 0 : ready_.size(); }
+
 private:
+    enum class State : char { waiting, ready, running, done, failed, skipped };
+
+    bool stopped() const { return failures_ > 0 && !keep_going_; }
     bool fits(std::size_t node) const;
     void take(std::size_t node, double sign);
+    void make_ready(std::size_t node);
+    void skip_downstream_of(std::size_t node);
 
     const core::Pipeline& pipeline_;
     bool keep_going_;
     std::vector<std::string> resource_names_;      // those with a cap
     std::vector<double> caps_, in_use_;            // per capped resource
-    std::vector<std::vector<double>> needs_;       // per node, per capped resource (empty: none)
-    std::vector<std::size_t> unfinished_parents_;  // per node
-    std::vector<char> state_;                      // per node: waiting, ready, running, done, failed, skipped
-    std::set<std::size_t> ready_;  // in pipeline order; a node that does not fit yet lets later ones pass
+    std::vector<double> needs_;                    // node * resources + r; only for constrained nodes
+    std::vector<char> constrained_;                // per node: needs some capped resource
+    std::vector<std::uint32_t> unfinished_parents_;  // per node: producer edges not yet done
+    std::vector<State> state_;                     // per node
+    // Ready nodes as a min-heap on the index: pipeline order, O(log n), and no allocation
+    // per node (reserved once). Nodes popped because their resources did not fit wait in
+    // blocked_ and return to the heap when a constrained node releases its resources, so
+    // a node waiting for a GPU lets the CPU nodes after it pass.
+    std::vector<std::size_t> ready_;
+    std::vector<std::size_t> blocked_;
+    std::vector<std::size_t> stack_;               // scratch for skip_downstream_of
     std::size_t running_ = 0, failures_ = 0, settled_ = 0;
 };
 

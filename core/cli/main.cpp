@@ -43,6 +43,27 @@ std::vector<std::string> split_commas(const std::vector<std::string>& values) {
     return out;
 }
 
+// "gpu=1,mem_gb=16" -> {gpu: 1, mem_gb: 16}
+std::map<std::string, double> parse_resources(const std::string& text) {
+    std::map<std::string, double> caps;
+    for (const auto& item : split_commas({text})) {
+        auto eq = item.find('=');
+        std::size_t used = 0;
+        double value = -1;
+        if (eq != std::string::npos && eq > 0) {
+            try {
+                value = std::stod(item.substr(eq + 1), &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+        }
+        if (eq == std::string::npos || eq == 0 || used == 0 || used != item.size() - eq - 1 || value < 0)
+            throw ConfigError("--resources: '" + item + "' must be NAME=AMOUNT with a non-negative number, e.g. gpu=1");
+        caps[item.substr(0, eq)] = value;
+    }
+    return caps;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,6 +96,12 @@ int main(int argc, char** argv) {
     parallel_opt->excludes(runner_opt);
     run->add_option("--max-workers", max_workers, "Worker count for concurrent runners (must be positive)");
     run->add_flag("--async", o.runner_options.is_async, "Load inputs and save outputs of a node concurrently");
+    run->add_flag("--keep-going", o.runner_options.keep_going,
+                  "After a node fails, still run every node that does not depend on it, then fail");
+    std::string resources;
+    run->add_option("--resources", resources,
+                    "Caps on node resources, e.g. gpu=1,mem_gb=16: nodes declaring \"resources\" run only while "
+                    "their needs fit");
     run->add_option("--params", o.params, "Override parameters: KEY=VALUE[,KEY=VALUE...]; dotted keys reach nested "
                                           "values; VALUE is JSON when it parses as JSON");
     run->add_option("-n,--nodes", nodes, "Run only these nodes (comma-separated)");
@@ -121,6 +148,7 @@ int main(int argc, char** argv) {
             o.runner_options.max_workers = max_workers;
         }
         if (parallel) o.runner = "ParallelRunner";
+        o.runner_options.resources = parse_resources(resources);
         o.filter.node_names = split_commas(nodes);
         o.filter.from_nodes = split_commas(from_nodes);
         o.filter.to_nodes = split_commas(to_nodes);

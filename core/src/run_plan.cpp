@@ -1,6 +1,7 @@
 #include "kiln/core/run_plan.hpp"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +16,20 @@ const TypeOps* output_type(const Node& n, std::size_t pos) { return n.func->spec
 
 // Small fixed buffers cover almost every node, so running one allocates nothing.
 constexpr std::size_t inline_values = 8;
+
+// Waits for every concurrent load/save, then reports the first failure: no task is left
+// running against a node that has already failed.
+void wait_all(std::vector<std::future<void>>& pending) {
+    std::exception_ptr first;
+    for (auto& f : pending) {
+        try {
+            f.get();
+        } catch (...) {
+            if (!first) first = std::current_exception();
+        }
+    }
+    if (first) std::rethrow_exception(first);
+}
 
 }  // namespace
 
@@ -103,8 +118,10 @@ RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run
             errors.push_back(e.what());
         }
     }
+    total_reads_.assign(slot_count_, 0);
     for (const Step& s : steps_)
-        for (std::uint32_t sl : s.in) slots_[sl].pending_reads.fetch_add(1, std::memory_order_relaxed);
+        for (std::uint32_t sl : s.in) ++total_reads_[sl];
+    for (std::size_t sl = 0; sl < slot_count_; ++sl) slots_[sl].pending_reads.store(total_reads_[sl], std::memory_order_relaxed);
     dataset_slot_ = std::move(dataset_slot);
 
     if (!missing.empty()) {
@@ -121,6 +138,60 @@ RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run
     }
 }
 
+void RunPlan::load_inputs(const Step& s, Value* in) {
+    const Node& n = *s.node;
+    const NodeSpec& spec = *n.func->spec;
+    auto load_one = [&](std::size_t k) {
+        Slot& slot = slots_[s.in[k]];
+        try {
+            in[k] = slot.dataset->load();
+        } catch (const Error& e) {
+            throw NodeError("node '" + n.name + "': " + e.what());
+        }
+        const TypeOps* want = spec.inputs[k];
+        if (in[k].type() != want && in[k].type_name() != want->name)
+            throw NodeError("node '" + n.name + "': dataset '" + slot.name + "' loaded a '" +
+                            std::string(in[k].type_name()) + "' value but the node reads '" + std::string(want->name) +
+                            "'");
+    };
+    std::vector<std::future<void>> pending;
+    for (std::size_t k = 0; k < s.in.size(); ++k) {
+        Slot& slot = slots_[s.in[k]];
+        if (slot.dataset) {
+            if (async_) pending.push_back(std::async(std::launch::async, load_one, k));
+            else load_one(k);
+        } else {
+            in[k] = slot.value;
+            if (in[k].empty()) [[unlikely]]
+                throw NodeError("node '" + n.name + "': input '" + slot.name + "' has no value (it was not produced)");
+        }
+    }
+    wait_all(pending);
+}
+
+void RunPlan::save_outputs(const Step& s, Value* out) {
+    const Node& n = *s.node;
+    auto save_one = [&](std::size_t k) {
+        Slot& slot = slots_[s.out[k]];
+        try {
+            slot.dataset->save(out[k]);
+        } catch (const Error& e) {
+            throw NodeError("node '" + n.name + "': " + e.what());
+        }
+    };
+    std::vector<std::future<void>> pending;
+    for (std::size_t k = 0; k < s.out.size(); ++k) {
+        Slot& slot = slots_[s.out[k]];
+        if (slot.dataset) {
+            if (async_) pending.push_back(std::async(std::launch::async, save_one, k));
+            else save_one(k);
+        } else {
+            slot.value = std::move(out[k]);
+        }
+    }
+    wait_all(pending);
+}
+
 void RunPlan::execute(std::size_t i) {
     const Step& s = steps_[i];
     const Node& n = *s.node;
@@ -134,42 +205,18 @@ void RunPlan::execute(std::size_t i) {
     if (n_in > inline_values) in = (in_heap.resize(n_in), in_heap.data());
     if (n_out > inline_values) out = (out_heap.resize(n_out), out_heap.data());
 
-    for (std::size_t k = 0; k < n_in; ++k) {
-        Slot& slot = slots_[s.in[k]];
-        if (slot.dataset) {
-            try {
-                in[k] = slot.dataset->load();
-            } catch (const Error& e) {
-                throw NodeError("node '" + n.name + "': " + e.what());
-            }
-            const TypeOps* want = spec.inputs[k];
-            if (in[k].type() != want && in[k].type_name() != want->name)
-                throw NodeError("node '" + n.name + "': dataset '" + slot.name + "' loaded a '" +
-                                std::string(in[k].type_name()) + "' value but the node reads '" + std::string(want->name) + "'");
-        } else {
-            in[k] = slot.value;
-            if (in[k].empty()) [[unlikely]]
-                throw NodeError("node '" + n.name + "': input '" + slot.name + "' has no value (it was not produced)");
-        }
-    }
-
+    load_inputs(s, in);
     if (spdlog::should_log(spdlog::level::info)) spdlog::info("Running node: {}", n.describe());
     std::string error;
     if (!spec.invoke(spec.callable.get(), in, out, &error)) [[unlikely]]
         throw NodeError("node '" + n.name + "' (" + n.func->qualified_name + ") failed: " + error);
+    save_outputs(s, out);
+}
 
-    for (std::size_t k = 0; k < n_out; ++k) {
-        Slot& slot = slots_[s.out[k]];
-        if (slot.dataset) {
-            try {
-                slot.dataset->save(out[k]);
-            } catch (const Error& e) {
-                throw NodeError("node '" + n.name + "': " + e.what());
-            }
-        } else {
-            slot.value = std::move(out[k]);
-        }
-    }
+RunPlan::SlotKind RunPlan::slot_kind(std::uint32_t slot) const {
+    if (slots_[slot].dataset) return SlotKind::persisted;
+    if (is_parameter_name(slots_[slot].name)) return SlotKind::parameter;
+    return SlotKind::memory;
 }
 
 void RunPlan::release_after(std::size_t i) {

@@ -208,6 +208,8 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
     Pipeline to_run = selected.size() == scope.size() ? scope : scope.subset(selected);
 
     RunPlan plan(to_run, catalog, run_id);
+    plan.set_async(o.runner_options.is_async);
+    if (o.runner_options.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
     spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(), pipeline_name,
                  to_run.size(), runner->name());
     const std::string started_at = run_id;

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -69,6 +70,11 @@ private:
 class Decoder {
 public:
     explicit Decoder(std::span<const std::byte> bytes) : pos_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+    // Bytes that stay valid while `owner` lives: codecs may then return views of them
+    // instead of copies (kiln::Tensor does).
+    Decoder(std::span<const std::byte> bytes, std::shared_ptr<const void> owner)
+        : pos_(bytes.data()), end_(bytes.data() + bytes.size()), owner_(std::move(owner)) {}
+    const std::shared_ptr<const void>& owner() const { return owner_; }
 
     std::span<const std::byte> take(std::size_t n) {
         if (static_cast<std::size_t>(end_ - pos_) < n)
@@ -90,6 +96,7 @@ public:
 private:
     const std::byte* pos_;
     const std::byte* end_;
+    std::shared_ptr<const void> owner_;
 };
 
 template <class T>
@@ -301,9 +308,13 @@ struct codec<Tensor<T>> {
         // Check against the bytes left before allocating: a corrupt shape must not allocate.
         if (detail::checked_element_count(shape) > in.remaining() / sizeof(T))
             throw std::out_of_range("kiln::Decoder: tensor size is corrupt");
+        const std::size_t n = detail::checked_element_count(shape);
+        auto bytes = in.take(n * sizeof(T));
+        // Shared bytes, suitably aligned: hand out a view, no copy.
+        if (in.owner() && reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(T) == 0)
+            return Tensor<T>::view(std::move(shape), reinterpret_cast<const T*>(bytes.data()), in.owner());
         Tensor<T> t(std::move(shape));
-        auto bytes = in.take(t.size() * sizeof(T));
-        if (t.size()) std::memcpy(t.data(), bytes.data(), bytes.size());
+        if (n) std::memcpy(t.data(), bytes.data(), bytes.size());
         return t;
     }
     static nlohmann::json to_json(const Tensor<T>& t) {

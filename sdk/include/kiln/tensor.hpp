@@ -6,14 +6,21 @@
 //     double sum = std::accumulate(t.begin(), t.end(), 0.0);
 //
 // Copies are deep; pass `const kiln::Tensor<T>&` to nodes to avoid them.
+//
+// A tensor may also be a read-only view of memory kept alive by an owner (the
+// ParallelRunner hands shared-memory values to nodes this way, without a copy). Reading a
+// view is free; the first non-const access copies it into memory of its own.
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <algorithm>
 #include <initializer_list>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kiln {
@@ -31,24 +38,57 @@ public:
                                         " elements do not fill the shape");
     }
 
+    // A read-only view of `data` (element_count(shape) elements), valid while `owner` lives.
+    static Tensor view(std::vector<std::size_t> shape, const T* data, std::shared_ptr<const void> owner) {
+        Tensor t;
+        t.shape_ = std::move(shape);
+        t.view_ = data;
+        t.view_size_ = element_count(t.shape_);
+        t.owner_ = std::move(owner);
+        return t;
+    }
+
+    Tensor(const Tensor& other) : shape_(other.shape_), data_(other.begin(), other.end()) {}
+    Tensor(Tensor&& other) noexcept
+        : shape_(std::move(other.shape_)),
+          data_(std::move(other.data_)),
+          view_(std::exchange(other.view_, nullptr)),
+          view_size_(std::exchange(other.view_size_, 0)),
+          owner_(std::move(other.owner_)) {}
+    Tensor& operator=(const Tensor& other) {
+        if (this != &other) *this = Tensor(other);
+        return *this;
+    }
+    Tensor& operator=(Tensor&& other) noexcept {
+        shape_ = std::move(other.shape_);
+        data_ = std::move(other.data_);
+        view_ = std::exchange(other.view_, nullptr);
+        view_size_ = std::exchange(other.view_size_, 0);
+        owner_ = std::move(other.owner_);
+        return *this;
+    }
+
     const std::vector<std::size_t>& shape() const { return shape_; }
     std::size_t rank() const { return shape_.size(); }
-    std::size_t size() const { return data_.size(); }
+    std::size_t size() const { return view_ ? view_size_ : data_.size(); }
+    bool is_view() const { return view_ != nullptr; }
 
-    T* data() { return data_.data(); }
-    const T* data() const { return data_.data(); }
-    T* begin() { return data_.data(); }
-    T* end() { return data_.data() + data_.size(); }
-    const T* begin() const { return data_.data(); }
-    const T* end() const { return data_.data() + data_.size(); }
-    T& operator[](std::size_t i) { return data_[i]; }
-    const T& operator[](std::size_t i) const { return data_[i]; }
+    T* data() { return own().data(); }
+    const T* data() const { return view_ ? view_ : data_.data(); }
+    T* begin() { return data(); }
+    T* end() { return data() + size(); }
+    const T* begin() const { return data(); }
+    const T* end() const { return data() + size(); }
+    T& operator[](std::size_t i) { return own()[i]; }
+    const T& operator[](std::size_t i) const { return data()[i]; }
 
     // Element at a multi-index, bounds-checked.
-    T& at(std::initializer_list<std::size_t> index) { return data_[offset(index)]; }
-    const T& at(std::initializer_list<std::size_t> index) const { return data_[offset(index)]; }
+    T& at(std::initializer_list<std::size_t> index) { return own()[offset(index)]; }
+    const T& at(std::initializer_list<std::size_t> index) const { return data()[offset(index)]; }
 
-    friend bool operator==(const Tensor& a, const Tensor& b) = default;
+    friend bool operator==(const Tensor& a, const Tensor& b) {
+        return a.shape_ == b.shape_ && std::equal(a.begin(), a.end(), b.begin(), b.end());
+    }
 
 private:
     static std::size_t element_count(const std::vector<std::size_t>& shape) {
@@ -64,8 +104,21 @@ private:
         return off;
     }
 
+    // Copy-on-write for views: the first mutable access takes a private copy.
+    std::vector<T>& own() {
+        if (view_) {
+            data_.assign(view_, view_ + view_size_);
+            view_ = nullptr;
+            owner_.reset();
+        }
+        return data_;
+    }
+
     std::vector<std::size_t> shape_;
     std::vector<T> data_;
+    const T* view_ = nullptr;
+    std::size_t view_size_ = 0;
+    std::shared_ptr<const void> owner_;
 };
 
 }  // namespace kiln

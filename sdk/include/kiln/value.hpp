@@ -30,8 +30,10 @@ struct TypeOps {
     std::size_t (*encoded_size)(const void* object, std::string* error) noexcept;
     // Encodes into exactly encoded_size() bytes.
     bool (*encode)(const void* object, std::byte* out, std::size_t size, std::string* error) noexcept;
-    // Decodes; empty pointer and *error set on failure.
-    std::shared_ptr<const void> (*decode)(std::span<const std::byte> bytes, std::string* error) noexcept;
+    // Decodes; empty pointer and *error set on failure. When `owner` is set, the bytes stay
+    // valid while it lives and the value may refer to them instead of copying.
+    std::shared_ptr<const void> (*decode)(std::span<const std::byte> bytes, const std::shared_ptr<const void>& owner,
+                                          std::string* error) noexcept;
     // Null when the codec has no JSON form.
     bool (*to_json)(const void* object, nlohmann::json* out, std::string* error) noexcept;
     std::shared_ptr<const void> (*from_json)(const nlohmann::json& in, std::string* error) noexcept;
@@ -83,7 +85,8 @@ public:
     // Encoding and JSON through TypeOps; throw kiln::TypeError / kiln::DatasetError.
     std::vector<std::byte> encode() const;
     nlohmann::json to_json() const;
-    static Value decode(const TypeOps& type, std::span<const std::byte> bytes);
+    static Value decode(const TypeOps& type, std::span<const std::byte> bytes,
+                        const std::shared_ptr<const void>& owner = nullptr);
     static Value from_json(const TypeOps& type, const nlohmann::json& j);
 
 private:
@@ -127,10 +130,11 @@ struct type_ops_impl {
             if (enc.size() != size) throw std::length_error("encoded size changed between passes");
         });
     }
-    static std::shared_ptr<const void> decode(std::span<const std::byte> bytes, std::string* error) noexcept {
+    static std::shared_ptr<const void> decode(std::span<const std::byte> bytes, const std::shared_ptr<const void>& owner,
+                                              std::string* error) noexcept {
         std::shared_ptr<const void> result;
         guard(error, [&] {
-            Decoder dec(bytes);
+            Decoder dec(bytes, owner);
             result = std::make_shared<const T>(codec<T>::decode(dec));
             if (dec.remaining() != 0) {
                 result.reset();
@@ -185,9 +189,10 @@ inline nlohmann::json Value::to_json() const {
     return j;
 }
 
-inline Value Value::decode(const TypeOps& type, std::span<const std::byte> bytes) {
+inline Value Value::decode(const TypeOps& type, std::span<const std::byte> bytes,
+                           const std::shared_ptr<const void>& owner) {
     std::string error;
-    auto object = type.decode(bytes, &error);
+    auto object = type.decode(bytes, owner, &error);
     if (!object) throw TypeError("cannot decode '" + std::string(type.name) + "': " + error);
     return Value(std::move(object), &type);
 }

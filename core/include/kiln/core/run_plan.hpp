@@ -57,6 +57,26 @@ public:
     // Observability for tests and the report: values currently held in memory.
     std::size_t live_values() const;
 
+    // Loads inputs and saves outputs of a node concurrently (--async).
+    void set_async(bool on) { async_ = on; }
+
+    // Slots, for runners that keep in-memory values elsewhere (the ParallelRunner keeps
+    // them in shared memory and moves them in and out around execute()).
+    enum class SlotKind { memory, persisted, parameter };
+    std::size_t slot_count() const { return slot_count_; }
+    SlotKind slot_kind(std::uint32_t slot) const;
+    const std::string& slot_name(std::uint32_t slot) const { return slots_[slot].name; }
+    const TypeOps* slot_type(std::uint32_t slot) const { return slots_[slot].type; }
+    DatasetRef* slot_dataset(std::uint32_t slot) const { return slots_[slot].dataset; }
+    // Free inputs and outputs (and parameters) are never released.
+    bool slot_kept(std::uint32_t slot) const { return slots_[slot].keep; }
+    const Value& slot_value(std::uint32_t slot) const { return slots_[slot].value; }
+    void set_slot_value(std::uint32_t slot, Value value) { slots_[slot].value = std::move(value); }
+    const std::vector<std::uint32_t>& step_inputs(std::size_t node) const { return steps_[node].in; }
+    const std::vector<std::uint32_t>& step_outputs(std::size_t node) const { return steps_[node].out; }
+    // How many (node, input) reads each slot has in the whole plan.
+    std::uint32_t slot_reads(std::uint32_t slot) const { return total_reads_[slot]; }
+
 private:
     struct Slot {
         std::string name;
@@ -78,6 +98,11 @@ private:
     std::size_t slot_count_ = 0;
     std::vector<Step> steps_;
     std::vector<std::uint32_t> dataset_slot_;  // pipeline dataset id -> slot (params: first reader's)
+    std::vector<std::uint32_t> total_reads_;
+    bool async_ = false;
+
+    void load_inputs(const Step& s, Value* in);
+    void save_outputs(const Step& s, Value* out);
 };
 
 }  // namespace kiln::core

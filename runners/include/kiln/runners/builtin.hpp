@@ -15,6 +15,9 @@ std::unique_ptr<core::Runner> make_sequential_runner(const core::RunnerOptions& 
 // A pool of threads; a node starts the moment its inputs exist.
 std::unique_ptr<core::Runner> make_thread_runner(const core::RunnerOptions& options);
 
+// Worker processes; in-memory values pass through shared memory.
+std::unique_ptr<core::Runner> make_parallel_runner(const core::RunnerOptions& options);
+
 // "SequentialRunner", ...; returns nullptr for a name that is not built in.
 std::unique_ptr<core::Runner> make_builtin_runner(const std::string& name, const core::RunnerOptions& options);
 std::vector<std::string> builtin_runner_names();

@@ -1,0 +1,369 @@
+// ParallelRunner: nodes run in worker processes; in-memory values travel through shared
+// memory (written once by the producer, read in place by consumers); the host process
+// schedules, fires observers and frees each value after its last reader.
+//
+// Workers are forked after the pipeline and catalog are built, so they need no set-up of
+// their own. Forking a process that runs threads can deadlock the child (a lock held by a
+// thread that does not exist in it); the runner checks for threads first and refuses
+// rather than risk a hang.
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kiln/error.hpp"
+#include "kiln/runners/builtin.hpp"
+#include "scheduler.hpp"
+#include "shm_arena.hpp"
+#include "worker_channel.hpp"
+
+namespace kiln::runners {
+using core::NodeFailure;
+using core::RunOutcome;
+using core::RunPlan;
+using SlotKind = core::RunPlan::SlotKind;
+
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void on_interrupt(int sig) { interrupted = sig; }
+
+std::size_t thread_count() {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/task", ec); !ec && it != decltype(it)(); ++it) ++n;
+    return n == 0 ? 1 : n;
+}
+
+std::string describe_exit(int status) {
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        const char* name = sigabbrev_np(sig);
+        return "was killed by signal " + std::to_string(sig) + " (SIG" + (name ? name : "?") + ": " + strsignal(sig) + ")";
+    }
+    if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+    return "stopped (status " + std::to_string(status) + ")";
+}
+
+// Moves a value into shared memory: measured, allocated, encoded in place (one copy).
+ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string& what) {
+    const TypeOps& type = *value.type();
+    std::string error;
+    std::size_t size = type.encoded_size(value.raw(), &error);
+    if (!error.empty()) throw NodeError("cannot encode " + what + " ('" + std::string(type.name) + "'): " + error);
+    ShmBlock block = arena.allocate(size);
+    auto bytes = arena.bytes(block);
+    if (!type.encode(value.raw(), bytes.data(), size, &error)) {
+        arena.deallocate(block);
+        throw NodeError("cannot encode " + what + " ('" + std::string(type.name) + "'): " + error);
+    }
+    return block;
+}
+
+// The worker process: run what the host asks, until it says quit or goes away.
+[[noreturn]] void worker_main(RunPlan& plan, ShmArena& arena, int fd, pid_t host) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the host, even if it is SIGKILLed
+    if (::getppid() != host) ::_exit(1);
+    std::signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole process group; the host decides
+    std::signal(SIGTERM, SIG_DFL);
+    arena.disown();
+    WorkerChannel channel(fd);
+    while (auto request = channel.receive_request()) {
+        const std::size_t node = request->node;
+        RunReply reply{request->node, true, {}, {}};
+        try {
+            for (const auto& in : request->inputs)
+                plan.set_slot_value(in.slot, Value::decode(*plan.slot_type(in.slot), arena.bytes(in.block),
+                                                           arena.keep_alive(in.block)));
+            plan.execute(node);
+            for (std::uint32_t slot : plan.step_outputs(node)) {
+                if (plan.slot_kind(slot) != SlotKind::memory) continue;
+                reply.outputs.push_back({slot, to_shared_memory(arena, plan.slot_value(slot),
+                                                                "output '" + plan.slot_name(slot) + "'")});
+            }
+        } catch (const std::exception& e) {
+            for (const auto& out : reply.outputs) arena.deallocate(out.block);
+            reply = RunReply{request->node, false, {}, e.what()};
+        }
+        // Values live in shared memory now (or nowhere): drop this process's copies.
+        for (std::uint32_t slot : plan.step_inputs(node))
+            if (plan.slot_kind(slot) == SlotKind::memory) plan.set_slot_value(slot, {});
+        for (std::uint32_t slot : plan.step_outputs(node))
+            if (plan.slot_kind(slot) == SlotKind::memory) plan.set_slot_value(slot, {});
+        if (!channel.send_reply(reply)) break;
+    }
+    ::_exit(0);
+}
+
+struct Worker {
+    pid_t pid = -1;
+    std::unique_ptr<WorkerChannel> channel;
+    std::optional<std::size_t> node;  // running now
+    bool alive() const { return pid > 0; }
+};
+
+// Restores the previous SIGINT/SIGTERM handlers when the run ends.
+class InterruptGuard {
+public:
+    InterruptGuard() {
+        interrupted = 0;
+        struct sigaction sa {};
+        sa.sa_handler = on_interrupt;
+        sigemptyset(&sa.sa_mask);
+        ::sigaction(SIGINT, &sa, &old_int_);
+        ::sigaction(SIGTERM, &sa, &old_term_);
+    }
+    ~InterruptGuard() {
+        ::sigaction(SIGINT, &old_int_, nullptr);
+        ::sigaction(SIGTERM, &old_term_, nullptr);
+    }
+
+private:
+    struct sigaction old_int_ {}, old_term_ {};
+};
+
+class ParallelRunner final : public core::Runner {
+public:
+    explicit ParallelRunner(core::RunnerOptions options) : options_(std::move(options)) {
+        if (options_.max_workers && *options_.max_workers < 1)
+            throw RunnerError("max_workers should be positive (got " + std::to_string(*options_.max_workers) + ")");
+        const char* env = std::getenv("KILN_START_METHOD");
+        if (options_.start_method.empty() && env) options_.start_method = env;
+        if (options_.start_method.empty()) options_.start_method = "fork";
+        if (options_.start_method != "fork")
+            throw RunnerError("unknown start method '" + options_.start_method +
+                              "' for ParallelRunner (KILN_START_METHOD); use 'fork'");
+    }
+    std::string name() const override { return "ParallelRunner"; }
+
+    RunOutcome run(RunPlan& plan, core::RunObserver* observer) override;
+
+private:
+    void validate(const RunPlan& plan) const;
+    void start_worker(std::size_t index, RunPlan& plan);
+    void dispatch(std::size_t worker, std::size_t node, RunPlan& plan, core::RunObserver* observer);
+    void finish(std::size_t worker, const RunReply& reply, RunPlan& plan, core::RunObserver* observer,
+                RunOutcome& outcome);
+    void fail(std::size_t node, std::size_t worker, std::string message, core::RunObserver* observer,
+              RunOutcome& outcome);
+    void stop_workers(bool kill);
+
+    core::RunnerOptions options_;
+    std::unique_ptr<ShmArena> arena_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::vector<Worker> workers_;
+    std::vector<std::optional<ShmBlock>> blocks_;  // per plan slot, in-memory values
+    std::vector<std::uint32_t> pending_reads_;     // per plan slot
+    std::size_t completed_ = 0;
+};
+
+void ParallelRunner::validate(const RunPlan& plan) const {
+    std::vector<std::string> single;
+    for (std::uint32_t slot = 0; slot < plan.slot_count(); ++slot)
+        if (auto* ds = plan.slot_dataset(slot); ds && ds->options().single_process)
+            single.push_back("'" + ds->name() + "' (" + ds->type() + ")");
+    if (single.empty()) return;
+    std::sort(single.begin(), single.end());
+    std::string list;
+    for (const auto& s : single) list += "\n  - " + s;
+    throw RunnerError("these datasets cannot be used from worker processes (their types are single-process):" + list +
+                      "\n  Run this pipeline with --runner ThreadRunner or SequentialRunner instead.");
+}
+
+void ParallelRunner::start_worker(std::size_t index, RunPlan& plan) {
+    int fds[2];
+    WorkerChannel::make_pair(fds);
+    std::fflush(nullptr);  // no buffered output duplicated into the child
+    const pid_t host = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        throw RunnerError(std::string("cannot start a worker process: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        for (auto& w : workers_)
+            if (w.channel) ::close(w.channel->fd());
+        worker_main(plan, *arena_, fds[1], host);
+    }
+    ::close(fds[1]);
+    workers_[index].pid = pid;
+    workers_[index].channel = std::make_unique<WorkerChannel>(fds[0]);
+    workers_[index].node.reset();
+}
+
+void ParallelRunner::dispatch(std::size_t w, std::size_t node, RunPlan& plan, core::RunObserver* observer) {
+    RunRequest request{static_cast<std::uint32_t>(node), {}};
+    for (std::uint32_t slot : plan.step_inputs(node))
+        if (plan.slot_kind(slot) == SlotKind::memory && blocks_[slot]) request.inputs.push_back({slot, *blocks_[slot]});
+    workers_[w].node = node;
+    if (observer) observer->node_started(node, static_cast<unsigned>(w));
+    workers_[w].channel->send_request(request);  // a dead worker shows up in poll
+}
+
+void ParallelRunner::fail(std::size_t node, std::size_t w, std::string message, core::RunObserver* observer,
+                          RunOutcome& outcome) {
+    outcome.failures.push_back(NodeFailure{node, std::move(message)});
+    if (observer) observer->node_finished(node, static_cast<unsigned>(w), &outcome.failures.back());
+    scheduler_->failed(node);
+}
+
+void ParallelRunner::finish(std::size_t w, const RunReply& reply, RunPlan& plan, core::RunObserver* observer,
+                            RunOutcome& outcome) {
+    const std::size_t node = reply.node;
+    workers_[w].node.reset();
+    if (!reply.ok) {
+        fail(node, w, reply.error, observer, outcome);
+        return;
+    }
+    for (const auto& out : reply.outputs) blocks_[out.slot] = out.block;
+    // Free each in-memory input after its last reader (Kedro keeps them all to the end).
+    for (std::uint32_t slot : plan.step_inputs(node)) {
+        if (--pending_reads_[slot] == 0 && !plan.slot_kept(slot) && blocks_[slot]) {
+            arena_->deallocate(*blocks_[slot]);
+            blocks_[slot].reset();
+            spdlog::debug("Releasing {}", plan.slot_name(slot));
+        }
+    }
+    outcome.done[node] = 1;
+    ++completed_;
+    if (observer) observer->node_finished(node, static_cast<unsigned>(w), nullptr);
+    scheduler_->succeeded(node);
+    if (spdlog::should_log(spdlog::level::info)) {
+        spdlog::info("Completed node: {}", plan.pipeline().nodes()[node].name);
+        spdlog::info("Completed {} out of {} tasks", completed_, plan.size());
+    }
+}
+
+void ParallelRunner::stop_workers(bool kill) {
+    for (auto& w : workers_) {
+        if (!w.alive()) continue;
+        if (kill) ::kill(w.pid, SIGKILL);
+        else w.channel->send_quit();
+    }
+    for (auto& w : workers_) {
+        if (!w.alive()) continue;
+        int status = 0;
+        while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        w.pid = -1;
+        if (w.channel) ::close(w.channel->fd());
+        w.channel.reset();
+    }
+}
+
+RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
+    const auto& pipeline = plan.pipeline();
+    RunOutcome outcome;
+    outcome.done.assign(plan.size(), 0);
+    if (plan.size() == 0) return outcome;
+    validate(plan);
+    if (std::size_t threads = thread_count(); threads > 1)
+        throw RunnerError("ParallelRunner cannot fork worker processes safely: this process already runs " +
+                          std::to_string(threads) +
+                          " threads (a plugin started them). Forking now could leave workers deadlocked. Use "
+                          "--runner ThreadRunner, or keep plugins from starting threads while they load.");
+
+    ShmArena::remove_stale();
+    arena_ = ShmArena::create(0);
+    scheduler_ = std::make_unique<Scheduler>(pipeline, options_.resources, options_.keep_going);
+    blocks_.assign(plan.slot_count(), std::nullopt);
+    pending_reads_.resize(plan.slot_count());
+    for (std::uint32_t s = 0; s < plan.slot_count(); ++s) pending_reads_[s] = plan.slot_reads(s);
+    completed_ = 0;
+
+    const std::size_t n_workers = workers_for(pipeline, options_.max_workers);
+    spdlog::info("ParallelRunner: {} worker processes", n_workers);
+    InterruptGuard guard;
+    workers_.clear();
+    workers_.resize(n_workers);
+    try {
+        for (std::size_t w = 0; w < n_workers; ++w) start_worker(w, plan);
+
+        std::vector<pollfd> fds;
+        std::vector<std::size_t> fd_worker;
+        while (!scheduler_->finished() && !interrupted) {
+            for (std::size_t w = 0; w < workers_.size(); ++w) {
+                if (!workers_[w].alive() || workers_[w].node) continue;
+                auto node = scheduler_->next();
+                if (!node) break;
+                dispatch(w, *node, plan, observer);
+            }
+            fds.clear();
+            fd_worker.clear();
+            for (std::size_t w = 0; w < workers_.size(); ++w)
+                if (workers_[w].alive()) {
+                    fds.push_back({workers_[w].channel->fd(), POLLIN, 0});
+                    fd_worker.push_back(w);
+                }
+            if (fds.empty()) throw RunnerError("ParallelRunner: every worker process has died");
+            // A timeout only so that Ctrl-C is noticed even without a worker event.
+            int ready = ::poll(fds.data(), fds.size(), 200);
+            if (ready < 0 && errno != EINTR) throw RunnerError(std::string("poll failed: ") + std::strerror(errno));
+            for (std::size_t i = 0; ready > 0 && i < fds.size(); ++i) {
+                if (!fds[i].revents) continue;
+                std::size_t w = fd_worker[i];
+                std::optional<RunReply> reply = workers_[w].channel->receive_reply();
+                if (reply) {
+                    finish(w, *reply, plan, observer, outcome);
+                    continue;
+                }
+                // The worker is gone: say which node it was running and how it died.
+                int status = 0;
+                while (::waitpid(workers_[w].pid, &status, 0) < 0 && errno == EINTR) {
+                }
+                std::string how = "worker process " + std::to_string(w) + " (pid " + std::to_string(workers_[w].pid) +
+                                  ") " + describe_exit(status);
+                workers_[w].pid = -1;
+                ::close(workers_[w].channel->fd());
+                workers_[w].channel.reset();
+                if (auto node = workers_[w].node) {
+                    workers_[w].node.reset();
+                    fail(*node, w, "node '" + pipeline.nodes()[*node].name + "' crashed: " + how, observer, outcome);
+                } else {
+                    spdlog::warn("{} while idle", how);
+                }
+                // With --keep-going the run continues, so the pool gets its worker back.
+                if (!scheduler_->finished() && (options_.keep_going || !scheduler_->any_failed()))
+                    start_worker(w, plan);
+            }
+        }
+        if (interrupted) {
+            spdlog::warn("Interrupted (signal {}): stopping worker processes", static_cast<int>(interrupted));
+            for (auto& w : workers_)
+                if (w.node) outcome.failures.push_back(NodeFailure{*w.node, "interrupted"});
+            if (outcome.failures.empty()) outcome.failures.push_back(NodeFailure{0, "interrupted"});
+        }
+        stop_workers(interrupted != 0);
+    } catch (...) {
+        stop_workers(true);
+        arena_.reset();
+        throw;
+    }
+
+    // Free outputs leave shared memory as ordinary values before the segments go.
+    for (std::uint32_t slot = 0; slot < plan.slot_count(); ++slot) {
+        if (!blocks_[slot]) continue;
+        if (plan.slot_kept(slot) && outcome.ok())
+            plan.set_slot_value(slot, Value::decode(*plan.slot_type(slot), arena_->bytes(*blocks_[slot])));
+        arena_->deallocate(*blocks_[slot]);
+    }
+    blocks_.clear();
+    arena_.reset();
+    return outcome;
+}
+
+}  // namespace
+
+std::unique_ptr<core::Runner> make_parallel_runner(const core::RunnerOptions& options) {
+    return std::make_unique<ParallelRunner>(options);
+}
+
+}  // namespace kiln::runners

@@ -1,0 +1,55 @@
+// Messages between the ParallelRunner's host and its worker processes, over a
+// SOCK_SEQPACKET socket pair: each send is one whole message, so there is no framing to
+// get wrong, and a dead peer shows up as end-of-file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shm_arena.hpp"
+
+namespace kiln::runners {
+
+// A shared-memory value for one slot of the run plan.
+struct SlotBlock {
+    std::uint32_t slot;
+    ShmBlock block;
+};
+
+struct RunRequest {  // host -> worker
+    std::uint32_t node;
+    std::vector<SlotBlock> inputs;  // in-memory inputs, as shared memory
+};
+
+struct RunReply {  // worker -> host
+    std::uint32_t node;
+    bool ok;
+    std::vector<SlotBlock> outputs;  // in-memory outputs, written to shared memory
+    std::string error;
+};
+
+class WorkerChannel {
+public:
+    // Makes a connected pair: [0] for the host, [1] for the worker.
+    static void make_pair(int fds[2]);
+
+    explicit WorkerChannel(int fd) : fd_(fd) {}
+    int fd() const { return fd_; }
+
+    // Each returns false when the peer is gone.
+    bool send_request(const RunRequest& request);
+    bool send_quit();
+    bool send_reply(const RunReply& reply);
+    // nullopt: the peer closed the socket (or sent quit).
+    std::optional<RunRequest> receive_request();
+    std::optional<RunReply> receive_reply();
+
+private:
+    bool send(const std::vector<std::byte>& message);
+    bool receive(std::vector<std::byte>& message);
+    int fd_;
+};
+
+}  // namespace kiln::runners
