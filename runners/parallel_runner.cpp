@@ -2,16 +2,20 @@
 // memory (written once by the producer, read in place by consumers); the host process
 // schedules, fires observers and frees each value after its last reader.
 //
-// Workers are forked after the pipeline and catalog are built, so they need no set-up of
-// their own. Forking a process that runs threads can deadlock the child (a lock held by a
-// thread that does not exist in it); the runner checks for threads first and refuses
-// rather than risk a hang.
+// Start methods. "fork" (default): workers are forked after the pipeline and catalog are
+// built, so they need no set-up of their own. Forking a process that runs threads can
+// deadlock the child (a lock held by a thread that does not exist in it), so when a plugin
+// has started threads the runner re-execs instead. "spawn": workers are fresh kiln
+// processes that re-load the plugins and rebuild the same plan from the same command line
+// (checked by a fingerprint of the node list).
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
+#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -33,6 +37,18 @@ namespace {
 
 volatile std::sig_atomic_t interrupted = 0;
 extern "C" void on_interrupt(int sig) { interrupted = sig; }
+
+extern "C" char** environ;
+
+// Identifies a plan by its nodes, in order: a spawned worker must have built the same.
+std::string plan_fingerprint(const RunPlan& plan) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (const auto& n : plan.pipeline().nodes()) {
+        for (char c : n.name) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;
+    }
+    return std::to_string(plan.size()) + "-" + std::to_string(h);
+}
 
 std::size_t thread_count() {
     std::error_code ec;
@@ -136,9 +152,9 @@ public:
         const char* env = std::getenv("KILN_START_METHOD");
         if (options_.start_method.empty() && env) options_.start_method = env;
         if (options_.start_method.empty()) options_.start_method = "fork";
-        if (options_.start_method != "fork")
+        if (options_.start_method != "fork" && options_.start_method != "spawn")
             throw RunnerError("unknown start method '" + options_.start_method +
-                              "' for ParallelRunner (KILN_START_METHOD); use 'fork'");
+                              "' for ParallelRunner (KILN_START_METHOD); use 'fork' or 'spawn'");
     }
     std::string name() const override { return "ParallelRunner"; }
 
@@ -147,6 +163,7 @@ public:
 private:
     void validate(const RunPlan& plan) const;
     void start_worker(std::size_t index, RunPlan& plan);
+    void spawn_worker(std::size_t index, const RunPlan& plan);
     void dispatch(std::size_t worker, std::size_t node, RunPlan& plan, core::RunObserver* observer);
     void finish(std::size_t worker, const RunReply& reply, RunPlan& plan, core::RunObserver* observer,
                 RunOutcome& outcome);
@@ -161,6 +178,7 @@ private:
     std::vector<std::optional<ShmBlock>> blocks_;  // per plan slot, in-memory values
     std::vector<std::uint32_t> pending_reads_;     // per plan slot
     std::size_t completed_ = 0;
+    bool spawn_ = false;
 };
 
 void ParallelRunner::validate(const RunPlan& plan) const {
@@ -176,7 +194,53 @@ void ParallelRunner::validate(const RunPlan& plan) const {
                       "\n  Run this pipeline with --runner ThreadRunner or SequentialRunner instead.");
 }
 
+void ParallelRunner::spawn_worker(std::size_t index, const RunPlan& plan) {
+    if (options_.worker_command.empty())
+        throw RunnerError("ParallelRunner spawn mode needs the kiln command line to start workers");
+    int fds[2];
+    WorkerChannel::make_pair(fds);
+    constexpr int worker_fd = 3;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    // dup2 onto the fixed number clears close-on-exec for it; a socket already numbered 3
+    // would keep the flag, so it goes to another number first.
+    int child_end = fds[1];
+    if (child_end == worker_fd) {
+        child_end = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+        ::close(fds[1]);
+        fds[1] = child_end;
+    }
+    posix_spawn_file_actions_adddup2(&actions, child_end, worker_fd);
+
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e)
+        if (std::strncmp(*e, "KILN_WORKER_", 12) != 0) env_strings.emplace_back(*e);
+    env_strings.push_back("KILN_WORKER_FD=" + std::to_string(worker_fd));
+    env_strings.push_back("KILN_WORKER_HOST=" + std::to_string(::getpid()));
+    env_strings.push_back("KILN_WORKER_PLAN=" + plan_fingerprint(plan));
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args = options_.worker_command;
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    pid_t pid = -1;
+    int rc = ::posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(child_end);
+    if (rc != 0) {
+        ::close(fds[0]);
+        throw RunnerError(std::string("cannot start a worker process: ") + std::strerror(rc));
+    }
+    workers_[index].pid = pid;
+    workers_[index].channel = std::make_unique<WorkerChannel>(fds[0]);
+    workers_[index].node.reset();
+}
+
 void ParallelRunner::start_worker(std::size_t index, RunPlan& plan) {
+    if (spawn_) return spawn_worker(index, plan);
     int fds[2];
     WorkerChannel::make_pair(fds);
     std::fflush(nullptr);  // no buffered output duplicated into the child
@@ -265,11 +329,15 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
     outcome.done.assign(plan.size(), 0);
     if (plan.size() == 0) return outcome;
     validate(plan);
-    if (std::size_t threads = thread_count(); threads > 1)
-        throw RunnerError("ParallelRunner cannot fork worker processes safely: this process already runs " +
-                          std::to_string(threads) +
-                          " threads (a plugin started them). Forking now could leave workers deadlocked. Use "
-                          "--runner ThreadRunner, or keep plugins from starting threads while they load.");
+    spawn_ = options_.start_method == "spawn";
+    if (std::size_t threads = thread_count(); !spawn_ && threads > 1) {
+        if (options_.worker_command.empty())
+            throw RunnerError("ParallelRunner cannot fork worker processes safely: this process already runs " +
+                              std::to_string(threads) + " threads. Use --runner ThreadRunner.");
+        spdlog::info("ParallelRunner: {} threads exist (started by a plugin), so workers are spawned, not forked",
+                     threads);
+        spawn_ = true;
+    }
 
     ShmArena::remove_stale();
     arena_ = ShmArena::create(0);
@@ -280,7 +348,7 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
     completed_ = 0;
 
     const std::size_t n_workers = workers_for(pipeline, options_.max_workers);
-    spdlog::info("ParallelRunner: {} worker processes", n_workers);
+    spdlog::info("ParallelRunner: {} worker processes ({})", n_workers, spawn_ ? "spawned" : "forked");
     InterruptGuard guard;
     workers_.clear();
     workers_.resize(n_workers);
@@ -361,6 +429,27 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
 }
 
 }  // namespace
+
+bool is_spawned_worker() { return std::getenv("KILN_WORKER_FD") != nullptr; }
+
+int serve_spawned_worker(RunPlan& plan) {
+    const char* fd_text = std::getenv("KILN_WORKER_FD");
+    const char* host_text = std::getenv("KILN_WORKER_HOST");
+    const char* expected = std::getenv("KILN_WORKER_PLAN");
+    if (!fd_text || !host_text || !expected) return 2;
+    const int fd = std::atoi(fd_text);
+    const pid_t host = static_cast<pid_t>(std::atol(host_text));
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (plan_fingerprint(plan) != expected) {
+        // The host learns of it as a worker that exited; say why on stderr.
+        spdlog::error("worker process: the plan built here ({}) differs from the host's ({}); did the project's files "
+                      "change while the run started?",
+                      plan_fingerprint(plan), expected);
+        return 3;
+    }
+    auto arena = ShmArena::attach(host);
+    worker_main(plan, *arena, fd, host);
+}
 
 std::unique_ptr<core::Runner> make_parallel_runner(const core::RunnerOptions& options) {
     return std::make_unique<ParallelRunner>(options);

@@ -98,6 +98,10 @@ int main(int argc, char** argv) {
     run->add_flag("--async", o.runner_options.is_async, "Load inputs and save outputs of a node concurrently");
     run->add_flag("--keep-going", o.runner_options.keep_going,
                   "After a node fails, still run every node that does not depend on it, then fail");
+    run->add_option("--start-method", o.runner_options.start_method,
+                    "ParallelRunner workers: fork (default; spawns instead if plugins started threads) or spawn "
+                    "(fresh processes that re-load the plugins); also KILN_START_METHOD")
+        ->check(CLI::IsMember({"fork", "spawn"}));
     std::string resources;
     run->add_option("--resources", resources,
                     "Caps on node resources, e.g. gpu=1,mem_gb=16: nodes declaring \"resources\" run only while "
@@ -134,7 +138,11 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    core::configure_logging(quiet ? core::Verbosity::quiet : verbose ? core::Verbosity::verbose : core::Verbosity::normal);
+    // A spawned ParallelRunner worker logs only problems: the host reports progress.
+    const bool worker = runners::is_spawned_worker();
+    core::configure_logging(quiet || worker ? core::Verbosity::quiet
+                            : verbose      ? core::Verbosity::verbose
+                                           : core::Verbosity::normal);
     o.plugins.builtin_dir = builtin_plugin_dir();
     for (const auto& p : split_commas(plugin_paths)) o.plugins.explicit_dirs.emplace_back(p);
     o.command_line.assign(argv, argv + argc);
@@ -149,6 +157,7 @@ int main(int argc, char** argv) {
         }
         if (parallel) o.runner = "ParallelRunner";
         o.runner_options.resources = parse_resources(resources);
+        o.runner_options.worker_command = o.command_line;
         o.filter.node_names = split_commas(nodes);
         o.filter.from_nodes = split_commas(from_nodes);
         o.filter.to_nodes = split_commas(to_nodes);
@@ -159,6 +168,11 @@ int main(int argc, char** argv) {
         if (o.resume && (!o.filter.empty() || o.only_missing_outputs))
             throw ConfigError("--resume re-runs what the last run left undone; it cannot be combined with node "
                               "filters or --only-missing-outputs");
+        if (worker) {
+            auto prepared = core::prepare_run(o);
+            if (!prepared->plan) return 2;
+            return runners::serve_spawned_worker(*prepared->plan);
+        }
         return core::run_session(o, &runners::make_builtin_runner, runners::builtin_runner_names());
     } catch (const Error& e) {
         spdlog::error("{}", e.what());

@@ -101,7 +101,8 @@ void load_plugins(Registry& registry, const PluginSearch& search, const fs::path
     }
 }
 
-int run_session(const SessionOptions& o, const RunnerFactory& runners, const std::vector<std::string>& runner_names) {
+std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o) {
+    auto run = std::make_unique<PreparedRun>();
     std::error_code ec;
     const fs::path project = fs::weakly_canonical(fs::absolute(o.project_dir), ec);
     if (!fs::is_directory(project))
@@ -112,19 +113,15 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
                           "'. A Kiln project holds pipelines.json (and optionally catalog.json, parameters.json and "
                           "plugins/); is --project right?");
 
-    // Fail on a bad runner name before loading anything.
-    const std::string runner_name = o.runner.empty() ? "SequentialRunner" : o.runner;
-    std::unique_ptr<Runner> runner = runners(runner_name, o.runner_options);
-    if (!runner)
-        throw ConfigError("unknown runner '" + runner_name + "'; available runners: " + join(runner_names));
-
-    Registry registry;
+    run->project = project;
+    Registry& registry = run->registry;
     load_plugins(registry, o.plugins, project);
 
     FunctionResolver resolver = [&](const std::string& name, std::string& hint) { return registry.find_node(name, hint); };
-    auto pipelines = load_pipelines(read_json_file(pipelines_file), pipelines_file.string(), resolver);
+    auto& pipelines = run->pipelines;
+    pipelines = load_pipelines(read_json_file(pipelines_file), pipelines_file.string(), resolver);
 
-    std::optional<RunRecord> previous;
+    std::optional<RunRecord>& previous = run->previous;
     if (o.resume) {
         previous = read_run_record(project);
         if (!previous)
@@ -132,13 +129,15 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
                               "' (it is written by every `kiln run`)");
         if (previous->status == "success") {
             spdlog::info("The last run ({}) completed successfully; nothing to resume.", previous->run_id);
-            return 0;
+            run->nothing_to_resume = true;
+            return run;
         }
         if (!o.pipeline.empty() && o.pipeline != previous->pipeline)
             throw ConfigError("--resume continues the interrupted run of pipeline '" + previous->pipeline +
                               "', but --pipeline says '" + o.pipeline + "'; drop one of them");
     }
-    const std::string pipeline_name = previous ? previous->pipeline : (o.pipeline.empty() ? "__default__" : o.pipeline);
+    run->pipeline_name = previous ? previous->pipeline : (o.pipeline.empty() ? "__default__" : o.pipeline);
+    const std::string& pipeline_name = run->pipeline_name;
     auto found = pipelines.find(pipeline_name);
     if (found == pipelines.end()) {
         std::vector<std::string> names;
@@ -152,14 +151,17 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
 
     Parameters parameters(read_optional_json(project / "parameters.json"), (project / "parameters.json").string());
     for (auto& [key, value] : parse_params_option(o.params)) parameters.set(key, std::move(value));
-    DataCatalog catalog(DataCatalog::read_entries(project / "catalog.json"), std::move(parameters), project, registry,
-                        (project / "catalog.json").string());
-    const std::string run_id = make_run_id();
+    run->catalog = std::make_unique<DataCatalog>(DataCatalog::read_entries(project / "catalog.json"),
+                                                 std::move(parameters), project, registry,
+                                                 (project / "catalog.json").string());
+    DataCatalog& catalog = *run->catalog;
+    run->run_id = make_run_id();
+    const std::string& run_id = run->run_id;
 
     // The run's scope (what the record remembers), and within it what actually runs.
-    std::vector<std::pair<std::string, std::string>> skipped;
-    Pipeline scope;
-    std::vector<char> done_before;  // per scope node: completed by an earlier run / outputs exist
+    auto& skipped = run->skipped;
+    Pipeline& scope = run->scope;
+    std::vector<char>& done_before = run->done_before;  // per scope node: done earlier / outputs exist
     if (previous) {
         std::vector<std::string> missing;
         for (const auto& n : previous->nodes)
@@ -205,10 +207,31 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         selected.resize(scope.size());
         for (std::size_t i = 0; i < scope.size(); ++i) selected[i] = i;
     }
-    Pipeline to_run = selected.size() == scope.size() ? scope : scope.subset(selected);
+    run->to_run = selected.size() == scope.size() ? scope : scope.subset(selected);
+    run->plan = std::make_unique<RunPlan>(run->to_run, catalog, run_id);
+    run->plan->set_async(o.runner_options.is_async);
+    return run;
+}
 
-    RunPlan plan(to_run, catalog, run_id);
-    plan.set_async(o.runner_options.is_async);
+int run_session(const SessionOptions& o, const RunnerFactory& runners, const std::vector<std::string>& runner_names) {
+    // Fail on a bad runner name before loading anything.
+    const std::string runner_name = o.runner.empty() ? "SequentialRunner" : o.runner;
+    std::unique_ptr<Runner> runner = runners(runner_name, o.runner_options);
+    if (!runner)
+        throw ConfigError("unknown runner '" + runner_name + "'; available runners: " + join(runner_names));
+
+    auto prepared = prepare_run(o);
+    if (prepared->nothing_to_resume) return 0;
+    const fs::path& project = prepared->project;
+    const std::string& pipeline_name = prepared->pipeline_name;
+    const std::string& run_id = prepared->run_id;
+    const std::optional<RunRecord>& previous = prepared->previous;
+    DataCatalog& catalog = *prepared->catalog;
+    const Pipeline& scope = prepared->scope;
+    const Pipeline& to_run = prepared->to_run;
+    auto& skipped = prepared->skipped;
+    const std::vector<char>& done_before = prepared->done_before;
+    RunPlan& plan = *prepared->plan;
     if (o.runner_options.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
     spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(), pipeline_name,
                  to_run.size(), runner->name());

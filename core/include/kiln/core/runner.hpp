@@ -40,6 +40,9 @@ struct RunnerOptions {
     // ParallelRunner: "fork" (default; re-execs instead when threads already exist) or
     // "spawn" (workers re-exec kiln and re-load plugins). Empty: KILN_START_METHOD or fork.
     std::string start_method;
+    // ParallelRunner "spawn": the command line that re-creates this run in a worker
+    // process (kiln's own argv).
+    std::vector<std::string> worker_command;
 };
 
 class Runner {

@@ -3,11 +3,16 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "kiln/core/catalog.hpp"
 #include "kiln/core/pipeline.hpp"
+#include "kiln/core/run_plan.hpp"
+#include "kiln/core/run_record.hpp"
 #include "kiln/core/registry.hpp"
 #include "kiln/core/runner.hpp"
 
@@ -35,6 +40,28 @@ struct SessionOptions {
     std::filesystem::path report;           // --report FILE, empty for none
     std::vector<std::string> command_line;  // the command as typed, for the resume hint
 };
+
+// Everything a run needs, built from the project's files, before any node runs.
+struct PreparedRun {
+    std::filesystem::path project;
+    std::string pipeline_name;
+    std::string run_id;
+    Registry registry;
+    std::map<std::string, Pipeline> pipelines;
+    std::optional<RunRecord> previous;  // with --resume
+    bool nothing_to_resume = false;     // --resume after a successful run: nothing else is set
+    std::unique_ptr<DataCatalog> catalog;
+    Pipeline scope;                     // what the run record remembers
+    std::vector<char> done_before;      // per scope node: done by an earlier run, or outputs exist
+    Pipeline to_run;                    // what the runner gets
+    std::vector<std::pair<std::string, std::string>> skipped;  // node, reason
+    std::unique_ptr<RunPlan> plan;
+};
+
+// Loads plugins, pipelines, parameters and catalog, applies filters, --resume and
+// --only-missing-outputs, and binds the plan. Deterministic: a spawned worker process
+// calling it with the same options gets the same plan. Throws kiln::Error.
+std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& options);
 
 // Loads plugins from the built-in dir, KILN_PLUGIN_PATH, PROJECT/plugins and --plugin-path.
 void load_plugins(Registry& registry, const PluginSearch& search, const std::filesystem::path& project_dir);
