@@ -181,17 +181,24 @@ private:
     bool spawn_ = false;
 };
 
+// Refuses, all at once, what cannot cross processes: single-process dataset types, and
+// in-memory values of types whose codec declares them process-local.
 void ParallelRunner::validate(const RunPlan& plan) const {
-    std::vector<std::string> single;
-    for (std::uint32_t slot = 0; slot < plan.slot_count(); ++slot)
+    std::vector<std::string> offenders;
+    for (std::uint32_t slot = 0; slot < plan.slot_count(); ++slot) {
         if (auto* ds = plan.slot_dataset(slot); ds && ds->options().single_process)
-            single.push_back("'" + ds->name() + "' (" + ds->type() + ")");
-    if (single.empty()) return;
-    std::sort(single.begin(), single.end());
+            offenders.push_back("dataset '" + ds->name() + "': its type " + ds->type() + " is single-process");
+        else if (plan.slot_kind(slot) == SlotKind::memory && plan.slot_type(slot)->process_local)
+            offenders.push_back("dataset '" + plan.slot_name(slot) + "': values of type '" +
+                                std::string(plan.slot_type(slot)->name) + "' cannot leave their process");
+    }
+    if (offenders.empty()) return;
+    std::sort(offenders.begin(), offenders.end());
     std::string list;
-    for (const auto& s : single) list += "\n  - " + s;
-    throw RunnerError("these datasets cannot be used from worker processes (their types are single-process):" + list +
-                      "\n  Run this pipeline with --runner ThreadRunner or SequentialRunner instead.");
+    for (const auto& s : offenders) list += "\n  - " + s;
+    throw RunnerError("ParallelRunner cannot run this pipeline in worker processes:" + list +
+                      "\n  Run it with --runner ThreadRunner or SequentialRunner, or persist those datasets in the "
+                      "catalog with a type that can.");
 }
 
 void ParallelRunner::spawn_worker(std::size_t index, const RunPlan& plan) {

@@ -1,9 +1,9 @@
 #include "scheduler.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
-#include <functional>
 #include <thread>
 
 #include "kiln/error.hpp"
@@ -44,8 +44,47 @@ std::vector<std::pair<std::string, double>> needs_of(const core::Node& node) {
 
 }  // namespace
 
+void IndexSet::reset(std::size_t n) {
+    levels_.clear();
+    size_ = 0;
+    std::size_t words = (n + 63) / 64;
+    for (;;) {
+        levels_.emplace_back(std::max<std::size_t>(words, 1), 0);
+        if (words <= 1) break;
+        words = (words + 63) / 64;
+    }
+}
+
+void IndexSet::insert(std::size_t i) {
+    ++size_;
+    for (auto& level : levels_) {
+        std::uint64_t& word = level[i >> 6];
+        const bool was_empty = word == 0;
+        word |= std::uint64_t{1} << (i & 63);
+        if (!was_empty) return;  // the levels above already mark this word
+        i >>= 6;
+    }
+}
+
+void IndexSet::erase(std::size_t i) {
+    --size_;
+    for (auto& level : levels_) {
+        std::uint64_t& word = level[i >> 6];
+        word &= ~(std::uint64_t{1} << (i & 63));
+        if (word != 0) return;  // the word still has members: the levels above stay
+        i >>= 6;
+    }
+}
+
+std::size_t IndexSet::lowest() const {
+    std::size_t i = 0;
+    for (auto level = levels_.rbegin(); level != levels_.rend(); ++level)
+        i = (i << 6) | static_cast<std::size_t>(std::countr_zero((*level)[i]));
+    return i;
+}
+
 Scheduler::Scheduler(const core::Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going)
-    : pipeline_(pipeline), keep_going_(keep_going) {
+    : keep_going_(keep_going) {
     const auto& nodes = pipeline.nodes();
     const std::size_t n = nodes.size();
     for (const auto& [name, cap] : caps) {
@@ -54,44 +93,68 @@ Scheduler::Scheduler(const core::Pipeline& pipeline, const std::map<std::string,
         resource_names_.push_back(name);
         caps_.push_back(cap);
     }
-    const std::size_t r_count = caps_.size();
-    in_use_.assign(r_count, 0.0);
+    in_use_.assign(caps_.size(), 0.0);
     constrained_.assign(n, 0);
+    if (n >= UINT32_MAX) throw RunnerError("the pipeline has too many nodes to schedule");
+    unfinished_parents_.assign(n, 0);
+    child_start_.assign(n + 1, 0);
 
-    // Every node's resources are validated, capped or not: a typo shows up before the run.
-    for (std::size_t i = 0; i < n; ++i) {
-        for (const auto& [key, need] : needs_of(nodes[i])) {
-            auto it = caps.find(key);
-            if (it == caps.end() || need == 0) continue;  // no cap: unlimited
-            if (need > it->second + slack)
-                throw RunnerError("node '" + nodes[i].name + "' needs " + key + "=" + number(need) + " but the cap is " +
-                                  key + "=" + number(it->second) + ", so it could never run. Raise the cap (--resources " +
-                                  key + "=" + number(need) + ") or lower the node's \"resources\".");
-            if (needs_.empty()) needs_.assign(n * r_count, 0.0);
-            const std::size_t r = static_cast<std::size_t>(std::distance(caps.begin(), it));
-            needs_[i * r_count + r] = need;
-            constrained_[i] = 1;
+    // Resources: a byte per node to look at unless declared.
+    std::size_t constrained = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (!nodes[i].resources.is_null()) constrained += read_needs(i, nodes[i], caps);
+
+    // The graph, built from the datasets rather than from the (large) nodes: their
+    // producers and consumers sit in flat arrays, so a big pipeline costs few cache misses.
+    // One edge per (dataset, consumer): consumers_of lists a node once per dataset even
+    // when it reads it twice, and in-degrees count exactly the edges succeeded() walks.
+    const auto datasets = static_cast<std::uint32_t>(pipeline.dataset_names().size());
+    for (std::uint32_t d = 0; d < datasets; ++d) {
+        const std::size_t producer = pipeline.producer_of(d);
+        if (producer != core::Pipeline::npos)
+            child_start_[producer + 1] += static_cast<std::uint32_t>(pipeline.consumers_of(d).size());
+    }
+    for (std::size_t i = 0; i < n; ++i) child_start_[i + 1] += child_start_[i];
+    children_.resize(child_start_[n]);
+    std::vector<std::uint32_t> fill(child_start_.begin(), child_start_.end() - 1);
+    for (std::uint32_t d = 0; d < datasets; ++d) {
+        const std::size_t producer = pipeline.producer_of(d);
+        if (producer == core::Pipeline::npos) continue;
+        for (std::size_t c : pipeline.consumers_of(d)) {
+            children_[fill[producer]++] = static_cast<std::uint32_t>(c);
+            ++unfinished_parents_[c];
         }
     }
 
-    // In-degrees counted from the producer side, exactly as succeeded() decrements them
-    // (consumers_of lists a node once per dataset even when it reads it twice).
-    unfinished_parents_.assign(n, 0);
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::uint32_t d : nodes[i].output_ids)
-            for (std::size_t c : pipeline.consumers_of(d)) ++unfinished_parents_[c];
-
     state_.assign(n, State::waiting);
-    ready_.reserve(n);
-    blocked_.reserve(n);
+    ready_.reset(n);
+    blocked_.reserve(constrained);
     for (std::size_t i = 0; i < n; ++i)
         if (unfinished_parents_[i] == 0) make_ready(i);
 }
 
+// Validates node i's resources (capped or not: a typo shows up before the run) and
+// records its needs of capped resources; true when it has some.
+bool Scheduler::read_needs(std::size_t i, const core::Node& node, const std::map<std::string, double>& caps) {
+    const std::size_t r_count = caps_.size();
+    for (const auto& [key, need] : needs_of(node)) {
+        auto it = caps.find(key);
+        if (it == caps.end() || need == 0) continue;  // no cap: unlimited
+        if (need > it->second + slack)
+            throw RunnerError("node '" + node.name + "' needs " + key + "=" + number(need) + " but the cap is " + key +
+                              "=" + number(it->second) + ", so it could never run. Raise the cap (--resources " + key +
+                              "=" + number(need) + ") or lower the node's \"resources\".");
+        if (needs_.empty()) needs_.assign(constrained_.size() * r_count, 0.0);
+        const std::size_t r = static_cast<std::size_t>(std::distance(caps.begin(), it));
+        needs_[i * r_count + r] = need;
+        constrained_[i] = 1;
+    }
+    return constrained_[i] != 0;
+}
+
 void Scheduler::make_ready(std::size_t node) {
     state_[node] = State::ready;
-    ready_.push_back(node);
-    std::push_heap(ready_.begin(), ready_.end(), std::greater<>());
+    ready_.insert(node);
 }
 
 bool Scheduler::fits(std::size_t node) const {
@@ -108,10 +171,7 @@ void Scheduler::take(std::size_t node, double sign) {
     for (std::size_t r = 0; r < r_count; ++r) in_use_[r] += sign * needs_[node * r_count + r];
     if (sign < 0) {
         // Resources came back: the nodes that did not fit get another chance, in order.
-        for (std::size_t b : blocked_) {
-            ready_.push_back(b);
-            std::push_heap(ready_.begin(), ready_.end(), std::greater<>());
-        }
+        for (std::size_t b : blocked_) ready_.insert(b);
         blocked_.clear();
     }
 }
@@ -119,9 +179,8 @@ void Scheduler::take(std::size_t node, double sign) {
 std::optional<std::size_t> Scheduler::next() {
     if (stopped()) return std::nullopt;
     while (!ready_.empty()) {
-        std::pop_heap(ready_.begin(), ready_.end(), std::greater<>());
-        const std::size_t node = ready_.back();
-        ready_.pop_back();
+        const std::size_t node = ready_.lowest();
+        ready_.erase(node);
         if (!fits(node)) {
             blocked_.push_back(node);
             continue;
@@ -139,10 +198,18 @@ void Scheduler::succeeded(std::size_t node) {
     --running_;
     ++settled_;
     take(node, -1);
-    for (std::uint32_t d : pipeline_.nodes()[node].output_ids)
-        for (std::size_t c : pipeline_.consumers_of(d))
-            // A node skipped under keep_going stays skipped when its other parents finish.
-            if (--unfinished_parents_[c] == 0 && state_[c] == State::waiting) make_ready(c);
+    for (std::uint32_t e = child_start_[node]; e < child_start_[node + 1]; ++e) {
+        const std::uint32_t c = children_[e];
+        // A node skipped under keep_going stays skipped when its other parents finish.
+        if (--unfinished_parents_[c] == 0 && state_[c] == State::waiting) make_ready(c);
+    }
+}
+
+void Scheduler::unstart(std::size_t node) {
+    --running_;
+    take(node, -1);
+    // Back among the ready nodes even after a fail-fast stop: not_run() lists it.
+    make_ready(node);
 }
 
 void Scheduler::failed(std::size_t node) {
@@ -162,13 +229,14 @@ void Scheduler::skip_downstream_of(std::size_t node) {
     while (!stack_.empty()) {
         const std::size_t cur = stack_.back();
         stack_.pop_back();
-        for (std::uint32_t d : pipeline_.nodes()[cur].output_ids)
-            for (std::size_t c : pipeline_.consumers_of(d))
-                if (state_[c] == State::waiting) {
-                    state_[c] = State::skipped;
-                    ++settled_;
-                    stack_.push_back(c);
-                }
+        for (std::uint32_t e = child_start_[cur]; e < child_start_[cur + 1]; ++e) {
+            const std::uint32_t c = children_[e];
+            if (state_[c] == State::waiting) {
+                state_[c] = State::skipped;
+                ++settled_;
+                stack_.push_back(c);
+            }
+        }
     }
 }
 

@@ -190,13 +190,10 @@ public:
 
     ~KilnChild() {
         if (pid_ > 0 && !reaped_) {
-            if (!exited_) {
-                ::kill(-pid_, SIGKILL);
-                ::kill(pid_, SIGKILL);
-            }
-            int status = 0;
-            while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-            }
+            if (!exited()) stop();
+            // Leave nothing behind for the next test, even when this one found leftovers.
+            if (!group_members().empty()) signal_group(SIGKILL);
+            reap();
         }
         std::error_code ec;
         std::filesystem::remove(log_, ec);
@@ -242,13 +239,27 @@ public:
         if (auto code = wait_for(timeout)) return *code;
         const std::string out = output();
         const auto group = live_in_group(pid_);
-        signal_group(SIGKILL);
-        signal(SIGKILL);
+        stop();
         reap();
+        // What a killed run leaves in /dev/shm is this test's to remove.
+        for (const auto& name : shm_segments_of(pid_)) {
+            std::error_code ec;
+            std::filesystem::remove(std::filesystem::path("/dev/shm") / name, ec);
+        }
         FAIL("kiln did not finish within " << timeout.count() << " ms (killed it; its process group held: "
                                            << describe(group) << "). Its output:\n"
                                            << out);
         return -1;
+    }
+
+    // Ends a kiln that is still running: SIGTERM first, so that it can remove its shared
+    // memory, then SIGKILL for its whole process group if it has not exited in 3 s.
+    void stop() {
+        signal(SIGTERM);
+        if (!wait_for(std::chrono::milliseconds(3000))) {
+            signal_group(SIGKILL);
+            signal(SIGKILL);
+        }
     }
 
     // Collects the exited (or killed) kiln process; its pid may be reused afterwards.

@@ -100,6 +100,40 @@ struct kiln::codec<Point> {
     static Point from_json(const nlohmann::json& j) { return {j.at("x").get<double>(), j.at("y").get<double>()}; }
 };
 
+// A value that only makes sense in its own process (like a handle): process-local.
+struct Handle {
+    std::int64_t id = 0;
+};
+template <>
+struct kiln::codec<Handle> {
+    static constexpr std::string_view name = "testnodes.Handle";
+    static constexpr bool process_local = true;
+    static void encode(const Handle& h, kiln::Encoder& out) { out.put(h.id); }
+    static Handle decode(kiln::Decoder& in) { return {in.get<std::int64_t>()}; }
+};
+
+namespace {
+Handle open_handle(double x) { return {static_cast<std::int64_t>(x)}; }
+double use_handle(const Handle& h) { return static_cast<double>(h.id); }
+
+// An in-process store standing in for a dataset that cannot be shared across processes
+// (a live connection, a GUI): single-process.
+class LocalDataset : public kiln::Dataset {
+public:
+    explicit LocalDataset(const kiln::DatasetConfig& config) { config.require_type<double>(); }
+    kiln::Value load() override {
+        if (value_.empty()) throw kiln::DatasetError("nothing saved yet");
+        return value_;
+    }
+    void save(const kiln::Value& v) override { value_ = v; }
+    bool exists() const override { return !value_.empty(); }
+    std::string describe() const override { return "LocalDataset()"; }
+
+private:
+    kiln::Value value_;
+};
+}  // namespace
+
 KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("add", &add, {.args = {"a", "b"}, .doc = "a + b"});
     reg.node("neg", &neg);
@@ -127,5 +161,8 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("ones", &ones);
     reg.node("tensor_sum", &tensor_sum);
     reg.node("concat", [](const std::string& a, const std::string& b) { return a + b; });
+    reg.node("open_handle", &open_handle);
+    reg.node("use_handle", &use_handle);
+    reg.dataset<LocalDataset>("LocalDataset", {.single_process = true, .doc = "in-process only"});
     reg.type<Point>();
 }

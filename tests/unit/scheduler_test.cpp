@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -218,6 +219,53 @@ TEST_CASE("scheduler.keep_going.failure_frees_its_resources") {
     CHECK(d.not_run() == Names{"c"});
 }
 
+TEST_CASE("scheduler.unstart.hands_a_node_back") {
+    Pipeline p({node("a", {}, {"x"}), node("b", {}, {"y"}, {{"gpu", 1}}), node("c", {}, {"z"}), node("d", {}, {"w"})});
+    Driver d(p, {{"gpu", 1}});
+    CHECK(d.drain() == Names{"a", "b", "c", "d"});
+    d.s.unstart(d.index("b"));  // frees the GPU and is ready again
+    d.s.unstart(d.index("c"));
+    CHECK(d.s.running() == 2);
+    CHECK(d.drain() == Names{"b", "c"});
+    // A batch cut short by a failure: the nodes handed back count as never run.
+    d.fail("a");
+    d.s.unstart(d.index("b"));
+    d.s.unstart(d.index("c"));
+    CHECK(d.drain().empty());
+    CHECK_FALSE(d.s.finished());
+    d.ok("d");
+    CHECK(d.s.finished());
+    CHECK(d.not_run() == Names{"b", "c"});
+}
+
+TEST_CASE("scheduler.index_set.matches_std_set") {
+    std::mt19937 rng(3);
+    for (std::size_t n : {1u, 63u, 64u, 65u, 4096u, 4097u, 300000u}) {
+        CAPTURE(n);
+        kiln::runners::IndexSet set;
+        set.reset(n);
+        std::set<std::size_t> model;
+        for (int op = 0; op < 20000; ++op) {
+            const std::size_t i = rng() % n;
+            if (model.count(i)) {
+                set.erase(i);
+                model.erase(i);
+            } else {
+                set.insert(i);
+                model.insert(i);
+            }
+            REQUIRE(set.size() == model.size());
+            if (!model.empty()) REQUIRE(set.lowest() == *model.begin());
+        }
+        while (!model.empty()) {  // drain in order
+            REQUIRE(set.lowest() == *model.begin());
+            set.erase(*model.begin());
+            model.erase(model.begin());
+        }
+        CHECK(set.empty());
+    }
+}
+
 TEST_CASE("scheduler.random_dag.dependencies_always_finish_first") {
     // Random DAG, random completion order, several nodes in flight: every node starts
     // after all its producers succeeded, exactly once, and the run settles.
@@ -263,7 +311,7 @@ TEST_CASE("scheduler.random_dag.dependencies_always_finish_first") {
 
 TEST_CASE("scheduler.workers_for.kedro_rule") {
     // A pure chain can only ever run one node at a time: 1 worker whatever is asked.
-    Pipeline chain({node("n1", {}, {"a"}), node("n2", {"a"}, {"b"}), node("n3", {"b"}, {"c"}), node("n4", {"c"}, {"d")});
+    Pipeline chain({node("n1", {}, {"a"}), node("n2", {"a"}, {"b"}), node("n3", {"b"}, {"c"}), node("n4", {"c"}, {"d"})});
     CHECK(workers_for(chain, 8) == 1);
     CHECK(workers_for(chain, std::nullopt) == 1);
     // 4 nodes, 2 layers: at most 3 at once.

@@ -330,6 +330,37 @@ TEST_CASE("thread.keep_going_runs_independent_branches_and_reports_all_failures"
     CHECK(name_of(p, r.outcome.failures[1].node) == "c_boom");
 }
 
+TEST_CASE("thread.many_fast_nodes_failure_in_a_batch") {
+    // Thousands of ready trivial nodes make workers take them in batches; a failure in the
+    // middle of a batch either stops the run (what the batch did not start is never
+    // started) or, under keep_going, cancels nothing else.
+    const Pure& f = pure();
+    std::vector<Node> nodes;
+    for (int i = 0; i < 3000; ++i)
+        nodes.push_back(node("n" + std::to_string(1000000 + i), i == 1500 ? f.boom : f.src,
+                             {"params:p" + std::to_string(i % 5)}, {"d" + std::to_string(i)}));
+    Pipeline p(std::move(nodes));
+    struct Count : RunObserver {
+        std::atomic<int> started{0}, finished{0};
+        void node_started(std::size_t, unsigned) override { ++started; }
+        void node_finished(std::size_t, unsigned, const NodeFailure*) override { ++finished; }
+    };
+    for (bool keep_going : {false, true})
+        for (int workers : {2, 4}) {
+            CAPTURE(keep_going);
+            CAPTURE(workers);
+            Count count;
+            auto runner = kiln::runners::make_thread_runner(with_workers(workers, keep_going));
+            Result r = run_with(*runner, p, &count);
+            REQUIRE(r.outcome.failures.size() == 1);
+            CHECK(name_of(p, r.outcome.failures[0].node) == "n1001500");
+            const auto done = std::count(r.outcome.done.begin(), r.outcome.done.end(), 1);
+            CHECK(count.started == done + 1);  // what ran, and nothing handed back
+            CHECK(count.finished == done + 1);
+            if (keep_going) CHECK(done == 2999);
+        }
+}
+
 TEST_CASE("thread.resource_cap_runs_gpu_nodes_alone") {
     // g0..g5 need the one GPU and come first in pipeline order; h0..h5 need nothing. g0
     // holds the GPU until h5 has run, so the waiting GPU nodes must let the CPU nodes pass.

@@ -16,6 +16,10 @@
 //         static Point from_json(const nlohmann::json& j) { return {j.at(0), j.at(1)}; }
 //     };
 //
+// A type whose values only make sense inside one process (a handle, a pointer) says so
+// with `static constexpr bool process_local = true;`: the ParallelRunner then refuses to
+// move it between processes, before the run starts.
+//
 // The name identifies the type across plugins (never typeid: RTTI identity is not
 // reliable across shared libraries). Two plugins using the same name must mean the same
 // C++ type.

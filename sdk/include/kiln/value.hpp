@@ -38,6 +38,10 @@ struct TypeOps {
     bool (*to_json)(const void* object, nlohmann::json* out, std::string* error) noexcept;
     std::shared_ptr<const void> (*from_json)(const nlohmann::json& in, std::string* error) noexcept;
 
+    // Values of this type cannot leave their process (the codec says so with
+    // `static constexpr bool process_local = true;`): the ParallelRunner refuses them.
+    bool process_local = false;
+
     bool has_json() const { return to_json != nullptr && from_json != nullptr; }
 };
 
@@ -152,11 +156,12 @@ struct type_ops_impl {
         return result;
     }
     static constexpr TypeOps make() {
-        TypeOps ops{codec<T>::name, sizeof(T), &encoded_size, &encode, &decode, nullptr, nullptr};
+        TypeOps ops{codec<T>::name, sizeof(T), &encoded_size, &encode, &decode, nullptr, nullptr, false};
         if constexpr (HasJson<T>) {
             ops.to_json = &to_json;
             ops.from_json = &from_json;
         }
+        if constexpr (requires { codec<T>::process_local; }) ops.process_local = codec<T>::process_local;
         return ops;
     }
     static constexpr TypeOps ops = make();
