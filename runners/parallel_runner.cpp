@@ -89,8 +89,15 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
     std::signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole process group; the host decides
     std::signal(SIGTERM, SIG_DFL);
     arena.disown();
+    arena.forget_own_segments();
     WorkerChannel channel(fd);
-    while (auto request = channel.receive_request()) {
+    while (auto message = channel.receive_message()) {
+        if (message->kind == WorkerMessage::Kind::quit) break;
+        if (message->kind == WorkerMessage::Kind::free) {
+            for (const auto& block : message->blocks) arena.deallocate(block);
+            continue;
+        }
+        const RunRequest* request = &message->run;
         const std::size_t node = request->node;
         RunReply reply{request->node, true, {}, {}};
         try {
@@ -121,7 +128,16 @@ struct Worker {
     pid_t pid = -1;
     std::unique_ptr<WorkerChannel> channel;
     std::optional<std::size_t> node;  // running now
+    std::uint32_t generation = 0;     // a replaced worker is another process: it owns no old blocks
     bool alive() const { return pid > 0; }
+};
+
+// A value in shared memory, and the worker process whose segment holds it: only that
+// process may free it.
+struct OwnedBlock {
+    ShmBlock block;
+    std::size_t worker;
+    std::uint32_t generation;
 };
 
 // Restores the previous SIGINT/SIGTERM handlers when the run ends.
@@ -175,7 +191,7 @@ private:
     std::unique_ptr<ShmArena> arena_;
     std::unique_ptr<Scheduler> scheduler_;
     std::vector<Worker> workers_;
-    std::vector<std::optional<ShmBlock>> blocks_;  // per plan slot, in-memory values
+    std::vector<std::optional<OwnedBlock>> blocks_;  // per plan slot, in-memory values
     std::vector<std::uint32_t> pending_reads_;     // per plan slot
     std::size_t completed_ = 0;
     bool spawn_ = false;
@@ -244,6 +260,7 @@ void ParallelRunner::spawn_worker(std::size_t index, const RunPlan& plan) {
     workers_[index].pid = pid;
     workers_[index].channel = std::make_unique<WorkerChannel>(fds[0]);
     workers_[index].node.reset();
+    ++workers_[index].generation;
 }
 
 void ParallelRunner::start_worker(std::size_t index, RunPlan& plan) {
@@ -268,12 +285,14 @@ void ParallelRunner::start_worker(std::size_t index, RunPlan& plan) {
     workers_[index].pid = pid;
     workers_[index].channel = std::make_unique<WorkerChannel>(fds[0]);
     workers_[index].node.reset();
+    ++workers_[index].generation;
 }
 
 void ParallelRunner::dispatch(std::size_t w, std::size_t node, RunPlan& plan, core::RunObserver* observer) {
     RunRequest request{static_cast<std::uint32_t>(node), {}};
     for (std::uint32_t slot : plan.step_inputs(node))
-        if (plan.slot_kind(slot) == SlotKind::memory && blocks_[slot]) request.inputs.push_back({slot, *blocks_[slot]});
+        if (plan.slot_kind(slot) == SlotKind::memory && blocks_[slot])
+            request.inputs.push_back({slot, blocks_[slot]->block});
     workers_[w].node = node;
     if (observer) observer->node_started(node, static_cast<unsigned>(w));
     workers_[w].channel->send_request(request);  // a dead worker shows up in poll
@@ -294,11 +313,15 @@ void ParallelRunner::finish(std::size_t w, const RunReply& reply, RunPlan& plan,
         fail(node, w, reply.error, observer, outcome);
         return;
     }
-    for (const auto& out : reply.outputs) blocks_[out.slot] = out.block;
-    // Free each in-memory input after its last reader (Kedro keeps them all to the end).
+    for (const auto& out : reply.outputs) blocks_[out.slot] = OwnedBlock{out.block, w, workers_[w].generation};
+    // Free each in-memory input after its last reader (Kedro keeps them all to the end),
+    // by asking the worker that allocated it. A block of a worker that has died since
+    // stays until the run's segments are removed.
     for (std::uint32_t slot : plan.step_inputs(node)) {
         if (--pending_reads_[slot] == 0 && !plan.slot_kept(slot) && blocks_[slot]) {
-            arena_->deallocate(*blocks_[slot]);
+            const OwnedBlock& owned = *blocks_[slot];
+            Worker& owner = workers_[owned.worker];
+            if (owner.alive() && owner.generation == owned.generation) owner.channel->send_free({owned.block});
             blocks_[slot].reset();
             spdlog::debug("Releasing {}", plan.slot_name(slot));
         }
@@ -336,6 +359,8 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
     outcome.done.assign(plan.size(), 0);
     if (plan.size() == 0) return outcome;
     validate(plan);
+    plan.set_async(options_.is_async);  // before forking: workers inherit it
+    if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
     spawn_ = options_.start_method == "spawn";
     if (std::size_t threads = thread_count(); !spawn_ && threads > 1) {
         if (options_.worker_command.empty())
@@ -346,6 +371,8 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
         spawn_ = true;
     }
 
+    // The handler first: a Ctrl-C from here on is seen, and the segments removed.
+    InterruptGuard guard;
     ShmArena::remove_stale();
     arena_ = ShmArena::create(0);
     scheduler_ = std::make_unique<Scheduler>(pipeline, options_.resources, options_.keep_going);
@@ -356,7 +383,6 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
 
     const std::size_t n_workers = workers_for(pipeline, options_.max_workers);
     spdlog::info("ParallelRunner: {} worker processes ({})", n_workers, spawn_ ? "spawned" : "forked");
-    InterruptGuard guard;
     workers_.clear();
     workers_.resize(n_workers);
     try {
@@ -423,13 +449,13 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
         throw;
     }
 
-    // Free outputs leave shared memory as ordinary values before the segments go.
-    for (std::uint32_t slot = 0; slot < plan.slot_count(); ++slot) {
-        if (!blocks_[slot]) continue;
-        if (plan.slot_kept(slot) && outcome.ok())
-            plan.set_slot_value(slot, Value::decode(*plan.slot_type(slot), arena_->bytes(*blocks_[slot])));
-        arena_->deallocate(*blocks_[slot]);
-    }
+    // Free outputs leave shared memory as ordinary values before the segments go. Only
+    // reads here: the workers are gone, and nothing of theirs is freed piecemeal (a worker
+    // killed mid-allocation may hold its segment's lock forever); removing the segments
+    // frees everything.
+    for (std::uint32_t slot = 0; slot < plan.slot_count(); ++slot)
+        if (blocks_[slot] && plan.slot_kept(slot) && outcome.ok())
+            plan.set_slot_value(slot, Value::decode(*plan.slot_type(slot), arena_->bytes(blocks_[slot]->block)));
     blocks_.clear();
     arena_.reset();
     return outcome;

@@ -21,10 +21,6 @@ constexpr const char* name_prefix = "kiln-";
 constexpr const char* control_name = "kiln.control";
 constexpr std::size_t min_segment_bytes = 16u << 20;  // sparse on tmpfs: pages cost only when written
 
-// Lives in segment 0: how many segments the run's processes have created.
-struct Control {
-    std::atomic<std::uint32_t> segments{1};
-};
 
 std::string mib(std::size_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
 
@@ -46,6 +42,13 @@ struct ShmArena::Segment {
     bip::managed_shared_memory memory;
 };
 
+// Lives in segment 0: how many segments the run's processes have created. Lock-free, so a
+// process dying while it counts harms no one.
+struct ShmArena::Control {
+    std::atomic<std::uint32_t> segments{1};
+};
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
 ShmArena::ShmArena(pid_t owner_pid, bool owner) : owner_pid_(owner_pid), owner_(owner) {}
 
 std::string ShmArena::segment_name(std::uint32_t index) const {
@@ -54,13 +57,13 @@ std::string ShmArena::segment_name(std::uint32_t index) const {
 
 std::unique_ptr<ShmArena> ShmArena::create(std::size_t first_segment_bytes) {
     std::unique_ptr<ShmArena> arena(new ShmArena(::getpid(), true));
-    std::size_t bytes = std::max(first_segment_bytes, min_segment_bytes);
+    std::size_t bytes = std::max<std::size_t>(first_segment_bytes, 64 * 1024);
     check_room(bytes);
     bip::shared_memory_object::remove(arena->segment_name(0).c_str());  // a leftover of a reused pid
     auto seg = std::make_shared<Segment>();
     try {
         seg->memory = bip::managed_shared_memory(bip::create_only, arena->segment_name(0).c_str(), bytes);
-        seg->memory.construct<Control>(control_name)();
+        arena->control_ = seg->memory.construct<Control>(control_name)();
     } catch (const bip::interprocess_exception& e) {
         throw RunnerError("cannot create shared memory segment '" + arena->segment_name(0) + "': " + e.what());
     }
@@ -70,7 +73,8 @@ std::unique_ptr<ShmArena> ShmArena::create(std::size_t first_segment_bytes) {
 
 std::unique_ptr<ShmArena> ShmArena::attach(pid_t owner) {
     std::unique_ptr<ShmArena> arena(new ShmArena(owner, false));
-    arena->segment(0);
+    arena->control_ = arena->segment(0).memory.find<Control>(control_name).first;
+    if (!arena->control_) throw RunnerError("shared memory segment '" + arena->segment_name(0) + "' has no control block");
     return arena;
 }
 
@@ -99,17 +103,11 @@ ShmArena::Segment& ShmArena::segment(std::uint32_t index) {
     return *segments_[index];
 }
 
-std::uint32_t ShmArena::segment_count() {
-    std::lock_guard lock(mutex_);
-    auto* control = segment(0).memory.find<Control>(control_name).first;
-    return control ? control->segments.load() : 1;
-}
+std::uint32_t ShmArena::segment_count() { return control_ ? control_->segments.load() : 1; }
 
 std::uint32_t ShmArena::create_segment(std::size_t bytes) {
     check_room(bytes);
-    auto* control = segment(0).memory.find<Control>(control_name).first;
-    if (!control) throw RunnerError("shared memory segment '" + segment_name(0) + "' is corrupt (no control block)");
-    std::uint32_t index = control->segments.fetch_add(1);
+    std::uint32_t index = control_->segments.fetch_add(1);
     auto seg = std::make_shared<Segment>();
     try {
         seg->memory = bip::managed_shared_memory(bip::create_only, segment_name(index).c_str(), bytes);
@@ -119,6 +117,7 @@ std::uint32_t ShmArena::create_segment(std::size_t bytes) {
     }
     if (index >= segments_.size()) segments_.resize(index + 1);
     segments_[index] = std::move(seg);
+    own_.push_back(index);
     spdlog::debug("Created shared memory segment {} ({})", segment_name(index), mib(bytes));
     return index;
 }
@@ -126,10 +125,9 @@ std::uint32_t ShmArena::create_segment(std::size_t bytes) {
 ShmBlock ShmArena::allocate(std::size_t size) {
     std::lock_guard lock(mutex_);
     const std::size_t request = std::max<std::size_t>(size, 1);
-    auto* control = segment(0).memory.find<Control>(control_name).first;
-    std::uint32_t count = control ? control->segments.load() : 1;
     // Newest segments first: older ones are the likeliest to be full.
-    for (std::uint32_t i = count; i-- > 0;) {
+    for (auto it = own_.rbegin(); it != own_.rend(); ++it) {
+        const std::uint32_t i = *it;
         auto& mem = segment(i).memory;
         if (void* p = mem.allocate(request, std::nothrow))
             return ShmBlock{i, static_cast<std::uint64_t>(static_cast<char*>(p) - static_cast<char*>(mem.get_address())),

@@ -2,10 +2,13 @@
 // segments, named after the run's host process so a later run can remove what a killed
 // one left in /dev/shm.
 //
-// Any process of the run (host or worker) may allocate; blocks are addressed by
-// (segment, offset), which means the same thing in every process. When a value does not
-// fit in the existing segments, a new one is created, sized for it: segments never move
-// or grow in place, so no process ever sees memory change under it.
+// Each worker allocates only in segments it created itself, and only it frees blocks in
+// them (the host asks it to). So no allocator lock is ever shared between processes: a
+// worker killed in the middle of an allocation cannot leave a lock that blocks anyone
+// else. Blocks are addressed by (segment, offset), which means the same thing in every
+// process. When a value does not fit, the worker creates a new segment sized for it:
+// segments never move or grow in place, so no reader ever sees memory change under it.
+// Segment 0 holds only the run's segment counter (a lock-free atomic).
 #pragma once
 
 #include <cstddef>
@@ -38,10 +41,13 @@ public:
     ShmArena(const ShmArena&) = delete;
     ShmArena& operator=(const ShmArena&) = delete;
 
-    // Room for `size` bytes. Throws kiln::RunnerError with what to do when /dev/shm is
-    // too small.
+    // Room for `size` bytes in this process's own segments. Throws kiln::RunnerError with
+    // what to do when /dev/shm is too small.
     ShmBlock allocate(std::size_t size);
+    // Frees a block that this process allocated.
     void deallocate(const ShmBlock& block);
+    // Forgets segments created by another process (a forked worker inherits none of its own).
+    void forget_own_segments() { own_.clear(); }
     std::span<std::byte> bytes(const ShmBlock& block);
     // Keeps the block's segment mapped while a value refers to its bytes.
     std::shared_ptr<const void> keep_alive(const ShmBlock& block);
@@ -60,8 +66,11 @@ private:
     Segment& segment(std::uint32_t index);
     std::uint32_t create_segment(std::size_t bytes);
 
+    struct Control;
     pid_t owner_pid_;
     bool owner_;
+    Control* control_ = nullptr;  // in segment 0, found once: lookups by name take a shared lock
+    std::vector<std::uint32_t> own_;  // segments this process created, newest last
     std::mutex mutex_;
     std::vector<std::shared_ptr<Segment>> segments_;  // index = segment number; null until mapped here
 };

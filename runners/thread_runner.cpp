@@ -243,6 +243,7 @@ public:
     std::string name() const override { return "ThreadRunner"; }
 
     RunOutcome run(RunPlan& plan, core::RunObserver* observer) override {
+        plan.set_async(false);  // as announced: the pool's threads already overlap I/O
         // Both throw kiln::RunnerError before any node runs.
         Scheduler scheduler(plan.pipeline(), options_.resources, options_.keep_going);
         const std::size_t workers = workers_for(plan.pipeline(), options_.max_workers);

@@ -10,7 +10,7 @@
 namespace kiln::runners {
 
 namespace {
-enum class Kind : std::uint32_t { run = 1, quit = 2, reply = 3 };
+enum class Kind : std::uint32_t { run = 1, quit = 2, reply = 3, free = 4 };
 // Error texts are cut to keep every message well under the socket buffer.
 constexpr std::size_t max_error_bytes = 32 * 1024;
 
@@ -97,6 +97,14 @@ bool WorkerChannel::send_quit() {
     return send(w.bytes);
 }
 
+bool WorkerChannel::send_free(const std::vector<ShmBlock>& blocks) {
+    Writer w;
+    w.put(Kind::free);
+    w.put(static_cast<std::uint32_t>(blocks.size()));
+    for (const auto& b : blocks) w.put(b);
+    return send(w.bytes);
+}
+
 bool WorkerChannel::send_reply(const RunReply& reply) {
     Writer w;
     w.put(Kind::reply);
@@ -109,15 +117,27 @@ bool WorkerChannel::send_reply(const RunReply& reply) {
     return send(w.bytes);
 }
 
-std::optional<RunRequest> WorkerChannel::receive_request() {
+std::optional<WorkerMessage> WorkerChannel::receive_message() {
     std::vector<std::byte> message;
     if (!receive(message)) return std::nullopt;
     Reader r(message);
-    if (r.get<Kind>() != Kind::run) return std::nullopt;
-    RunRequest request;
-    request.node = r.get<std::uint32_t>();
-    request.inputs = r.get_blocks();
-    return request;
+    WorkerMessage m{WorkerMessage::Kind::quit, {}, {}};
+    switch (r.get<Kind>()) {
+        case Kind::run:
+            m.kind = WorkerMessage::Kind::run;
+            m.run.node = r.get<std::uint32_t>();
+            m.run.inputs = r.get_blocks();
+            break;
+        case Kind::free: {
+            m.kind = WorkerMessage::Kind::free;
+            auto n = r.get<std::uint32_t>();
+            m.blocks.resize(n);
+            for (auto& b : m.blocks) b = r.get<ShmBlock>();
+            break;
+        }
+        default: break;
+    }
+    return m;
 }
 
 std::optional<RunReply> WorkerChannel::receive_reply() {

@@ -23,6 +23,13 @@ struct RunRequest {  // host -> worker
     std::vector<SlotBlock> inputs;  // in-memory inputs, as shared memory
 };
 
+// What a worker is asked: run a node, free blocks it allocated, or stop.
+struct WorkerMessage {
+    enum class Kind { run, free, quit } kind;
+    RunRequest run;
+    std::vector<ShmBlock> blocks;  // for free
+};
+
 struct RunReply {  // worker -> host
     std::uint32_t node;
     bool ok;
@@ -41,9 +48,10 @@ public:
     // Each returns false when the peer is gone.
     bool send_request(const RunRequest& request);
     bool send_quit();
+    bool send_free(const std::vector<ShmBlock>& blocks);
     bool send_reply(const RunReply& reply);
-    // nullopt: the peer closed the socket (or sent quit).
-    std::optional<RunRequest> receive_request();
+    // nullopt: the peer closed the socket.
+    std::optional<WorkerMessage> receive_message();
     std::optional<RunReply> receive_reply();
 
 private:

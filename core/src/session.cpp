@@ -232,7 +232,6 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
     auto& skipped = prepared->skipped;
     const std::vector<char>& done_before = prepared->done_before;
     RunPlan& plan = *prepared->plan;
-    if (o.runner_options.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
     spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(), pipeline_name,
                  to_run.size(), runner->name());
     const std::string started_at = run_id;
