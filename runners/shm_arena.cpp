@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -115,6 +116,13 @@ std::uint32_t ShmArena::create_segment(std::size_t bytes) {
         throw RunnerError("cannot create shared memory segment '" + segment_name(index) + "' of " + mib(bytes) + ": " +
                           e.what());
     }
+    // A segment made for one large value is about to be written whole: fault its pages
+    // in one call rather than one page at a time (a large part of the cost of passing a
+    // big value). Best effort: older kernels lack MADV_POPULATE_WRITE.
+#ifdef MADV_POPULATE_WRITE
+    if (bytes > min_segment_bytes)
+        ::madvise(seg->memory.get_address(), seg->memory.get_size(), MADV_POPULATE_WRITE);
+#endif
     if (index >= segments_.size()) segments_.resize(index + 1);
     segments_[index] = std::move(seg);
     own_.push_back(index);
