@@ -18,9 +18,11 @@
 #include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kiln/core/fork_safe_threads.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 #include "scheduler.hpp"
@@ -32,6 +34,7 @@ using core::NodeFailure;
 using core::RunOutcome;
 using core::RunPlan;
 using SlotKind = core::RunPlan::SlotKind;
+using kiln::NamedValue;
 
 namespace {
 
@@ -90,6 +93,7 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
     std::signal(SIGTERM, SIG_DFL);
     arena.disown();
     arena.forget_own_segments();
+    plan.set_events(nullptr);  // hooks fire in the host, never in a worker
     WorkerChannel channel(fd);
     while (auto message = channel.receive_message()) {
         if (message->kind == WorkerMessage::Kind::quit) break;
@@ -119,6 +123,8 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
             if (plan.slot_kind(slot) == SlotKind::memory) plan.set_slot_value(slot, {});
         for (std::uint32_t slot : plan.step_outputs(node))
             if (plan.slot_kind(slot) == SlotKind::memory) plan.set_slot_value(slot, {});
+        struct rusage usage {};
+        if (::getrusage(RUSAGE_SELF, &usage) == 0) reply.max_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
         if (!channel.send_reply(reply)) break;
     }
     ::_exit(0);
@@ -180,7 +186,8 @@ private:
     void validate(const RunPlan& plan) const;
     void start_worker(std::size_t index, RunPlan& plan);
     void spawn_worker(std::size_t index, const RunPlan& plan);
-    void dispatch(std::size_t worker, std::size_t node, RunPlan& plan, core::RunObserver* observer);
+    void dispatch(std::size_t worker, std::size_t node, RunPlan& plan, core::RunObserver* observer,
+                  RunOutcome& outcome);
     void finish(std::size_t worker, const RunReply& reply, RunPlan& plan, core::RunObserver* observer,
                 RunOutcome& outcome);
     void fail(std::size_t node, std::size_t worker, std::string message, core::RunObserver* observer,
@@ -288,13 +295,52 @@ void ParallelRunner::start_worker(std::size_t index, RunPlan& plan) {
     ++workers_[index].generation;
 }
 
-void ParallelRunner::dispatch(std::size_t w, std::size_t node, RunPlan& plan, core::RunObserver* observer) {
+// Hooks fire here, in the host: the "before" ones when a node is sent, the rest when its
+// result is back. The values stay in the workers, so hooks get none.
+std::vector<NamedValue> names_only(const RunPlan& plan, const std::vector<std::uint32_t>& slots) {
+    std::vector<NamedValue> named;
+    for (std::uint32_t slot : slots) named.push_back({plan.slot_name(slot), nullptr});
+    return named;
+}
+
+void fire_before(core::NodeEvents& events, const RunPlan& plan, std::size_t node, unsigned worker) {
+    auto inputs = names_only(plan, plan.step_inputs(node));
+    if (events.wants_dataset_events())
+        for (const auto& in : inputs) {
+            events.before_load(node, std::string(in.name));
+            events.after_load(node, std::string(in.name), nullptr);
+        }
+    if (events.wants_node_events()) events.before_node(node, worker, inputs);
+}
+
+void fire_after(core::NodeEvents& events, const RunPlan& plan, std::size_t node, unsigned worker,
+                std::uint64_t max_rss) {
+    auto inputs = names_only(plan, plan.step_inputs(node));
+    auto outputs = names_only(plan, plan.step_outputs(node));
+    if (events.wants_node_events()) events.after_node(node, worker, inputs, outputs, max_rss);
+    if (events.wants_dataset_events()) {
+        for (const auto& out : outputs) events.before_save(node, std::string(out.name), nullptr);
+        for (const auto& out : outputs) events.after_save(node, std::string(out.name), nullptr);
+    }
+}
+
+void ParallelRunner::dispatch(std::size_t w, std::size_t node, RunPlan& plan, core::RunObserver* observer,
+                              RunOutcome& outcome) {
     RunRequest request{static_cast<std::uint32_t>(node), {}};
     for (std::uint32_t slot : plan.step_inputs(node))
         if (plan.slot_kind(slot) == SlotKind::memory && blocks_[slot])
             request.inputs.push_back({slot, blocks_[slot]->block});
-    workers_[w].node = node;
     if (observer) observer->node_started(node, static_cast<unsigned>(w));
+    if (core::NodeEvents* events = plan.events()) {
+        try {
+            fire_before(*events, plan, node, static_cast<unsigned>(w));
+        } catch (const std::exception& e) {
+            events->node_error(node, static_cast<unsigned>(w), names_only(plan, plan.step_inputs(node)), e.what(), 0);
+            fail(node, w, e.what(), observer, outcome);
+            return;
+        }
+    }
+    workers_[w].node = node;
     workers_[w].channel->send_request(request);  // a dead worker shows up in poll
 }
 
@@ -309,11 +355,25 @@ void ParallelRunner::finish(std::size_t w, const RunReply& reply, RunPlan& plan,
                             RunOutcome& outcome) {
     const std::size_t node = reply.node;
     workers_[w].node.reset();
+    core::NodeEvents* events = plan.events();
     if (!reply.ok) {
+        if (events)
+            events->node_error(node, static_cast<unsigned>(w), names_only(plan, plan.step_inputs(node)), reply.error,
+                               reply.max_rss_bytes);
         fail(node, w, reply.error, observer, outcome);
         return;
     }
     for (const auto& out : reply.outputs) blocks_[out.slot] = OwnedBlock{out.block, w, workers_[w].generation};
+    if (events) {
+        try {
+            fire_after(*events, plan, node, static_cast<unsigned>(w), reply.max_rss_bytes);
+        } catch (const std::exception& e) {
+            events->node_error(node, static_cast<unsigned>(w), names_only(plan, plan.step_inputs(node)), e.what(),
+                               reply.max_rss_bytes);
+            fail(node, w, e.what(), observer, outcome);
+            return;
+        }
+    }
     // Free each in-memory input after its last reader (Kedro keeps them all to the end),
     // by asking the worker that allocated it. A block of a worker that has died since
     // stays until the run's segments are removed.
@@ -362,7 +422,10 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
     plan.set_async(options_.is_async);  // before forking: workers inherit it
     if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
     spawn_ = options_.start_method == "spawn";
-    if (std::size_t threads = thread_count(); !spawn_ && threads > 1) {
+    // Threads known to be fork safe (the progress line's ticker) do not count.
+    const std::size_t all_threads = thread_count();
+    if (std::size_t threads = all_threads - std::min(all_threads - 1, core::fork_safe_thread_count());
+        !spawn_ && threads > 1) {
         if (options_.worker_command.empty())
             throw RunnerError("ParallelRunner cannot fork worker processes safely: this process already runs " +
                               std::to_string(threads) + " threads. Use --runner ThreadRunner.");
@@ -395,7 +458,7 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
                 if (!workers_[w].alive() || workers_[w].node) continue;
                 auto node = scheduler_->next();
                 if (!node) break;
-                dispatch(w, *node, plan, observer);
+                dispatch(w, *node, plan, observer, outcome);
             }
             fds.clear();
             fd_worker.clear();
@@ -427,7 +490,11 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
                 workers_[w].channel.reset();
                 if (auto node = workers_[w].node) {
                     workers_[w].node.reset();
-                    fail(*node, w, "node '" + pipeline.nodes()[*node].name + "' crashed: " + how, observer, outcome);
+                    std::string message = "node '" + pipeline.nodes()[*node].name + "' crashed: " + how;
+                    if (core::NodeEvents* events = plan.events())
+                        events->node_error(*node, static_cast<unsigned>(w), names_only(plan, plan.step_inputs(*node)),
+                                           message, 0);
+                    fail(*node, w, message, observer, outcome);
                 } else {
                     spdlog::warn("{} while idle", how);
                 }

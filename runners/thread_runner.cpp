@@ -164,7 +164,7 @@ private:
         bool ok = true;
         try {
             if (observer_) observer_->node_started(node, worker);
-            plan_.execute(node);
+            plan_.execute(node, worker);
             plan_.release_after(node);
         } catch (const std::exception& e) {
             ok = fail(failure, e.what());

@@ -110,6 +110,7 @@ bool WorkerChannel::send_reply(const RunReply& reply) {
     w.put(Kind::reply);
     w.put(reply.node);
     w.put(static_cast<std::uint32_t>(reply.ok));
+    w.put(reply.max_rss_bytes);
     w.put_blocks(reply.outputs);
     std::string error = reply.error.substr(0, max_error_bytes);
     w.bytes.insert(w.bytes.end(), reinterpret_cast<const std::byte*>(error.data()),
@@ -148,6 +149,7 @@ std::optional<RunReply> WorkerChannel::receive_reply() {
     RunReply reply;
     reply.node = r.get<std::uint32_t>();
     reply.ok = r.get<std::uint32_t>() != 0;
+    reply.max_rss_bytes = r.get<std::uint64_t>();
     reply.outputs = r.get_blocks();
     reply.error = r.rest();
     return reply;

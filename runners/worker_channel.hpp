@@ -35,6 +35,7 @@ struct RunReply {  // worker -> host
     bool ok;
     std::vector<SlotBlock> outputs;  // in-memory outputs, written to shared memory
     std::string error;
+    std::uint64_t max_rss_bytes = 0;  // the worker's peak resident memory so far
 };
 
 class WorkerChannel {

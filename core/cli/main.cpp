@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include "kiln/core/logging.hpp"
+#include "kiln/core/progress_line.hpp"
 #include "kiln/core/session.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 #include "kiln/version.hpp"
+#include "new_command.hpp"
 #include "plugins_command.hpp"
+#include "viz_command.hpp"
 
 namespace fs = std::filesystem;
 using namespace kiln;
@@ -91,7 +94,8 @@ int main(int argc, char** argv) {
     add_project_options(run);
     run->add_option("-p,--pipeline", o.pipeline, "Pipeline to run (default: __default__)");
     auto* runner_opt = run->add_option("-r,--runner", o.runner,
-                                       "Runner: SequentialRunner (default), or a runner from a plugin");
+                                       "Runner: SequentialRunner (default), ThreadRunner, ParallelRunner, or a runner from a "
+                                       "plugin (e.g. DryRunner)");
     auto* parallel_opt = run->add_flag("--parallel", parallel, "Use the ParallelRunner (same as --runner=ParallelRunner)");
     parallel_opt->excludes(runner_opt);
     run->add_option("--max-workers", max_workers, "Worker count for concurrent runners (must be positive)");
@@ -119,10 +123,43 @@ int main(int argc, char** argv) {
                   "Skip nodes whose persisted outputs exist and are not needed by nodes that run");
     run->add_flag("--resume", o.resume, "Re-run exactly what the last failed run of this project left undone");
     run->add_option("--report", o.report, "Write a JSON run report to this file");
+    std::vector<std::string> hooks;
+    run->add_option("--hooks", hooks, "Enable hooks from plugins (comma-separated names), beside those in the "
+                                      "project's settings.json");
+    run->add_option("--trace", o.trace, "Write a Chrome trace-event JSON file of the run (per-node timing, worker "
+                                        "and memory; open it in Perfetto or chrome://tracing)");
 
     CLI::App* plugins = app.add_subcommand("plugins", "List loaded plugins: node functions with their types, dataset "
                                                       "types and runners");
     add_project_options(plugins);
+
+    VizOptions viz_options;
+    CLI::App* viz = app.add_subcommand("viz", "Draw a pipeline: a Mermaid flowchart (default), a Graphviz DOT graph or "
+                                              "a self-contained HTML page");
+    add_project_options(viz);
+    viz->add_option("-p,--pipeline", o.pipeline, "Pipeline to draw (default: __default__)");
+    viz->add_option("-f,--format", viz_options.format,
+                    "mermaid, dot or html (default: from the --output extension, else mermaid)");
+    viz->add_option("-o,--output", viz_options.output,
+                    "Write to this file (.mmd/.mermaid, .dot/.gv, .html/.htm) instead of standard output");
+    viz->add_option("-n,--nodes", nodes, "Draw only these nodes (comma-separated)");
+    viz->add_option("--from-nodes", from_nodes, "Draw from these nodes on (they and everything downstream)");
+    viz->add_option("--to-nodes", to_nodes, "Draw up to these nodes (they and everything upstream)");
+    viz->add_option("-t,--tags", tags, "Draw only nodes with any of these tags");
+    viz->add_option("--from-inputs", from_inputs, "Draw the nodes that read these datasets, and downstream");
+    viz->add_option("--to-outputs", to_outputs, "Draw the nodes that produce these datasets, and upstream");
+    viz->add_option("--namespaces", namespaces, "Draw only nodes in these namespaces");
+    viz->add_flag("--hide-parameters", viz_options.hide_parameters, "Leave out params:... and parameters inputs");
+
+    CLI::App* new_cmd = app.add_subcommand("new", "Create a project from a template: kiln new plugin NAME");
+    new_cmd->require_subcommand(1);
+    CLI::App* new_plugin = new_cmd->add_subcommand(
+        "plugin", "Create a plugin project NAME/: a plugin with two nodes, its CMakeLists.txt (find_package(Kiln)), "
+                  "pipelines.json, catalog.json, parameters.json and input data");
+    std::string new_name, new_dir = ".";
+    new_plugin->add_option("name", new_name, "Plugin name, a C identifier (names the plugin, its nodes and its folder)")
+        ->required();
+    new_plugin->add_option("--dir", new_dir, "Folder to create NAME/ in (created if missing)")->default_str(".");
 
     try {
         app.parse(argc, argv);
@@ -130,19 +167,24 @@ int main(int argc, char** argv) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
         if (e.get_name() == "ExcludesError") {
             std::cerr << "kiln: error: --parallel and --runner cannot be used together; use one of them\n";
-        } else if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" && std::string(argv[1]) != "plugins") {
-            std::cerr << "kiln: error: unknown command '" << argv[1] << "'; commands: run, plugins (see kiln --help)\n";
+        } else if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" && std::string(argv[1]) != "plugins" &&
+                   std::string(argv[1]) != "new" && std::string(argv[1]) != "viz") {
+            std::cerr << "kiln: error: unknown command '" << argv[1] << "'; commands: run, plugins, new, viz (see kiln --help)\n";
         } else {
             std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
         }
         return 2;
     }
 
+    if (new_plugin->parsed()) return create_plugin_project(new_name, new_dir);
+
     // A spawned ParallelRunner worker logs only problems: the host reports progress.
     const bool worker = runners::is_spawned_worker();
     core::configure_logging(quiet || worker ? core::Verbosity::quiet
                             : verbose      ? core::Verbosity::verbose
                                            : core::Verbosity::normal);
+    // Spawned workers erase the host's status line before printing their warnings.
+    if (worker && ::isatty(STDERR_FILENO)) core::StatusLine::standard_error().set_erase_before_print(true);
     o.plugins.builtin_dir = builtin_plugin_dir();
     for (const auto& p : split_commas(plugin_paths)) o.plugins.explicit_dirs.emplace_back(p);
     o.command_line.assign(argv, argv + argc);
@@ -158,6 +200,7 @@ int main(int argc, char** argv) {
         if (parallel) o.runner = "ParallelRunner";
         o.runner_options.resources = parse_resources(resources);
         o.runner_options.worker_command = o.command_line;
+        o.hooks = split_commas(hooks);
         o.filter.node_names = split_commas(nodes);
         o.filter.from_nodes = split_commas(from_nodes);
         o.filter.to_nodes = split_commas(to_nodes);
@@ -165,6 +208,13 @@ int main(int argc, char** argv) {
         o.filter.from_inputs = split_commas(from_inputs);
         o.filter.to_outputs = split_commas(to_outputs);
         o.filter.namespaces = split_commas(namespaces);
+        if (viz->parsed()) {
+            viz_options.project_dir = o.project_dir;
+            viz_options.plugins = o.plugins;
+            viz_options.pipeline = o.pipeline;
+            viz_options.filter = o.filter;
+            return run_viz(viz_options);
+        }
         if (o.resume && (!o.filter.empty() || o.only_missing_outputs))
             throw ConfigError("--resume re-runs what the last run left undone; it cannot be combined with node "
                               "filters or --only-missing-outputs");

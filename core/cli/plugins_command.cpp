@@ -41,9 +41,18 @@ int print_plugins(const core::SessionOptions& o, const std::vector<std::string>&
             if (!type.spec.options.doc.empty()) std::cout << "  # " << type.spec.options.doc;
             std::cout << "\n";
         }
+        for (const auto& name : p.runners) {
+            const auto& doc = registry.runners().at(name).spec.options.doc;
+            std::cout << "  runner   " << name << (doc.empty() ? "" : "  # " + doc) << "\n";
+        }
+        for (const auto& name : p.hooks) {
+            const auto& doc = registry.hooks().at(name).spec.options.doc;
+            std::cout << "  hooks    " << name << (doc.empty() ? "" : "  # " + doc) << "\n";
+        }
     }
     std::cout << "runners:";
     for (const auto& r : runner_names) std::cout << " " << r;
+    for (const auto& [name, _] : registry.runners()) std::cout << " " << name;
     std::cout << "\n";
     return 0;
 }

@@ -90,7 +90,18 @@ std::map<std::string, CatalogEntry> DataCatalog::read_entries(const fs::path& fi
 
 bool DataCatalog::contains(const std::string& name) const {
     if (is_parameter_name(name)) return name == "parameters" || parameters_.find(name.substr(7)) != nullptr;
-    return entries_.count(name) != 0;
+    return entries_.count(name) != 0 || added_.count(name) != 0;
+}
+
+DatasetRef& DataCatalog::add_dataset(const std::string& name, const std::string& type,
+                                     std::unique_ptr<DatasetHandle> handle) {
+    if (contains(name) || materialised_.count(name))
+        throw ConfigError("dataset '" + name + "' is already in the catalog");
+    auto ref = std::make_unique<DatasetRef>(name, type, DatasetTypeOptions{}, std::move(handle));
+    DatasetRef& added = *ref;
+    materialised_.emplace(name, std::move(ref));
+    added_.insert(name);
+    return added;
 }
 
 DatasetRef& DataCatalog::dataset(const std::string& name, const TypeOps* value_type, const std::string& run_id) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cctype>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <spdlog/spdlog.h>
@@ -44,6 +45,13 @@ std::vector<std::string> keys_of(const Map& m) {
     return k;
 }
 
+bool same_contents(const fs::path& a, const fs::path& b) {
+    std::error_code ec1, ec2;
+    if (fs::file_size(a, ec1) != fs::file_size(b, ec2) || ec1 || ec2) return false;
+    std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+    return std::equal(std::istreambuf_iterator<char>(fa), {}, std::istreambuf_iterator<char>(fb));
+}
+
 std::string join(const std::vector<std::string>& items) {
     std::string s;
     for (const auto& i : items) s += (s.empty() ? "" : ", ") + i;
@@ -78,8 +86,25 @@ public:
         }
     }
 
+    void add_runner(RunnerTypeSpec spec) noexcept override {
+        try {
+            runners.push_back(std::move(spec));
+        } catch (const std::exception& e) {
+            errors.push_back(e.what());
+        }
+    }
+    void add_hooks(HookTypeSpec spec) noexcept override {
+        try {
+            hooks.push_back(std::move(spec));
+        } catch (const std::exception& e) {
+            errors.push_back(e.what());
+        }
+    }
+
     std::vector<std::unique_ptr<NodeSpec>> nodes;
     std::vector<DatasetTypeSpec> datasets;
+    std::vector<RunnerTypeSpec> runners;
+    std::vector<HookTypeSpec> hooks;
     std::vector<const TypeOps*> types;
     std::vector<std::string> errors;
 
@@ -154,7 +179,12 @@ void Registry::load_file(const fs::path& path) {
                           "': use a C identifier in KILN_PLUGIN(name)");
     if (d->register_fn == nullptr) throw PluginError("plugin '" + file.string() + "' has no register function");
     for (const auto& p : plugins_)
-        if (p.name == name)
+        if (p.name == name && same_contents(p.file, file)) {
+            // A copy of a plugin already loaded (e.g. a shipped runner copied into a
+            // project's plugins/): the same code, so nothing to choose between.
+            spdlog::debug("Skipping {}: the same plugin as {}", file.string(), p.file.string());
+            return;
+        } else if (p.name == name)
             throw PluginError("two plugins are named '" + name + "': '" + p.file.string() + "' and '" + file.string() +
                               "'.\n  Remove one of them from the plugin path or rename one plugin.");
 
@@ -177,7 +207,7 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
     const std::string where = "plugin '" + plugin + "' (" + file.string() + ")";
     if (!c.errors.empty()) throw PluginError(where + " failed to register: " + c.errors.front());
 
-    PluginInfo info{plugin, version, file, {}, {}, {}};
+    PluginInfo info{plugin, version, file, {}, {}, {}, {}, {}};
     // Validate everything before changing the registry, so a bad plugin leaves no trace.
     std::vector<const TypeOps*> types = c.types;
     std::set<std::string> seen;
@@ -198,6 +228,18 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
                               "': use letters, digits, '_' and '-'");
         if (!seen.insert("dataset:" + d.name).second)
             throw PluginError(where + " declares dataset type '" + d.name + "' twice");
+    }
+    for (const auto& r : c.runners) {
+        if (!is_item_name(r.name) || !r.create)
+            throw PluginError(where + " declares a runner named '" + r.name + "': use letters, digits, '_' and '-'");
+        if (builtin_runner_names_.count(r.name))
+            throw PluginError(where + " declares runner '" + r.name + "', the name of a built-in runner; rename it");
+        if (!seen.insert("runner:" + r.name).second) throw PluginError(where + " declares runner '" + r.name + "' twice");
+    }
+    for (const auto& h : c.hooks) {
+        if (!is_item_name(h.name) || !h.create)
+            throw PluginError(where + " declares hooks named '" + h.name + "': use letters, digits, '_' and '-'");
+        if (!seen.insert("hooks:" + h.name).second) throw PluginError(where + " declares hooks '" + h.name + "' twice");
     }
     for (const TypeOps* t : types) {
         auto it = types_.find(t->name);
@@ -221,6 +263,18 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
         dataset_types_by_short_name_[d.name].push_back(qualified);
         info.dataset_types.push_back(qualified);
         dataset_types_.emplace(qualified, DatasetType{qualified, file.string(), std::move(d)});
+    }
+    for (auto& r : c.runners) {
+        std::string qualified = plugin + "." + r.name;
+        runners_by_short_name_[r.name].push_back(qualified);
+        info.runners.push_back(qualified);
+        runners_.emplace(qualified, RunnerType{qualified, plugin, file.string(), std::move(r)});
+    }
+    for (auto& h : c.hooks) {
+        std::string qualified = plugin + "." + h.name;
+        hooks_by_short_name_[h.name].push_back(qualified);
+        info.hooks.push_back(qualified);
+        hooks_.emplace(qualified, HookType{qualified, plugin, file.string(), std::move(h)});
     }
     for (const TypeOps* t : types) {
         std::string name(t->name);
@@ -264,6 +318,18 @@ const NodeFunction* Registry::find_node(const std::string& name, std::string& hi
 
 const DatasetType* Registry::find_dataset_type(const std::string& name, std::string& hint) const {
     return find_qualified(dataset_types_, dataset_types_by_short_name_, name, "dataset type", hint);
+}
+
+const RunnerType* Registry::find_runner(const std::string& name, std::string& hint) const {
+    return find_qualified(runners_, runners_by_short_name_, name, "runner", hint);
+}
+
+const HookType* Registry::find_hooks(const std::string& name, std::string& hint) const {
+    return find_qualified(hooks_, hooks_by_short_name_, name, "hook", hint);
+}
+
+void Registry::reserve_runner_names(const std::vector<std::string>& names) {
+    builtin_runner_names_.insert(names.begin(), names.end());
 }
 
 const TypeOps* Registry::find_type(const std::string& name) const {

@@ -138,11 +138,13 @@ RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run
     }
 }
 
-void RunPlan::load_inputs(const Step& s, Value* in) {
+void RunPlan::load_inputs(std::size_t i, const Step& s, Value* in) {
     const Node& n = *s.node;
     const NodeSpec& spec = *n.func->spec;
+    NodeEvents* events = events_ && events_->wants_dataset_events() ? events_ : nullptr;
     auto load_one = [&](std::size_t k) {
         Slot& slot = slots_[s.in[k]];
+        if (events) events->before_load(i, slot.name);
         try {
             in[k] = slot.dataset->load();
         } catch (const Error& e) {
@@ -153,6 +155,7 @@ void RunPlan::load_inputs(const Step& s, Value* in) {
             throw NodeError("node '" + n.name + "': dataset '" + slot.name + "' loaded a '" +
                             std::string(in[k].type_name()) + "' value but the node reads '" + std::string(want->name) +
                             "'");
+        if (events) events->after_load(i, slot.name, &in[k]);
     };
     std::vector<std::future<void>> pending;
     for (std::size_t k = 0; k < s.in.size(); ++k) {
@@ -161,16 +164,19 @@ void RunPlan::load_inputs(const Step& s, Value* in) {
             if (async_) pending.push_back(std::async(std::launch::async, load_one, k));
             else load_one(k);
         } else {
+            if (events) events->before_load(i, slot.name);
             in[k] = slot.value;
             if (in[k].empty()) [[unlikely]]
                 throw NodeError("node '" + n.name + "': input '" + slot.name + "' has no value (it was not produced)");
+            if (events) events->after_load(i, slot.name, &in[k]);
         }
     }
     wait_all(pending);
 }
 
-void RunPlan::save_outputs(const Step& s, Value* out) {
+void RunPlan::save_outputs(std::size_t i, const Step& s, Value* out) {
     const Node& n = *s.node;
+    NodeEvents* events = events_ && events_->wants_dataset_events() ? events_ : nullptr;
     auto save_one = [&](std::size_t k) {
         Slot& slot = slots_[s.out[k]];
         try {
@@ -178,13 +184,20 @@ void RunPlan::save_outputs(const Step& s, Value* out) {
         } catch (const Error& e) {
             throw NodeError("node '" + n.name + "': " + e.what());
         }
+        if (events) events->after_save(i, slot.name, &out[k]);
     };
+    // Kedro fires every before_dataset_saved first, then the saves.
+    if (events)
+        for (std::size_t k = 0; k < s.out.size(); ++k) events->before_save(i, slots_[s.out[k]].name, &out[k]);
     std::vector<std::future<void>> pending;
     for (std::size_t k = 0; k < s.out.size(); ++k) {
         Slot& slot = slots_[s.out[k]];
         if (slot.dataset) {
             if (async_) pending.push_back(std::async(std::launch::async, save_one, k));
             else save_one(k);
+        } else if (events) {
+            slot.value = out[k];  // the hook below still sees it
+            events->after_save(i, slot.name, &slot.value);
         } else {
             slot.value = std::move(out[k]);
         }
@@ -192,7 +205,33 @@ void RunPlan::save_outputs(const Step& s, Value* out) {
     wait_all(pending);
 }
 
-void RunPlan::execute(std::size_t i) {
+// The slow path, with hooks: every failure is reported to on_node_error with the inputs
+// loaded so far.
+void RunPlan::run_with_events(std::size_t i, unsigned worker, const Step& s, Value* in, Value* out) {
+    const Node& n = *s.node;
+    const NodeSpec& spec = *n.func->spec;
+    std::vector<NamedValue> inputs(s.in.size()), outputs(s.out.size());
+    for (std::size_t k = 0; k < s.in.size(); ++k) inputs[k] = {slots_[s.in[k]].name, &in[k]};
+    for (std::size_t k = 0; k < s.out.size(); ++k) outputs[k] = {slots_[s.out[k]].name, &out[k]};
+    const bool node_events = events_->wants_node_events();
+    try {
+        load_inputs(i, s, in);
+        if (node_events) events_->before_node(i, worker, inputs);
+        if (spdlog::should_log(spdlog::level::info)) spdlog::info("Running node: {}", n.describe());
+        std::string error;
+        if (!spec.invoke(spec.callable.get(), in, out, &error)) [[unlikely]]
+            throw NodeError("node '" + n.name + "' (" + n.func->qualified_name + ") failed: " + error);
+        if (node_events) events_->after_node(i, worker, inputs, outputs, 0);
+        save_outputs(i, s, out);
+    } catch (const std::exception& e) {
+        for (auto& v : inputs)
+            if (v.value && v.value->empty()) v.value = nullptr;  // not loaded
+        if (node_events) events_->node_error(i, worker, inputs, e.what(), 0);
+        throw;
+    }
+}
+
+void RunPlan::execute(std::size_t i, unsigned worker) {
     const Step& s = steps_[i];
     const Node& n = *s.node;
     const NodeSpec& spec = *n.func->spec;
@@ -205,12 +244,13 @@ void RunPlan::execute(std::size_t i) {
     if (n_in > inline_values) in = (in_heap.resize(n_in), in_heap.data());
     if (n_out > inline_values) out = (out_heap.resize(n_out), out_heap.data());
 
-    load_inputs(s, in);
+    if (events_) return run_with_events(i, worker, s, in, out);
+    load_inputs(i, s, in);
     if (spdlog::should_log(spdlog::level::info)) spdlog::info("Running node: {}", n.describe());
     std::string error;
     if (!spec.invoke(spec.callable.get(), in, out, &error)) [[unlikely]]
         throw NodeError("node '" + n.name + "' (" + n.func->qualified_name + ") failed: " + error);
-    save_outputs(s, out);
+    save_outputs(i, s, out);
 }
 
 RunPlan::SlotKind RunPlan::slot_kind(std::uint32_t slot) const {

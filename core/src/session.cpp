@@ -7,13 +7,19 @@
 #include <spdlog/spdlog.h>
 
 #include "kiln/core/catalog.hpp"
+#include "kiln/core/hook_dispatcher.hpp"
+#include "kiln/core/hook_settings.hpp"
 #include "kiln/core/json_file.hpp"
 #include "kiln/core/pipeline_loader.hpp"
+#include "kiln/core/plugin_runner.hpp"
+#include "kiln/core/progress_line.hpp"
 #include "kiln/core/run_plan.hpp"
 #include "kiln/core/run_record.hpp"
 #include "kiln/core/run_selection.hpp"
+#include "kiln/core/run_views.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
+#include "kiln/version.hpp"
 #include "run_report.hpp"
 
 namespace kiln::core {
@@ -76,6 +82,30 @@ std::vector<std::string> split_path_list(const std::string& text) {
 
 }  // namespace
 
+fs::path project_directory(const fs::path& dir) {
+    std::error_code ec;
+    const fs::path project = fs::weakly_canonical(fs::absolute(dir), ec);
+    if (!fs::is_directory(project))
+        throw ConfigError("project directory '" + dir.string() + "' does not exist; pass --project DIR");
+    if (!fs::exists(project / "pipelines.json"))
+        throw ConfigError("no pipelines.json in project '" + project.string() +
+                          "'. A Kiln project holds pipelines.json (and optionally catalog.json, parameters.json and "
+                          "plugins/); is --project right?");
+    return project;
+}
+
+const Pipeline& find_pipeline(const std::map<std::string, Pipeline>& pipelines, const std::string& name,
+                              const fs::path& pipelines_file) {
+    auto found = pipelines.find(name);
+    if (found != pipelines.end()) return found->second;
+    std::vector<std::string> names;
+    for (const auto& [n, _] : pipelines) names.push_back(n);
+    auto matches = close_matches(name, names);
+    throw ConfigError(pipelines_file.string() + ": no pipeline named '" + name + "'" +
+                      (matches.empty() ? "" : "; did you mean " + join(matches) + "?") +
+                      ". Defined: " + (names.empty() ? std::string("none") : join(names)));
+}
+
 std::string make_run_id() {
     auto now = std::chrono::system_clock::now();
     std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -101,17 +131,10 @@ void load_plugins(Registry& registry, const PluginSearch& search, const fs::path
     }
 }
 
-std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o) {
+std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::function<void(PreparedRun&)>& before_plan) {
     auto run = std::make_unique<PreparedRun>();
-    std::error_code ec;
-    const fs::path project = fs::weakly_canonical(fs::absolute(o.project_dir), ec);
-    if (!fs::is_directory(project))
-        throw ConfigError("project directory '" + o.project_dir.string() + "' does not exist; pass --project DIR");
+    const fs::path project = project_directory(o.project_dir);
     const fs::path pipelines_file = project / "pipelines.json";
-    if (!fs::exists(pipelines_file))
-        throw ConfigError("no pipelines.json in project '" + project.string() +
-                          "'. A Kiln project holds pipelines.json (and optionally catalog.json, parameters.json and "
-                          "plugins/); is --project right?");
 
     run->project = project;
     Registry& registry = run->registry;
@@ -138,16 +161,7 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o) {
     }
     run->pipeline_name = previous ? previous->pipeline : (o.pipeline.empty() ? "__default__" : o.pipeline);
     const std::string& pipeline_name = run->pipeline_name;
-    auto found = pipelines.find(pipeline_name);
-    if (found == pipelines.end()) {
-        std::vector<std::string> names;
-        for (const auto& [n, _] : pipelines) names.push_back(n);
-        auto matches = close_matches(pipeline_name, names);
-        throw ConfigError(pipelines_file.string() + ": no pipeline named '" + pipeline_name + "'" +
-                          (matches.empty() ? "" : "; did you mean " + join(matches) + "?") +
-                          ". Defined: " + (names.empty() ? std::string("none") : join(names)));
-    }
-    const Pipeline& full = found->second;
+    const Pipeline& full = find_pipeline(pipelines, pipeline_name, pipelines_file);
 
     Parameters parameters(read_optional_json(project / "parameters.json"), (project / "parameters.json").string());
     for (auto& [key, value] : parse_params_option(o.params)) parameters.set(key, std::move(value));
@@ -208,19 +222,99 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o) {
         for (std::size_t i = 0; i < scope.size(); ++i) selected[i] = i;
     }
     run->to_run = selected.size() == scope.size() ? scope : scope.subset(selected);
+    if (before_plan) before_plan(*run);
     run->plan = std::make_unique<RunPlan>(run->to_run, catalog, run_id);
     run->plan->set_async(o.runner_options.is_async);
     return run;
 }
 
+namespace {
+
+// Several observers behind one pointer: runners report to one.
+class ObserverFanout final : public RunObserver {
+public:
+    void add(RunObserver* o) {
+        if (o) observers_.push_back(o);
+    }
+    void node_started(std::size_t node, unsigned worker) override {
+        for (auto* o : observers_) o->node_started(node, worker);
+    }
+    void node_finished(std::size_t node, unsigned worker, const NodeFailure* failure) override {
+        for (auto* o : observers_) o->node_finished(node, worker, failure);
+    }
+
+private:
+    std::vector<RunObserver*> observers_;
+};
+
+// Every runner name a user can give: built-in first, then plugin runners.
+std::string available_runners(const std::vector<std::string>& builtin, const Registry& registry) {
+    std::vector<std::string> names = builtin;
+    for (const auto& [name, _] : registry.runners()) names.push_back(name);
+    return join(names);
+}
+
+// Kedro's create_default_dataset: asks a plugin runner for a dataset for each value the
+// catalog does not name.
+void add_default_datasets(PreparedRun& run, PluginRunner& runner) {
+    const Pipeline& p = run.to_run;
+    const auto& names = p.dataset_names();
+    for (std::uint32_t d = 0; d < names.size(); ++d) {
+        const std::string& name = names[d];
+        std::size_t producer = p.producer_of(d);
+        if (is_parameter_name(name) || run.catalog->contains(name) || producer >= p.size()) continue;
+        const Node& n = p.nodes()[producer];
+        std::size_t k = std::find(n.output_ids.begin(), n.output_ids.end(), d) - n.output_ids.begin();
+        DatasetConfig config{name, runner.name(), nullptr, run.project, n.func->spec->outputs[k], run.run_id};
+        if (auto handle = runner.default_dataset(config)) run.catalog->add_dataset(name, runner.name(), std::move(handle));
+    }
+}
+
+nlohmann::json run_params(const SessionOptions& o, const PreparedRun& run, const std::string& runner) {
+    nlohmann::json runtime = nlohmann::json::object();
+    for (auto& [key, value] : parse_params_option(o.params)) runtime[key] = value;
+    return {{"run_id", run.run_id},
+            {"project_path", run.project.string()},
+            {"kiln_version", KILN_VERSION_STRING},
+            {"pipeline_name", run.pipeline_name},
+            {"runner", runner},
+            {"node_names", o.filter.node_names},
+            {"from_nodes", o.filter.from_nodes},
+            {"to_nodes", o.filter.to_nodes},
+            {"tags", o.filter.tags},
+            {"from_inputs", o.filter.from_inputs},
+            {"to_outputs", o.filter.to_outputs},
+            {"namespaces", o.filter.namespaces},
+            {"runtime_params", runtime},
+            {"only_missing_outputs", o.only_missing_outputs},
+            {"is_async", o.runner_options.is_async}};
+}
+
+}  // namespace
+
 int run_session(const SessionOptions& o, const RunnerFactory& runners, const std::vector<std::string>& runner_names) {
-    // Fail on a bad runner name before loading anything.
+    // A built-in runner is made now; any other name may be a plugin's, known once the
+    // plugins are loaded.
     const std::string runner_name = o.runner.empty() ? "SequentialRunner" : o.runner;
     std::unique_ptr<Runner> runner = runners(runner_name, o.runner_options);
-    if (!runner)
-        throw ConfigError("unknown runner '" + runner_name + "'; available runners: " + join(runner_names));
+    auto choose_plugin_runner = [&](PreparedRun& run) {
+        run.registry.reserve_runner_names(runner_names);
+        if (runner) return;
+        std::string hint;
+        const RunnerType* type = run.registry.find_runner(runner_name, hint);
+        if (!type) {
+            std::string why = hint.rfind("did you mean", 0) == 0 || hint.find("ambiguous") != std::string::npos
+                                  ? hint + " "
+                                  : "";
+            throw ConfigError("unknown runner '" + runner_name + "'; " + why +
+                              "available runners: " + available_runners(runner_names, run.registry));
+        }
+        auto plugin_runner = std::make_unique<PluginRunner>(*type, o.runner_options);
+        add_default_datasets(run, *plugin_runner);
+        runner = std::move(plugin_runner);
+    };
 
-    auto prepared = prepare_run(o);
+    auto prepared = prepare_run(o, choose_plugin_runner);
     if (prepared->nothing_to_resume) return 0;
     const fs::path& project = prepared->project;
     const std::string& pipeline_name = prepared->pipeline_name;
@@ -232,11 +326,45 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
     auto& skipped = prepared->skipped;
     const std::vector<char>& done_before = prepared->done_before;
     RunPlan& plan = *prepared->plan;
+
+    // Hooks: settings.json, --hooks, --trace.
+    PlanCatalogView catalog_view(plan);
+    std::unique_ptr<HookDispatcher> hooks;
+    if (auto requests = hook_requests(project, o.hooks, o.trace); !requests.empty()) {
+        hooks = std::make_unique<HookDispatcher>(enable_hooks(prepared->registry, requests, project), plan, catalog_view);
+        plan.set_events(hooks.get());
+    }
+    const std::string runner_label = runner->name();
+    const nlohmann::json params = run_params(o, *prepared, runner_label);
+    PipelineRunInfo run_info;
+    run_info.run_id = run_id;
+    run_info.pipeline_name = pipeline_name;
+    run_info.runner = runner_label;
+    run_info.project_dir = project;
+    run_info.run_params = &params;
+    run_info.catalog = &catalog_view;
+    if (hooks) {
+        run_info.nodes = hooks->node_views();
+        if (std::string failure = hooks->before_pipeline_run(run_info); !failure.empty()) throw PluginError(failure);
+    }
+
     spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(), pipeline_name,
                  to_run.size(), runner->name());
     const std::string started_at = run_id;
     RunTimeline timeline(to_run.size());
-    RunOutcome outcome = runner->run(plan, &timeline);
+    ObserverFanout observers;
+    observers.add(&timeline);
+    std::optional<ProgressLine> progress;  // erased (destroyed) before the closing log lines
+    if (ProgressLine::wanted()) observers.add(&progress.emplace(plan.pipeline()));
+    RunOutcome outcome;
+    try {
+        outcome = runner->run(plan, &observers);
+    } catch (const std::exception& e) {
+        progress.reset();
+        if (hooks) hooks->on_pipeline_error(run_info, e.what());
+        throw;
+    }
+    progress.reset();
     const double duration = timeline.elapsed_s();
 
     // What the scope has done now: earlier runs, skipped-as-present, and this run.
@@ -277,21 +405,39 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
             }
         }
         spdlog::info("Pipeline execution completed successfully in {:.1f} sec.", duration);
+        if (hooks) {
+            std::vector<RunPlan::FreeOutput> free = plan.free_outputs();
+            std::vector<NamedValue> named;
+            for (const auto& out : free) named.push_back({out.name, out.value.empty() ? nullptr : &out.value});
+            if (std::string failure = hooks->after_pipeline_run(run_info, named); !failure.empty()) {
+                spdlog::error("{}", failure);
+                exit_code = 1;
+            }
+        }
     } else {
         exit_code = 1;
-        const NodeFailure& first = outcome.failures.front();
-        const std::string failed = to_run.nodes()[first.node].name;
-        record.failed_node = failed;
-        record.error = first.message;
         report.status = "failed";
-        report.failed_node = failed;
-        report.error = first.message;
-        spdlog::error("Node '{}' failed: {}", failed, first.message);
-        for (std::size_t f = 1; f < outcome.failures.size(); ++f)
-            spdlog::error("Node '{}' also failed: {}", to_run.nodes()[outcome.failures[f].node].name,
-                          outcome.failures[f].message);
+        std::size_t first_failed = SIZE_MAX;
+        if (!outcome.failures.empty()) {
+            const NodeFailure& first = outcome.failures.front();
+            first_failed = first.node;
+            const std::string failed = to_run.nodes()[first.node].name;
+            record.failed_node = failed;
+            record.error = first.message;
+            report.failed_node = failed;
+            report.error = first.message;
+            spdlog::error("Node '{}' failed: {}", failed, first.message);
+            for (std::size_t f = 1; f < outcome.failures.size(); ++f)
+                spdlog::error("Node '{}' also failed: {}", to_run.nodes()[outcome.failures[f].node].name,
+                              outcome.failures[f].message);
+        }
+        if (!outcome.runner_error.empty()) {
+            if (record.error.empty()) record.error = report.error = outcome.runner_error;
+            spdlog::error("{}", outcome.runner_error);
+        }
+        if (hooks) hooks->on_pipeline_error(run_info, record.error);
         for (std::size_t i = 0; i < to_run.size(); ++i)
-            if (!outcome.done[i] && i != first.node) skipped.emplace_back(to_run.nodes()[i].name, "not run: the run failed");
+            if (!outcome.done[i] && i != first_failed) skipped.emplace_back(to_run.nodes()[i].name, "not run: the run failed");
 
         std::size_t remaining = std::count(done_now.begin(), done_now.end(), 0);
         auto from = suggest_resume_nodes(scope, done_now, catalog);
@@ -308,8 +454,11 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         }
     }
 
+    // A run that ran nothing and failed nothing (a dry run) leaves the record of the last
+    // real run in place, so --resume still finds it.
+    const bool ran_anything = std::count(outcome.done.begin(), outcome.done.end(), 1) > 0 || !outcome.ok();
     try {
-        write_run_record(project, record);
+        if (ran_anything || to_run.empty()) write_run_record(project, record);
     } catch (const Error& e) {
         spdlog::warn("could not write the run record ({}); --resume will not know this run", e.what());
     }

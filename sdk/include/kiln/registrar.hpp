@@ -5,6 +5,8 @@
 //         reg.node("scale", [](const std::vector<double>& v, double k) { ... }, {.args = {"values", "factor"}});
 //         reg.dataset<LinesDataset>("LinesDataset");
 //         reg.type<Point>();   // a codec-only type used by catalog entries
+//         reg.runner<DryRunner>("DryRunner");
+//         reg.hooks<NodeTimer>("NodeTimer");
 //     }
 //
 // Names are qualified by the plugin's name by the host ("stats.mean"). Errors such as a
@@ -15,8 +17,10 @@
 #include <string_view>
 
 #include "kiln/dataset.hpp"
+#include "kiln/hooks.hpp"
 #include "kiln/logger.hpp"
 #include "kiln/node.hpp"
+#include "kiln/runner.hpp"
 
 namespace kiln {
 
@@ -47,6 +51,26 @@ public:
         return *this;
     }
 
+    // Declares a runner: R derives from kiln::Runner and is default constructible.
+    template <class R>
+    Registrar& runner(std::string_view name, RunnerTypeOptions options = {}) {
+        static_assert(std::is_base_of_v<Runner, R>, "kiln: runners derive from kiln::Runner");
+        static_assert(std::is_default_constructible_v<R>, "kiln: runners are default constructible");
+        add_runner(RunnerTypeSpec{std::string(name), std::move(options), &detail::make_runner<R>});
+        return *this;
+    }
+
+    // Declares hooks: H derives from kiln::Hooks and is constructible from
+    // `const kiln::HookConfig&` or by default.
+    template <class H>
+    Registrar& hooks(std::string_view name, HookTypeOptions options = {}) {
+        static_assert(std::is_base_of_v<Hooks, H>, "kiln: hooks derive from kiln::Hooks");
+        static_assert(std::is_constructible_v<H, const HookConfig&> || std::is_default_constructible_v<H>,
+                      "kiln: hooks are constructible from const kiln::HookConfig& or by default");
+        add_hooks(HookTypeSpec{std::string(name), std::move(options), &detail::make_hooks<H>});
+        return *this;
+    }
+
     Logger& logger() noexcept { return logger_impl(); }
 
     // The plain API under the templates above. Implemented by the host; never throws.
@@ -57,6 +81,11 @@ public:
 protected:
     virtual Logger& logger_impl() noexcept = 0;
     ~Registrar() = default;
+
+public:
+    // Added in ABI 1.1; declared last so the slots above keep their places.
+    virtual void add_runner(RunnerTypeSpec spec) noexcept = 0;
+    virtual void add_hooks(HookTypeSpec spec) noexcept = 0;
 };
 
 }  // namespace kiln

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -97,6 +98,10 @@ public:
     // type (with close matches) or arguments the dataset refuses.
     DatasetRef& dataset(const std::string& name, const TypeOps* value_type, const std::string& run_id);
 
+    // Adds a dataset no catalog entry names (a runner's default dataset). Throws
+    // kiln::ConfigError when the name is taken.
+    DatasetRef& add_dataset(const std::string& name, const std::string& type, std::unique_ptr<DatasetHandle> handle);
+
     // A parameter dataset's value converted to `type`; throws kiln::ConfigError naming
     // the parameter, the expected type and, for a missing key, close matches.
     Value parameter(const std::string& name, const TypeOps& type) const;
@@ -108,6 +113,7 @@ private:
     const Registry& registry_;
     std::string origin_;
     std::map<std::string, std::unique_ptr<DatasetRef>> materialised_;
+    std::set<std::string> added_;  // by add_dataset
 };
 
 }  // namespace kiln::core

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,20 @@ struct DatasetType {
     DatasetTypeSpec spec;
 };
 
+struct RunnerType {
+    std::string qualified_name;  // "dry.DryRunner"
+    std::string plugin;
+    std::string plugin_file;
+    RunnerTypeSpec spec;
+};
+
+struct HookType {
+    std::string qualified_name;  // "trace.ChromeTrace"
+    std::string plugin;
+    std::string plugin_file;
+    HookTypeSpec spec;
+};
+
 struct PluginInfo {
     std::string name;
     std::string version;
@@ -31,6 +46,8 @@ struct PluginInfo {
     std::vector<std::string> nodes;          // qualified names
     std::vector<std::string> dataset_types;  // qualified names
     std::vector<std::string> types;          // value type names it declared or used
+    std::vector<std::string> runners;        // qualified names
+    std::vector<std::string> hooks;          // qualified names
 };
 
 class Registry {
@@ -53,10 +70,16 @@ public:
     const NodeFunction* find_node(const std::string& name, std::string& hint) const;
     const DatasetType* find_dataset_type(const std::string& name, std::string& hint) const;
     const TypeOps* find_type(const std::string& name) const;
+    const RunnerType* find_runner(const std::string& name, std::string& hint) const;
+    const HookType* find_hooks(const std::string& name, std::string& hint) const;
+    // Names plugins may not use for runners (the built-in ones).
+    void reserve_runner_names(const std::vector<std::string>& names);
 
     const std::vector<PluginInfo>& plugins() const { return plugins_; }
     const std::map<std::string, std::unique_ptr<NodeFunction>>& node_functions() const { return nodes_; }
     const std::map<std::string, DatasetType>& dataset_types() const { return dataset_types_; }
+    const std::map<std::string, RunnerType>& runners() const { return runners_; }
+    const std::map<std::string, HookType>& hooks() const { return hooks_; }
     bool has_plugin_file(const std::filesystem::path& file) const;
 
     // Registers declarations made in-process (tests, and the host's own built-ins),
@@ -75,6 +98,11 @@ private:
     std::map<std::string, std::vector<std::string>> nodes_by_short_name_;
     std::map<std::string, DatasetType> dataset_types_;
     std::map<std::string, std::vector<std::string>> dataset_types_by_short_name_;
+    std::map<std::string, RunnerType> runners_;
+    std::map<std::string, std::vector<std::string>> runners_by_short_name_;
+    std::map<std::string, HookType> hooks_;
+    std::map<std::string, std::vector<std::string>> hooks_by_short_name_;
+    std::set<std::string> builtin_runner_names_;
     std::map<std::string, const TypeOps*, std::less<>> types_;
     std::map<std::string, std::filesystem::path> type_origin_;
 };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kiln/core/catalog.hpp"
+#include "kiln/core/node_events.hpp"
 #include "kiln/core/pipeline.hpp"
 
 namespace kiln::core {
@@ -37,14 +38,16 @@ public:
     const std::string& run_id() const { return run_id_; }
     std::size_t size() const { return steps_.size(); }
 
-    // Runs node i. Throws kiln::NodeError (message names the node) when the function or
-    // one of its datasets fails.
-    void execute(std::size_t i);
+    // Runs node i; `worker` labels where, for hooks. Throws kiln::NodeError (message names
+    // the node) when the function, one of its datasets or a hook fails.
+    void execute(std::size_t i, unsigned worker = 0);
     // After node i finished: intermediate values whose readers have all run are dropped.
     void release_after(std::size_t i);
 
     // Datasets the plan keeps on disk (catalog entries) versus in memory.
     bool is_persisted(std::uint32_t dataset) const;
+    // The slot of a pipeline dataset id (a parameter: its first reader's slot).
+    std::uint32_t dataset_slot(std::uint32_t dataset) const { return dataset_slot_[dataset]; }
 
     struct FreeOutput {
         std::string name;
@@ -59,6 +62,11 @@ public:
 
     // Loads inputs and saves outputs of a node concurrently (--async).
     void set_async(bool on) { async_ = on; }
+    bool is_async() const { return async_; }
+
+    // Hooks around each node executed here; nullptr for none (a ParallelRunner worker).
+    void set_events(NodeEvents* events) { events_ = events; }
+    NodeEvents* events() const { return events_; }
 
     // Slots, for runners that keep in-memory values elsewhere (the ParallelRunner keeps
     // them in shared memory and moves them in and out around execute()).
@@ -100,9 +108,11 @@ private:
     std::vector<std::uint32_t> dataset_slot_;  // pipeline dataset id -> slot (params: first reader's)
     std::vector<std::uint32_t> total_reads_;
     bool async_ = false;
+    NodeEvents* events_ = nullptr;
 
-    void load_inputs(const Step& s, Value* in);
-    void save_outputs(const Step& s, Value* out);
+    void load_inputs(std::size_t i, const Step& s, Value* in);
+    void save_outputs(std::size_t i, const Step& s, Value* out);
+    void run_with_events(std::size_t i, unsigned worker, const Step& s, Value* in, Value* out);
 };
 
 }  // namespace kiln::core

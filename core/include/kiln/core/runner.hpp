@@ -27,7 +27,8 @@ public:
 struct RunOutcome {
     std::vector<char> done;                  // per node: 1 when it completed
     std::vector<NodeFailure> failures;       // in the order they happened
-    bool ok() const { return failures.empty(); }
+    std::string runner_error;                // the runner itself failed (a plugin runner threw)
+    bool ok() const { return failures.empty() && runner_error.empty(); }
 };
 
 struct RunnerOptions {

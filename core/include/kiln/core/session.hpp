@@ -38,6 +38,8 @@ struct SessionOptions {
     bool only_missing_outputs = false;
     bool resume = false;
     std::filesystem::path report;           // --report FILE, empty for none
+    std::vector<std::string> hooks;         // --hooks, beside settings.json's
+    std::filesystem::path trace;            // --trace FILE: Chrome trace-event JSON of the run
     std::vector<std::string> command_line;  // the command as typed, for the resume hint
 };
 
@@ -60,8 +62,20 @@ struct PreparedRun {
 
 // Loads plugins, pipelines, parameters and catalog, applies filters, --resume and
 // --only-missing-outputs, and binds the plan. Deterministic: a spawned worker process
-// calling it with the same options gets the same plan. Throws kiln::Error.
-std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& options);
+// calling it with the same options gets the same plan. `before_plan`, when set, is called
+// once the catalog and the nodes to run are known, before the plan binds the datasets
+// (a plugin runner adds its default datasets there). Throws kiln::Error.
+std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& options,
+                                         const std::function<void(PreparedRun&)>& before_plan = {});
+
+// The project directory, absolute; throws kiln::ConfigError when it does not exist or
+// holds no pipelines.json.
+std::filesystem::path project_directory(const std::filesystem::path& dir);
+
+// The pipeline called `name`; throws kiln::ConfigError naming the file, with close matches
+// and the pipelines defined.
+const Pipeline& find_pipeline(const std::map<std::string, Pipeline>& pipelines, const std::string& name,
+                              const std::filesystem::path& pipelines_file);
 
 // Loads plugins from the built-in dir, KILN_PLUGIN_PATH, PROJECT/plugins and --plugin-path.
 void load_plugins(Registry& registry, const PluginSearch& search, const std::filesystem::path& project_dir);

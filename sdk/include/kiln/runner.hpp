@@ -1,0 +1,132 @@
+// Runner plugins: decide which node runs when, and where.
+//
+//     class DryRunner : public kiln::Runner {
+//     public:
+//         void run(kiln::RunContext& ctx) override {
+//             for (std::size_t i = 0; i < ctx.node_count(); ++i)
+//                 kiln::log::info("would run " + std::string(ctx.node(i).name));
+//         }
+//     };
+//     KILN_PLUGIN(dry) { reg.runner<DryRunner>("DryRunner"); }
+//
+// `kiln run --runner DryRunner` (or dry.DryRunner) then uses it. The host prepares
+// everything before run(): plugins, pipeline, filters, catalog, parameters; the runner
+// only orders the work. RunContext::run_node does the rest for one node: loads its inputs,
+// calls it, saves its outputs, fires the hooks and frees values nothing needs any more.
+//
+// Contract (Kedro's AbstractRunner): run each node at most once and only after its
+// dependencies completed (run_node refuses otherwise); after a failure start no new node
+// unless settings().keep_going, and return once running nodes finished. Exceptions thrown
+// by run() fail the run with the runner's name; they never reach the host.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "kiln/dataset.hpp"
+#include "kiln/run_view.hpp"
+
+namespace kiln {
+
+struct RunSettings {
+    std::string_view run_id;
+    int max_workers = 0;      // --max-workers; 0 when not given (choose your default)
+    bool is_async = false;    // --async: run_node loads and saves a node's datasets concurrently
+    bool keep_going = false;  // --keep-going: after a failure, still run what does not depend on it
+};
+
+// The host's side of a run. Implemented by the host; never throws.
+class RunContext {
+public:
+    // The nodes, in a topological order (Kedro's layers, then names).
+    virtual std::size_t node_count() const noexcept = 0;
+    virtual NodeView node(std::size_t i) const noexcept = 0;
+    // The nodes that must complete before node i can run (the producers of its inputs);
+    // all lower than i.
+    virtual std::span<const std::size_t> dependencies(std::size_t i) const noexcept = 0;
+    virtual const CatalogView& catalog() const noexcept = 0;
+    virtual const RunSettings& settings() const noexcept = 0;
+
+    // Runs node i in the calling thread and returns true when it succeeded. On failure it
+    // returns false with the message (already naming the node) in *error; the host has
+    // recorded the failure. Safe to call from several threads for different nodes.
+    // `worker` labels where it ran, for the progress line, the report and trace hooks.
+    virtual bool run_node(std::size_t i, unsigned worker, std::string* error) noexcept = 0;
+    // True once the user interrupted the run (Ctrl-C): start no more nodes.
+    virtual bool stop_requested() const noexcept = 0;
+
+protected:
+    ~RunContext() = default;
+};
+
+class Runner {
+public:
+    virtual ~Runner() = default;
+    // Runs the pipeline's nodes through context.run_node.
+    virtual void run(RunContext& context) = 0;
+    // Kedro's create_default_dataset: the dataset for a value the catalog does not name
+    // (an intermediate or a free output), or nullptr to keep it in memory (the default).
+    // `config.value_type` is the value's type; `config.args` is null.
+    virtual std::unique_ptr<Dataset> create_default_dataset(const DatasetConfig& config) {
+        (void)config;
+        return nullptr;
+    }
+};
+
+struct RunnerTypeOptions {
+    std::string doc = {};
+};
+
+// ---------------------------------------------------------------------------------------
+// The host's view of a runner: the same operations, noexcept.
+class RunnerHandle {
+public:
+    virtual ~RunnerHandle() = default;
+    virtual bool run(RunContext& context, std::string* error) noexcept = 0;
+    // nullptr with an empty *error: keep the value in memory.
+    virtual std::unique_ptr<DatasetHandle> create_default_dataset(const DatasetConfig& config,
+                                                                  std::string* error) noexcept = 0;
+};
+
+using RunnerFactory = std::unique_ptr<RunnerHandle> (*)(std::string* error) noexcept;
+
+struct RunnerTypeSpec {
+    std::string name;  // unqualified, e.g. "DryRunner"
+    RunnerTypeOptions options;
+    RunnerFactory create;
+};
+
+namespace detail {
+template <class R>
+class RunnerAdaptor final : public RunnerHandle {
+public:
+    explicit RunnerAdaptor(std::unique_ptr<R> r) : r_(std::move(r)) {}
+    bool run(RunContext& context, std::string* error) noexcept override {
+        return guard(error, [&] { r_->run(context); });
+    }
+    std::unique_ptr<DatasetHandle> create_default_dataset(const DatasetConfig& config,
+                                                          std::string* error) noexcept override {
+        std::unique_ptr<DatasetHandle> handle;
+        guard(error, [&] {
+            if (auto d = r_->create_default_dataset(config))
+                handle = std::make_unique<DatasetAdaptor<Dataset>>(std::move(d));
+        });
+        return handle;
+    }
+
+private:
+    std::unique_ptr<R> r_;
+};
+
+template <class R>
+std::unique_ptr<RunnerHandle> make_runner(std::string* error) noexcept {
+    std::unique_ptr<RunnerHandle> handle;
+    guard(error, [&] { handle = std::make_unique<RunnerAdaptor<R>>(std::make_unique<R>()); });
+    return handle;
+}
+}  // namespace detail
+
+}  // namespace kiln

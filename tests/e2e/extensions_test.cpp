@@ -1,0 +1,481 @@
+// Runner and hook plugins end to end: the shipped DryRunner and trace hook, a concurrent
+// runner written against the SDK only, runners that break the contract (each caught and
+// reported with the runner's name), default datasets, and hooks under every runner
+// (fired in the host process, in Kedro's order), enabled by settings.json or --hooks.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "kiln_process.hpp"
+#include "project_builder.hpp"
+#include "test_support.hpp"
+
+using namespace kiln::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::string ext_plugins = test_plugins("ext");
+
+// seed -> a -> neg -> b; b is a free output held in memory.
+void two_node_project(Project& p) {
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
+    ]}}})");
+}
+
+// A diamond with a persisted free output: seed -> a; neg(a) -> b; add(a, params:x) -> c;
+// add(b, c) -> d (in data/d.json).
+void diamond_project(Project& p) {
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "n1", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "n2", "func": "testnodes.neg", "inputs": "a", "outputs": "b"},
+        {"name": "n3", "func": "testnodes.add", "inputs": ["a", "params:x"], "outputs": "c"},
+        {"name": "n4", "func": "testnodes.add", "inputs": ["b", "c"], "outputs": "d"},
+        {"name": "n5", "func": "testnodes.neg", "inputs": "d", "outputs": "e"}
+    ]}}})");
+    p.parameters(R"({"x": 10})");
+    p.catalog(R"({"d": {"type": "kiln.JsonDataset", "filepath": "data/d.json"}})");
+}
+
+KilnResult run_ext(const Project& p, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--plugin-path", ext_plugins});
+    return p.run(args);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) lines.push_back(line);
+    return lines;
+}
+
+// The Recorder's lines with " pid=N" taken out; `pids` gets every pid seen.
+std::vector<std::string> recorded(const fs::path& file, std::set<std::string>* pids = nullptr) {
+    std::vector<std::string> out;
+    for (std::string line : lines_of(read_text(file))) {
+        auto at = line.find(" pid=");
+        if (at != std::string::npos) {
+            auto end = line.find(' ', at + 1);
+            if (pids) pids->insert(line.substr(at + 5, end - at - 5));
+            line.erase(at, end - at);
+        }
+        out.push_back(line);
+    }
+    return out;
+}
+
+void enable_recorder(Project& p) {
+    p.write("settings.json", R"({"hooks": [{"name": "testext.Recorder", "options": {"path": ")" +
+                                 (p / "events.txt").string() + R"("}}]})");
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string s;
+    for (const auto& l : lines) s += l + "\n";
+    return s;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ DryRunner
+
+TEST_CASE("runner_plugin.dry_runner_lists_the_nodes_in_order_and_runs_nothing") {
+    Project p;
+    diamond_project(p);
+    auto r = p.run({"--runner", "DryRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.contains("Dry run: 5 nodes would run"));
+    CHECK(r.contains("1. n1 (testnodes.seed)"));
+    CHECK(r.contains("5. n5 (testnodes.neg)"));
+    CHECK(r.contains("inputs:  a [MemoryDataset], params:x [parameter]"));
+    CHECK(r.contains("outputs: d [JsonDataset("));
+    CHECK(r.output.find("1. n1") < r.output.find("4. n4"));
+    CHECK_FALSE(p.exists("data/d.json"));
+    CHECK_FALSE(r.contains("Running node"));
+    // A dry run leaves the record of the last real run alone.
+    CHECK_FALSE(p.exists(".kiln/last_run.json"));
+}
+
+TEST_CASE("runner_plugin.dry_runner_reports_missing_inputs") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "words", "func": "testnodes.split_words", "inputs": "text", "outputs": "w"}]}}})");
+    p.catalog(R"({"text": {"type": "kiln.TextDataset", "filepath": "data/missing.txt"}})");
+    auto r = p.run({"--runner", "dryrun.DryRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.contains("input text: MISSING"));
+    CHECK(r.contains("1 input(s) missing"));
+}
+
+TEST_CASE("runner_plugin.dry_runner_copied_into_a_project_works_without_conflict") {
+    Project p;
+    two_node_project(p);
+    fs::create_directories(p / "plugins");
+    fs::copy_file(fs::path(KILN_BINARY).parent_path().parent_path() / "plugins" / "kiln_dryrun.so",
+                  p / "plugins" / "kiln_dryrun.so");
+    auto r = p.run({"--runner", "DryRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.contains("Dry run: 2 nodes"));
+}
+
+// ------------------------------------------------------------------ runner names
+
+TEST_CASE("runner_plugin.unknown_runner_lists_builtin_and_plugin_runners") {
+    Project p;
+    two_node_project(p);
+    auto r = run_ext(p, {"--runner", "NoSuchRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("unknown runner 'NoSuchRunner'"));
+    CHECK(r.contains("available runners: SequentialRunner, ThreadRunner, ParallelRunner"));
+    CHECK(r.contains("dryrun.DryRunner"));
+    CHECK(r.contains("testext.PoolRunner"));
+}
+
+TEST_CASE("runner_plugin.parallel_flag_and_runner_together_is_an_error") {
+    Project p;
+    two_node_project(p);
+    auto r = p.run({"--parallel", "--runner", "DryRunner"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("--parallel and --runner cannot be used together"));
+}
+
+TEST_CASE("runner_plugin.listed_by_kiln_plugins") {
+    Project p;
+    two_node_project(p);
+    auto r = run_kiln({"plugins", "--project", p.dir(), "--plugin-path", ext_plugins});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.contains("runner   dryrun.DryRunner"));
+    CHECK(r.contains("hooks    trace.ChromeTrace"));
+    CHECK(r.contains("runner   testext.PoolRunner  # a thread pool written against the SDK only"));
+    CHECK(r.contains("runners: SequentialRunner ThreadRunner ParallelRunner dryrun.DryRunner"));
+}
+
+// ------------------------------------------------------------------ runner contract
+
+TEST_CASE("runner_plugin.sdk_pool_runner_gives_the_sequential_results") {
+    Project seq, pool;
+    diamond_project(seq);
+    diamond_project(pool);
+    auto a = seq.run({});
+    auto b = run_ext(pool, {"--runner", "PoolRunner", "--max-workers", "3"});
+    INFO(a.output << b.output);
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(b.exit_code == 0);
+    CHECK(seq.report()["outputs"] == pool.report()["outputs"]);
+    CHECK(read_text(seq / "data/d.json") == read_text(pool / "data/d.json"));
+    CHECK(pool.report()["runner"] == "testext.PoolRunner");
+    CHECK(pool.ran_nodes().size() == 5);
+}
+
+TEST_CASE("runner_plugin.node_failure_under_a_plugin_runner_prints_the_resume_command") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "boom", "func": "testnodes.fail", "inputs": "a", "outputs": "b"}]}}})");
+    p.catalog(R"({"a": {"type": "kiln.JsonDataset", "filepath": "data/a.json"}})");
+    auto r = run_ext(p, {"--runner", "PoolRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.contains("Node 'boom' failed"));
+    CHECK(r.contains("deliberate failure"));
+    CHECK(r.contains("--from-nodes \"boom\""));
+    CHECK(p.exists("data/a.json"));
+}
+
+TEST_CASE("runner_plugin.exception_from_a_runner_fails_the_run_with_its_name") {
+    Project p;
+    two_node_project(p);
+    auto r = run_ext(p, {"--runner", "ThrowingRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.contains("runner testext.ThrowingRunner ("));
+    CHECK(r.contains("failed: the runner gave up"));
+    CHECK(p.report()["status"] == "failed");
+    CHECK(p.ran_nodes() == std::vector<std::string>{"first"});
+}
+
+TEST_CASE("runner_plugin.running_a_node_before_its_dependency_is_refused") {
+    Project p;
+    two_node_project(p);
+    auto r = run_ext(p, {"--runner", "BackwardsRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.contains("runner testext.BackwardsRunner started node 'second' before its dependency 'first' completed"));
+}
+
+TEST_CASE("runner_plugin.running_a_node_twice_is_refused") {
+    Project p;
+    two_node_project(p);
+    auto r = run_ext(p, {"--runner", "testext.TwiceRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.contains("runner testext.TwiceRunner ran node 'first' twice"));
+}
+
+TEST_CASE("runner_plugin.default_datasets_hold_the_values_the_catalog_lacks") {
+    Project p;
+    two_node_project(p);
+    auto r = run_ext(p, {"--runner", "MarkerRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(read_text(p / "defaults/a.saved") == "f64\n");
+    CHECK(read_text(p / "defaults/b.saved") == "f64\n");
+    CHECK(p.report()["outputs"]["b"]["persisted_in"] == "MarkerDataset(b.saved)");
+}
+
+// ------------------------------------------------------------------ hooks
+
+TEST_CASE("hooks.fire_in_kedros_order_under_the_sequential_runner") {
+    Project p;
+    two_node_project(p);
+    enable_recorder(p);
+    auto r = run_ext(p, {});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    std::set<std::string> pids;
+    CHECK(joined(recorded(p / "events.txt", &pids)) ==
+          "before_pipeline_run runner=SequentialRunner nodes=2 params.runner=SequentialRunner\n"
+          "before_node_run node=first worker=0 in=0: out=0 rss=no\n"
+          "after_node_run node=first worker=0 in=0: out=1 rss=yes\n"
+          "before_dataset_saved node=first dataset=a data=set\n"
+          "after_dataset_saved node=first dataset=a data=set\n"
+          "before_dataset_loaded node=second dataset=a\n"
+          "after_dataset_loaded node=second dataset=a data=set\n"
+          "before_node_run node=second worker=0 in=1:set out=0 rss=no\n"
+          "after_node_run node=second worker=0 in=1:set out=1 rss=yes\n"
+          "before_dataset_saved node=second dataset=b data=set\n"
+          "after_dataset_saved node=second dataset=b data=set\n"
+          "after_pipeline_run outputs=b=set \n");
+    CHECK(pids.size() == 1);
+}
+
+TEST_CASE("hooks.fire_in_the_host_process_under_the_parallel_runner") {
+    for (std::string method : {"fork", "spawn"}) {
+        CAPTURE(method);
+        Project p;
+        two_node_project(p);
+        enable_recorder(p);
+        auto r = run_ext(p, {"--parallel", "--max-workers", "1", "--start-method", method});
+        INFO(r.output);
+        REQUIRE(r.exit_code == 0);
+        std::set<std::string> pids;
+        CHECK(joined(recorded(p / "events.txt", &pids)) ==
+              "before_pipeline_run runner=ParallelRunner nodes=2 params.runner=ParallelRunner\n"
+              "before_node_run node=first worker=0 in=0: out=0 rss=no\n"
+              "after_node_run node=first worker=0 in=0: out=1 rss=yes\n"
+              "before_dataset_saved node=first dataset=a data=null\n"
+              "after_dataset_saved node=first dataset=a data=null\n"
+              "before_dataset_loaded node=second dataset=a\n"
+              "after_dataset_loaded node=second dataset=a data=null\n"
+              "before_node_run node=second worker=0 in=1:null out=0 rss=no\n"
+              "after_node_run node=second worker=0 in=1:null out=1 rss=yes\n"
+              "before_dataset_saved node=second dataset=b data=null\n"
+              "after_dataset_saved node=second dataset=b data=null\n"
+              "after_pipeline_run outputs=b=set \n");
+        CHECK(pids.size() == 1);  // one process: the host
+    }
+}
+
+TEST_CASE("hooks.fire_for_every_node_under_thread_and_plugin_runners") {
+    for (std::string runner : {"ThreadRunner", "testext.PoolRunner"}) {
+        CAPTURE(runner);
+        Project p;
+        diamond_project(p);
+        enable_recorder(p);
+        auto r = run_ext(p, {"--runner", runner, "--max-workers", "2"});
+        INFO(r.output);
+        REQUIRE(r.exit_code == 0);
+        auto lines = recorded(p / "events.txt");
+        std::multiset<std::string> kinds;
+        for (const auto& l : lines) kinds.insert(l.substr(0, l.find(' ')));
+        CHECK(kinds.count("before_node_run") == 5);
+        CHECK(kinds.count("after_node_run") == 5);
+        CHECK(kinds.count("after_dataset_loaded") == 6);
+        CHECK(kinds.count("after_dataset_saved") == 5);
+        CHECK(lines.front().rfind("before_pipeline_run runner=" + runner, 0) == 0);
+        CHECK(lines.back().rfind("after_pipeline_run", 0) == 0);
+    }
+}
+
+TEST_CASE("hooks.node_hook_failure_fails_that_node_with_the_hooks_name") {
+    for (std::string runner : {"SequentialRunner", "ParallelRunner"}) {
+        CAPTURE(runner);
+        Project p;
+        two_node_project(p);
+        p.write("settings.json", R"({"hooks": [{"name": "Thrower",
+                                     "options": {"point": "before_node_run", "node": "second"}}]})");
+        auto r = run_ext(p, {"--runner", runner});
+        INFO(r.output);
+        CHECK(r.exit_code == 1);
+        CHECK(r.contains("Node 'second' failed"));
+        CHECK(r.contains("hook testext.Thrower ("));
+        CHECK(r.contains("failed in before_node_run: Thrower was told to fail in before_node_run"));
+        CHECK(p.ran_nodes() == std::vector<std::string>{"first", "second"});
+        CHECK(p.report()["failure"]["node"] == "second");
+    }
+}
+
+TEST_CASE("hooks.dataset_hook_failure_fails_the_node") {
+    Project p;
+    two_node_project(p);
+    p.write("settings.json", R"({"hooks": [{"name": "testext.Thrower", "options": {"point": "before_dataset_loaded"}}]})");
+    auto r = run_ext(p, {});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.contains("Node 'second' failed"));
+    CHECK(r.contains("failed in before_dataset_loaded"));
+}
+
+TEST_CASE("hooks.pipeline_hook_failures") {
+    Project p;
+    two_node_project(p);
+    SUBCASE("before the run: nothing runs") {
+        p.write("settings.json", R"({"hooks": [{"name": "Thrower", "options": {"point": "before_pipeline_run"}}]})");
+        auto r = run_ext(p, {});
+        INFO(r.output);
+        CHECK(r.exit_code == 2);
+        CHECK(r.contains("hook testext.Thrower ("));
+        CHECK(r.contains("failed in before_pipeline_run"));
+        CHECK_FALSE(r.contains("Running node"));
+    }
+    SUBCASE("after the run: the run fails, the outputs stay") {
+        p.write("settings.json", R"({"hooks": [{"name": "Thrower", "options": {"point": "after_pipeline_run"}}]})");
+        auto r = run_ext(p, {});
+        INFO(r.output);
+        CHECK(r.exit_code == 1);
+        CHECK(r.contains("failed in after_pipeline_run"));
+    }
+}
+
+TEST_CASE("hooks.on_node_error_and_on_pipeline_error_are_called") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "boom", "func": "testnodes.fail", "inputs": "a", "outputs": "b"}]}}})");
+    enable_recorder(p);
+    auto r = run_ext(p, {});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    auto lines = recorded(p / "events.txt");
+    REQUIRE(lines.size() >= 2);
+    CHECK(std::find(lines.begin(), lines.end(), "on_node_error node=boom worker=0 in=1:set out=0 rss=yes") !=
+          lines.end());
+    CHECK(lines.back().rfind("on_pipeline_error node 'boom' (testnodes.fail) failed: deliberate failure", 0) == 0);
+}
+
+TEST_CASE("hooks.enabled_with_the_hooks_option") {
+    Project p;
+    two_node_project(p);
+    auto ok = run_ext(p, {"--hooks", "testext.Thrower"});  // no options: never throws
+    CHECK(ok.exit_code == 0);
+    auto unknown = run_ext(p, {"--hooks", "Nope"});
+    INFO(unknown.output);
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.contains("--hooks: unknown hook 'Nope'"));
+}
+
+TEST_CASE("hooks.settings_json_errors_name_the_file_and_entry") {
+    Project p;
+    two_node_project(p);
+    struct Case {
+        std::string settings, message;
+    };
+    for (const auto& c : std::vector<Case>{
+             {R"({"hook": []})", "settings.json: unknown setting 'hook'; known settings: hooks"},
+             {R"({"hooks": "testext.Recorder"})", "\"hooks\" must be a list"},
+             {R"({"hooks": [3]})", "hooks[0] must be a hook name or an object"},
+             {R"({"hooks": [{"name": "testext.Thrower", "option": {}}]})", "hooks[0]: unknown key 'option'"},
+             {R"({"hooks": [{"name": "testext.Thrower", "options": []}]})", "\"options\" must be an object"},
+             {R"({"hooks": ["testext.Nope"]})", "settings.json: unknown hook 'testext.Nope'"},
+             {R"({"hooks": [)", "settings.json"},
+         }) {
+        CAPTURE(c.settings);
+        p.write("settings.json", c.settings);
+        auto r = run_ext(p, {});
+        INFO(r.output);
+        CHECK(r.exit_code == 2);
+        CHECK(r.contains(c.message));
+    }
+}
+
+TEST_CASE("hooks.a_hook_that_cannot_be_created_is_reported") {
+    Project p;
+    two_node_project(p);
+    auto r = run_ext(p, {"--hooks", "BadConfig"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("hook testext.BadConfig ("));
+    CHECK(r.contains("could not be created: BadConfig refuses every configuration"));
+}
+
+// ------------------------------------------------------------------ trace hook
+
+TEST_CASE("trace.writes_a_chrome_trace_with_a_track_per_worker") {
+    for (std::string runner : {"ThreadRunner", "ParallelRunner"}) {
+        CAPTURE(runner);
+        Project p;
+        p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+            {"name": "left", "func": "testnodes.sleep_ms", "inputs": "params:ms", "outputs": "a"},
+            {"name": "right", "func": "testnodes.sleep_ms", "inputs": "params:ms", "outputs": "b"},
+            {"name": "both", "func": "testnodes.add", "inputs": ["a", "b"], "outputs": "c"}]}}})");
+        p.parameters(R"({"ms": 300})");
+        const fs::path trace = p / "out" / "run.json";
+        fs::create_directories(trace.parent_path());
+        auto r = p.run({"--runner", runner, "--max-workers", "2", "--trace", trace.string()});
+        INFO(r.output);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.contains("Trace written to " + trace.string()));
+        json t = json::parse(read_text(trace));
+        CHECK(t["otherData"]["status"] == "success");
+        CHECK(t["otherData"]["runner"] == runner);
+        std::map<std::string, json> slices;
+        std::set<int> tids;
+        for (const auto& e : t["traceEvents"])
+            if (e["ph"] == "X" && e["cat"] == "node") {
+                slices[e["name"]] = e;
+                tids.insert(e["tid"].get<int>());
+                CHECK(e["dur"].get<double>() >= 0);
+                CHECK(e["args"]["max_rss_mib"].get<double>() > 0);
+            }
+        CHECK(slices.size() == 3);
+        CHECK(tids == std::set<int>{0, 1});  // the two sleeps ran side by side
+        CHECK(slices["both"]["ts"].get<double>() >= slices["left"]["ts"].get<double>() + slices["left"]["dur"].get<double>());
+        CHECK(slices["both"]["args"]["inputs"] == json::array({"a", "b"}));
+    }
+}
+
+TEST_CASE("trace.records_a_failed_run") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "boom", "func": "testnodes.fail", "inputs": "a", "outputs": "b"}]}}})");
+    auto r = p.run({"--trace", (p / "t.json").string()});
+    CHECK(r.exit_code == 1);
+    json t = json::parse(read_text(p / "t.json"));
+    CHECK(t["otherData"]["status"] == "failed");
+    bool failed_slice = false;
+    for (const auto& e : t["traceEvents"])
+        if (e["ph"] == "X" && e["name"] == "boom") failed_slice = e["cat"] == "node,failed" && e["args"].contains("error");
+    CHECK(failed_slice);
+}
+
+TEST_CASE("trace.option_needs_a_path_in_settings") {
+    Project p;
+    two_node_project(p);
+    auto r = p.run({"--hooks", "trace.ChromeTrace"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("needs the option \"path\""));
+}

@@ -1,0 +1,232 @@
+// Runner and hook plugins for the tests: a concurrent runner written only against the
+// SDK, runners that break the contract in each way the host must catch, a runner with
+// default datasets, a hook that records every event it gets, and hooks that fail.
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <unistd.h>
+
+#include <kiln/sdk.hpp>
+
+namespace {
+
+// A thread pool over RunContext: a node is queued once all its dependencies completed.
+class PoolRunner final : public kiln::Runner {
+public:
+    void run(kiln::RunContext& ctx) override {
+        const std::size_t n = ctx.node_count();
+        const int workers = ctx.settings().max_workers > 0 ? ctx.settings().max_workers : 2;
+        std::vector<std::vector<std::size_t>> dependents(n);
+        std::vector<std::size_t> waiting(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            auto deps = ctx.dependencies(i);
+            waiting[i] = deps.size();
+            for (std::size_t d : deps) dependents[d].push_back(i);
+        }
+        std::mutex m;
+        std::condition_variable cv;
+        std::deque<std::size_t> ready;
+        for (std::size_t i = 0; i < n; ++i)
+            if (waiting[i] == 0) ready.push_back(i);
+        std::size_t running = 0;
+        bool failed = false;
+        auto stop = [&] { return (failed && !ctx.settings().keep_going) || ctx.stop_requested(); };
+        auto work = [&](unsigned worker) {
+            std::unique_lock lock(m);
+            for (;;) {
+                cv.wait(lock, [&] { return (!stop() && !ready.empty()) || running == 0; });
+                if (stop() || ready.empty()) {  // and nothing is running: done
+                    cv.notify_all();
+                    return;
+                }
+                std::size_t i = ready.front();
+                ready.pop_front();
+                ++running;
+                lock.unlock();
+                std::string error;
+                bool ok = ctx.run_node(i, worker, &error);
+                lock.lock();
+                --running;
+                if (ok) {
+                    for (std::size_t d : dependents[i])
+                        if (--waiting[d] == 0) ready.push_back(d);
+                } else {
+                    failed = true;
+                }
+                cv.notify_all();
+            }
+        };
+        std::vector<std::thread> threads;
+        for (int w = 0; w < workers; ++w) threads.emplace_back(work, static_cast<unsigned>(w));
+        for (auto& t : threads) t.join();
+    }
+};
+
+class ThrowingRunner final : public kiln::Runner {
+public:
+    void run(kiln::RunContext& ctx) override {
+        std::string error;
+        if (ctx.node_count() > 0) ctx.run_node(0, 0, &error);
+        throw std::runtime_error("the runner gave up");
+    }
+};
+
+class BackwardsRunner final : public kiln::Runner {
+public:
+    void run(kiln::RunContext& ctx) override {
+        std::string error;
+        for (std::size_t i = ctx.node_count(); i-- > 0;)
+            if (!ctx.run_node(i, 0, &error)) return;
+    }
+};
+
+class TwiceRunner final : public kiln::Runner {
+public:
+    void run(kiln::RunContext& ctx) override {
+        std::string error;
+        for (std::size_t i = 0; i < ctx.node_count(); ++i)
+            if (!ctx.run_node(i, 0, &error)) return;
+        ctx.run_node(0, 0, &error);
+    }
+};
+
+// Keeps each intermediate in memory, and leaves a marker file per save, so a test sees
+// that the runner's default datasets were used.
+class MarkerDataset final : public kiln::Dataset {
+public:
+    explicit MarkerDataset(const kiln::DatasetConfig& c) : marker_(c.project_dir / "defaults" / (c.name + ".saved")) {}
+    kiln::Value load() override {
+        if (value_.empty()) throw kiln::DatasetError("nothing saved yet");
+        return value_;
+    }
+    void save(const kiln::Value& v) override {
+        value_ = v;
+        std::filesystem::create_directories(marker_.parent_path());
+        kiln::write_file_atomic(marker_, std::string(v.type_name()) + "\n");
+    }
+    bool exists() const override { return !value_.empty(); }
+    std::string describe() const override { return "MarkerDataset(" + marker_.filename().string() + ")"; }
+
+private:
+    std::filesystem::path marker_;
+    kiln::Value value_;
+};
+
+class MarkerRunner final : public kiln::Runner {
+public:
+    void run(kiln::RunContext& ctx) override {
+        std::string error;
+        for (std::size_t i = 0; i < ctx.node_count(); ++i)
+            if (!ctx.run_node(i, 0, &error)) return;
+    }
+    std::unique_ptr<kiln::Dataset> create_default_dataset(const kiln::DatasetConfig& config) override {
+        return std::make_unique<MarkerDataset>(config);
+    }
+};
+
+// Writes one line per event to options.path when the run ends:
+//   "<point> node=<name> dataset=<name> data=<set|null> worker=<w> pid=<pid> in=<k> out=<k>"
+class Recorder final : public kiln::Hooks {
+public:
+    explicit Recorder(const kiln::HookConfig& c) : path_(c.options.at("path").get<std::string>()) {}
+
+    void before_pipeline_run(const kiln::PipelineRunInfo& run) override {
+        add("before_pipeline_run runner=" + std::string(run.runner) + " nodes=" + std::to_string(run.nodes.size()) +
+            " params.runner=" + run.run_params->at("runner").get<std::string>());
+    }
+    void after_pipeline_run(const kiln::PipelineRunInfo&, std::span<const kiln::NamedValue> outputs) override {
+        std::string names;
+        for (const auto& o : outputs) names += std::string(o.name) + (o.value ? "=set " : "=null ");
+        add("after_pipeline_run outputs=" + names);
+        flush();
+    }
+    void on_pipeline_error(const kiln::PipelineRunInfo&, std::string_view error) override {
+        add("on_pipeline_error " + std::string(error.substr(0, error.find('\n'))));
+        flush();
+    }
+    void before_node_run(const kiln::NodeRunInfo& r) override { node("before_node_run", r); }
+    void after_node_run(const kiln::NodeRunInfo& r) override { node("after_node_run", r); }
+    void on_node_error(const kiln::NodeRunInfo& r, std::string_view) override { node("on_node_error", r); }
+    void before_dataset_loaded(std::string_view d, const kiln::NodeView& n) override {
+        add("before_dataset_loaded node=" + std::string(n.name) + " dataset=" + std::string(d));
+    }
+    void after_dataset_loaded(std::string_view d, const kiln::Value* v, const kiln::NodeView& n) override {
+        dataset("after_dataset_loaded", d, v, n);
+    }
+    void before_dataset_saved(std::string_view d, const kiln::Value* v, const kiln::NodeView& n) override {
+        dataset("before_dataset_saved", d, v, n);
+    }
+    void after_dataset_saved(std::string_view d, const kiln::Value* v, const kiln::NodeView& n) override {
+        dataset("after_dataset_saved", d, v, n);
+    }
+
+private:
+    void node(const char* point, const kiln::NodeRunInfo& r) {
+        std::string data;
+        for (const auto& in : r.inputs) data += in.value ? "set" : "null";
+        add(std::string(point) + " node=" + std::string(r.node.name) + " worker=" + std::to_string(r.worker) +
+            " pid=" + std::to_string(::getpid()) + " in=" + std::to_string(r.inputs.size()) + ":" + data +
+            " out=" + std::to_string(r.outputs.size()) + " rss=" + (r.max_rss_bytes > 0 ? "yes" : "no"));
+    }
+    void dataset(const char* point, std::string_view d, const kiln::Value* v, const kiln::NodeView& n) {
+        add(std::string(point) + " node=" + std::string(n.name) + " dataset=" + std::string(d) +
+            " data=" + (v ? "set" : "null"));
+    }
+    void add(std::string line) {
+        std::lock_guard lock(mutex_);
+        lines_ += line + "\n";
+    }
+    void flush() {
+        std::lock_guard lock(mutex_);
+        kiln::write_file_atomic(path_, lines_);
+    }
+    std::filesystem::path path_;
+    std::mutex mutex_;
+    std::string lines_;
+};
+
+// Throws at options.point (for options.node, when given).
+class Thrower final : public kiln::Hooks {
+public:
+    explicit Thrower(const kiln::HookConfig& c)
+        : point_(c.options.value("point", "")), node_(c.options.value("node", "")) {}
+    void before_pipeline_run(const kiln::PipelineRunInfo&) override { maybe("before_pipeline_run", ""); }
+    void after_pipeline_run(const kiln::PipelineRunInfo&, std::span<const kiln::NamedValue>) override {
+        maybe("after_pipeline_run", "");
+    }
+    void before_node_run(const kiln::NodeRunInfo& r) override { maybe("before_node_run", r.node.name); }
+    void after_node_run(const kiln::NodeRunInfo& r) override { maybe("after_node_run", r.node.name); }
+    void before_dataset_loaded(std::string_view, const kiln::NodeView& n) override {
+        maybe("before_dataset_loaded", n.name);
+    }
+
+private:
+    void maybe(const std::string& point, std::string_view node) {
+        if (point == point_ && (node_.empty() || node == node_))
+            throw std::runtime_error("Thrower was told to fail in " + point);
+    }
+    std::string point_, node_;
+};
+
+class BadConfig final : public kiln::Hooks {
+public:
+    explicit BadConfig(const kiln::HookConfig&) { throw kiln::ConfigError("BadConfig refuses every configuration"); }
+};
+
+}  // namespace
+
+KILN_PLUGIN(testext) {
+    reg.runner<PoolRunner>("PoolRunner", {.doc = "a thread pool written against the SDK only"});
+    reg.runner<ThrowingRunner>("ThrowingRunner");
+    reg.runner<BackwardsRunner>("BackwardsRunner");
+    reg.runner<TwiceRunner>("TwiceRunner");
+    reg.runner<MarkerRunner>("MarkerRunner");
+    reg.hooks<Recorder>("Recorder");
+    reg.hooks<Thrower>("Thrower");
+    reg.hooks<BadConfig>("BadConfig");
+}
