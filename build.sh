@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(g++ cmake ninja-build libboost-dev nlohmann-json3-dev libspdlog-dev doctest-dev libcli11-dev)
+# The MpiRunner plugin and its tests need Open MPI; the sample does not.
+mpi_packages=(libopenmpi-dev openmpi-bin)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -42,6 +44,7 @@ sample)
     echo "== outputs:" && find samples/wordcount/data -newer samples/wordcount/pipelines.json -type f | sort
     ;;
 test)
+    packages+=("${mpi_packages[@]}")
     install_missing
     build build
     ctest --test-dir build --output-on-failure -j "$jobs"
@@ -49,6 +52,7 @@ test)
     ctest --test-dir build-asan --output-on-failure -j "$jobs"
     ;;
 bench)
+    packages+=("${mpi_packages[@]}")
     install_missing
     build build
     cmake --build build --target bench

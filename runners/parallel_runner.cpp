@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "kiln/core/fork_safe_threads.hpp"
+#include "kiln/core/remote_node_events.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 #include "scheduler.hpp"
@@ -34,7 +35,6 @@ using core::NodeFailure;
 using core::RunOutcome;
 using core::RunPlan;
 using SlotKind = core::RunPlan::SlotKind;
-using kiln::NamedValue;
 
 namespace {
 
@@ -296,34 +296,7 @@ void ParallelRunner::start_worker(std::size_t index, RunPlan& plan) {
 }
 
 // Hooks fire here, in the host: the "before" ones when a node is sent, the rest when its
-// result is back. The values stay in the workers, so hooks get none.
-std::vector<NamedValue> names_only(const RunPlan& plan, const std::vector<std::uint32_t>& slots) {
-    std::vector<NamedValue> named;
-    for (std::uint32_t slot : slots) named.push_back({plan.slot_name(slot), nullptr});
-    return named;
-}
-
-void fire_before(core::NodeEvents& events, const RunPlan& plan, std::size_t node, unsigned worker) {
-    auto inputs = names_only(plan, plan.step_inputs(node));
-    if (events.wants_dataset_events())
-        for (const auto& in : inputs) {
-            events.before_load(node, std::string(in.name));
-            events.after_load(node, std::string(in.name), nullptr);
-        }
-    if (events.wants_node_events()) events.before_node(node, worker, inputs);
-}
-
-void fire_after(core::NodeEvents& events, const RunPlan& plan, std::size_t node, unsigned worker,
-                std::uint64_t max_rss) {
-    auto inputs = names_only(plan, plan.step_inputs(node));
-    auto outputs = names_only(plan, plan.step_outputs(node));
-    if (events.wants_node_events()) events.after_node(node, worker, inputs, outputs, max_rss);
-    if (events.wants_dataset_events()) {
-        for (const auto& out : outputs) events.before_save(node, std::string(out.name), nullptr);
-        for (const auto& out : outputs) events.after_save(node, std::string(out.name), nullptr);
-    }
-}
-
+// result is back.
 void ParallelRunner::dispatch(std::size_t w, std::size_t node, RunPlan& plan, core::RunObserver* observer,
                               RunOutcome& outcome) {
     RunRequest request{static_cast<std::uint32_t>(node), {}};
@@ -333,9 +306,9 @@ void ParallelRunner::dispatch(std::size_t w, std::size_t node, RunPlan& plan, co
     if (observer) observer->node_started(node, static_cast<unsigned>(w));
     if (core::NodeEvents* events = plan.events()) {
         try {
-            fire_before(*events, plan, node, static_cast<unsigned>(w));
+            core::fire_remote_before(*events, plan, node, static_cast<unsigned>(w));
         } catch (const std::exception& e) {
-            events->node_error(node, static_cast<unsigned>(w), names_only(plan, plan.step_inputs(node)), e.what(), 0);
+            core::fire_remote_error(*events, plan, node, static_cast<unsigned>(w), e.what(), 0);
             fail(node, w, e.what(), observer, outcome);
             return;
         }
@@ -357,19 +330,16 @@ void ParallelRunner::finish(std::size_t w, const RunReply& reply, RunPlan& plan,
     workers_[w].node.reset();
     core::NodeEvents* events = plan.events();
     if (!reply.ok) {
-        if (events)
-            events->node_error(node, static_cast<unsigned>(w), names_only(plan, plan.step_inputs(node)), reply.error,
-                               reply.max_rss_bytes);
+        if (events) core::fire_remote_error(*events, plan, node, static_cast<unsigned>(w), reply.error, reply.max_rss_bytes);
         fail(node, w, reply.error, observer, outcome);
         return;
     }
     for (const auto& out : reply.outputs) blocks_[out.slot] = OwnedBlock{out.block, w, workers_[w].generation};
     if (events) {
         try {
-            fire_after(*events, plan, node, static_cast<unsigned>(w), reply.max_rss_bytes);
+            core::fire_remote_after(*events, plan, node, static_cast<unsigned>(w), reply.max_rss_bytes);
         } catch (const std::exception& e) {
-            events->node_error(node, static_cast<unsigned>(w), names_only(plan, plan.step_inputs(node)), e.what(),
-                               reply.max_rss_bytes);
+            core::fire_remote_error(*events, plan, node, static_cast<unsigned>(w), e.what(), reply.max_rss_bytes);
             fail(node, w, e.what(), observer, outcome);
             return;
         }
@@ -492,8 +462,7 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
                     workers_[w].node.reset();
                     std::string message = "node '" + pipeline.nodes()[*node].name + "' crashed: " + how;
                     if (core::NodeEvents* events = plan.events())
-                        events->node_error(*node, static_cast<unsigned>(w), names_only(plan, plan.step_inputs(*node)),
-                                           message, 0);
+                        core::fire_remote_error(*events, plan, *node, static_cast<unsigned>(w), message, 0);
                     fail(*node, w, message, observer, outcome);
                 } else {
                     spdlog::warn("{} while idle", how);

@@ -4,8 +4,10 @@
 #include <atomic>
 #include <csignal>
 #include <mutex>
+#include <optional>
 #include <spdlog/spdlog.h>
 
+#include "kiln/core/remote_node_events.hpp"
 #include "kiln/core/run_views.hpp"
 #include "kiln/error.hpp"
 
@@ -72,17 +74,7 @@ public:
 
     bool run_node(std::size_t i, unsigned worker, std::string* error) noexcept override {
         try {
-            if (i >= views_.size()) return refuse(error, "asked to run node " + std::to_string(i) + " of a pipeline of " +
-                                                             std::to_string(views_.size()) + " nodes");
-            const std::string& name = plan_.pipeline().nodes()[i].name;
-            std::uint8_t expected = pending;
-            if (!states_[i].compare_exchange_strong(expected, running))
-                return refuse(error, "ran node '" + name + "' twice", i);
-            for (std::size_t d : dependencies_[i])
-                if (states_[d].load(std::memory_order_acquire) != done)
-                    return refuse(error, "started node '" + name + "' before its dependency '" +
-                                             plan_.pipeline().nodes()[d].name + "' completed", i);
-            if (interrupted) return refuse(error, "started node '" + name + "' after the run was interrupted", i);
+            if (!claim(i, error)) return false;
             if (observer_) observer_->node_started(i, worker);
             try {
                 plan_.execute(i, worker);
@@ -91,19 +83,103 @@ public:
                 if (error) *error = e.what();
                 return false;
             }
-            plan_.release_after(i);
-            states_[i].store(done, std::memory_order_release);
-            if (observer_) observer_->node_finished(i, worker, nullptr);
-            const std::size_t completed = completed_.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (spdlog::should_log(spdlog::level::info)) {
-                spdlog::info("Completed node: {}", name);
-                spdlog::info("Completed {} out of {} tasks", completed, views_.size());
-            }
+            succeeded(i, worker);
             return true;
         } catch (const std::exception& e) {  // e.g. out of memory while reporting
             if (error) *error = e.what();
             return false;
         }
+    }
+
+    const Value* value(std::string_view dataset) const noexcept override {
+        auto slot = memory_slot(dataset);
+        if (!slot) return nullptr;
+        const Value& v = plan_.slot_value(*slot);
+        return v.empty() ? nullptr : &v;
+    }
+
+    bool set_value(std::string_view dataset, Value value) noexcept override {
+        auto slot = memory_slot(dataset);
+        if (!slot) return false;
+        if (!value.empty() && value.type_name() != plan_.slot_type(*slot)->name) return false;
+        plan_.set_slot_value(*slot, std::move(value));
+        return true;
+    }
+
+    const TypeOps* value_type(std::string_view dataset) const noexcept override {
+        try {
+            auto id = plan_.pipeline().dataset_id(std::string(dataset));
+            if (!id || plan_.dataset_slot(*id) == UINT32_MAX) return nullptr;
+            return plan_.slot_type(plan_.dataset_slot(*id));
+        } catch (...) {
+            return nullptr;
+        }
+    }
+
+    bool run_delegated(std::size_t i, unsigned worker, std::string* error) noexcept override {
+        if (i >= views_.size()) return refuse(error, "asked to run node " + std::to_string(i) + " of a pipeline of " +
+                                                         std::to_string(views_.size()) + " nodes");
+        try {
+            plan_.execute(i, worker);  // the scheduling process keeps the node's state
+            return true;
+        } catch (const std::exception& e) {
+            if (error) *error = e.what();
+            return false;
+        }
+    }
+
+    bool remote_started(std::size_t i, unsigned worker, std::string* error) noexcept override {
+        try {
+            if (!claim(i, error)) return false;
+            if (observer_) observer_->node_started(i, worker);
+            if (NodeEvents* events = plan_.events()) {
+                try {
+                    fire_remote_before(*events, plan_, i, worker);
+                } catch (const std::exception& e) {
+                    fire_remote_error(*events, plan_, i, worker, e.what(), 0);
+                    record(i, e.what(), worker);
+                    if (error) *error = e.what();
+                    return false;
+                }
+            }
+            return true;
+        } catch (const std::exception& e) {
+            if (error) *error = e.what();
+            return false;
+        }
+    }
+
+    bool remote_finished(std::size_t i, unsigned worker, const std::string* failure,
+                         std::uint64_t max_rss) noexcept override {
+        try {
+            if (i >= views_.size() || states_[i].load() != running) return false;
+            NodeEvents* events = plan_.events();
+            if (failure) {
+                if (events) fire_remote_error(*events, plan_, i, worker, *failure, max_rss);
+                record(i, *failure, worker);
+                return false;
+            }
+            if (events) {
+                try {
+                    fire_remote_after(*events, plan_, i, worker, max_rss);
+                } catch (const std::exception& e) {
+                    fire_remote_error(*events, plan_, i, worker, e.what(), max_rss);
+                    record(i, e.what(), worker);
+                    return false;
+                }
+            }
+            succeeded(i, worker);
+            return true;
+        } catch (...) {
+            return false;  // only allocation can fail here; the node stays "running" and the run fails
+        }
+    }
+
+    // A node the runner started (run_node or remote_started) and never finished.
+    std::optional<std::size_t> unfinished() const {
+        for (std::size_t i = 0; i < states_.size(); ++i)
+            if (states_[i].load() == running) return i;
+        return std::nullopt;
     }
 
     RunOutcome outcome() {
@@ -116,6 +192,46 @@ public:
     }
 
 private:
+    // Node i may start: it exists, has not started, its dependencies completed, and the
+    // run goes on. Otherwise the refusal is recorded (naming the runner) and false returned.
+    bool claim(std::size_t i, std::string* error) {
+        if (i >= views_.size()) return refuse(error, "asked to run node " + std::to_string(i) + " of a pipeline of " +
+                                                         std::to_string(views_.size()) + " nodes");
+        const std::string& name = plan_.pipeline().nodes()[i].name;
+        std::uint8_t expected = pending;
+        if (!states_[i].compare_exchange_strong(expected, running))
+            return refuse(error, "ran node '" + name + "' twice", i);
+        for (std::size_t d : dependencies_[i])
+            if (states_[d].load(std::memory_order_acquire) != done)
+                return refuse(error, "started node '" + name + "' before its dependency '" +
+                                         plan_.pipeline().nodes()[d].name + "' completed", i);
+        if (interrupted) return refuse(error, "started node '" + name + "' after the run was interrupted", i);
+        return true;
+    }
+
+    void succeeded(std::size_t i, unsigned worker) {
+        plan_.release_after(i);
+        states_[i].store(done, std::memory_order_release);
+        if (observer_) observer_->node_finished(i, worker, nullptr);
+        const std::size_t completed = completed_.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (spdlog::should_log(spdlog::level::info)) {
+            spdlog::info("Completed node: {}", plan_.pipeline().nodes()[i].name);
+            spdlog::info("Completed {} out of {} tasks", completed, views_.size());
+        }
+    }
+
+    std::optional<std::uint32_t> memory_slot(std::string_view dataset) const noexcept {
+        try {
+            auto id = plan_.pipeline().dataset_id(std::string(dataset));
+            if (!id) return std::nullopt;
+            std::uint32_t slot = plan_.dataset_slot(*id);
+            if (slot == UINT32_MAX || plan_.slot_kind(slot) != RunPlan::SlotKind::memory) return std::nullopt;
+            return slot;
+        } catch (...) {
+            return std::nullopt;
+        }
+    }
+
     // A request the contract forbids: the node (if any) fails, naming the runner.
     bool refuse(std::string* error, const std::string& what, std::size_t node = SIZE_MAX) {
         std::string message = "runner " + runner_ + " " + what;
@@ -190,6 +306,9 @@ RunOutcome PluginRunner::run(RunPlan& plan, RunObserver* observer) {
                                (error.empty() ? std::string("unknown error") : error);
     else if (!context.contract_errors().empty())
         outcome.runner_error = context.contract_errors().front();
+    else if (auto node = context.unfinished(); node && !interrupted)
+        outcome.runner_error = "runner " + type_.qualified_name + " returned while node '" +
+                               plan.pipeline().nodes()[*node].name + "' had not finished";
     else if (interrupted)
         outcome.runner_error = "interrupted (signal " + std::to_string(static_cast<int>(interrupted)) + ")";
     return outcome;

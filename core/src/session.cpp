@@ -297,6 +297,7 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
     // plugins are loaded.
     const std::string runner_name = o.runner.empty() ? "SequentialRunner" : o.runner;
     std::unique_ptr<Runner> runner = runners(runner_name, o.runner_options);
+    PluginRunner* plugin_runner_used = nullptr;
     auto choose_plugin_runner = [&](PreparedRun& run) {
         run.registry.reserve_runner_names(runner_names);
         if (runner) return;
@@ -311,6 +312,7 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         }
         auto plugin_runner = std::make_unique<PluginRunner>(*type, o.runner_options);
         add_default_datasets(run, *plugin_runner);
+        plugin_runner_used = plugin_runner.get();
         runner = std::move(plugin_runner);
     };
 
@@ -326,6 +328,15 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
     auto& skipped = prepared->skipped;
     const std::vector<char>& done_before = prepared->done_before;
     RunPlan& plan = *prepared->plan;
+
+    // A process that only serves another (an MPI rank other than 0) runs what it is given
+    // and reports nothing: the primary process fires the hooks and writes the record.
+    if (plugin_runner_used && !plugin_runner_used->primary()) {
+        if (spdlog::get_level() == spdlog::level::info) spdlog::set_level(spdlog::level::warn);
+        RunOutcome outcome = runner->run(plan, nullptr);
+        if (!outcome.runner_error.empty()) spdlog::error("{}", outcome.runner_error);
+        return outcome.ok() ? 0 : 1;
+    }
 
     // Hooks: settings.json, --hooks, --trace.
     PlanCatalogView catalog_view(plan);
@@ -446,11 +457,14 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
             report.resume_command = join(o.command_line, " ");
         } else {
             report.resume_command = resume_command(o.command_line, from);
+            if (std::string launcher = runner->launcher(); !launcher.empty())
+                report.resume_command = launcher + " " + report.resume_command;
             spdlog::warn("There are {} nodes that have not run.\n"
                          "You can resume the pipeline run from the nearest nodes with persisted inputs:\n  {}\n"
                          "or run exactly what is left (kept in {}):\n  {}",
                          remaining, report.resume_command, run_record_path(project).string(),
-                         resume_all_command(o.command_line, project));
+                         (runner->launcher().empty() ? "" : runner->launcher() + " ") +
+                             resume_all_command(o.command_line, project));
         }
     }
 

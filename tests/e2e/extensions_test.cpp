@@ -224,6 +224,15 @@ TEST_CASE("runner_plugin.running_a_node_twice_is_refused") {
     CHECK(r.contains("runner testext.TwiceRunner ran node 'first' twice"));
 }
 
+TEST_CASE("runner_plugin.returning_before_a_started_node_finished_fails_the_run") {
+    Project p;
+    two_node_project(p);
+    auto r = run_ext(p, {"--runner", "ForgetfulRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.contains("runner testext.ForgetfulRunner returned while node 'first' had not finished"));
+}
+
 TEST_CASE("runner_plugin.default_datasets_hold_the_values_the_catalog_lacks") {
     Project p;
     two_node_project(p);
@@ -233,6 +242,38 @@ TEST_CASE("runner_plugin.default_datasets_hold_the_values_the_catalog_lacks") {
     CHECK(read_text(p / "defaults/a.saved") == "f64\n");
     CHECK(read_text(p / "defaults/b.saved") == "f64\n");
     CHECK(p.report()["outputs"]["b"]["persisted_in"] == "MarkerDataset(b.saved)");
+}
+
+TEST_CASE("runner_plugin.remote_api_runs_nodes_as_if_elsewhere") {
+    Project seq, relay;
+    diamond_project(seq);
+    diamond_project(relay);
+    enable_recorder(relay);
+    REQUIRE(seq.run({}).exit_code == 0);
+    auto r = run_ext(relay, {"--runner", "RelayRunner"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(relay.report()["outputs"] == seq.report()["outputs"]);
+    CHECK(read_text(relay / "data/d.json") == read_text(seq / "data/d.json"));
+    const json report = relay.report();
+    for (const auto& n : report["nodes"]) CHECK(n["worker"] == 1);
+    // Hooks fire in this process with no values, as for any node that ran elsewhere.
+    auto lines = recorded(relay / "events.txt");
+    CHECK(std::find(lines.begin(), lines.end(), "before_node_run node=n4 worker=1 in=2:nullnull out=0 rss=no") !=
+          lines.end());
+    CHECK(std::find(lines.begin(), lines.end(), "after_dataset_saved node=n4 dataset=d data=null") != lines.end());
+}
+
+TEST_CASE("runner_plugin.remote_failure_is_reported_like_a_local_one") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "boom", "func": "testnodes.fail", "inputs": "a", "outputs": "b"}]}}})");
+    auto r = run_ext(p, {"--runner", "RelayRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.contains("Node 'boom' failed: node 'boom' (testnodes.fail) failed: deliberate failure"));
+    CHECK(p.report()["failure"]["node"] == "boom");
 }
 
 // ------------------------------------------------------------------ hooks

@@ -95,6 +95,42 @@ public:
     }
 };
 
+// Runs every node as if in another process, through the API a distributed runner uses:
+// remote_started / run_delegated / remote_finished, each output encoded, decoded and put
+// back with set_value (as if it had travelled), and worker 1 as its place.
+class RelayRunner final : public kiln::Runner {
+public:
+    void run(kiln::RunContext& ctx) override {
+        for (std::size_t i = 0; i < ctx.node_count(); ++i) {
+            std::string error;
+            if (!ctx.remote_started(i, 1, &error)) return;
+            bool ok = ctx.run_delegated(i, 1, &error);
+            for (const auto& out : ctx.node(i).outputs) {
+                const kiln::Value* v = ctx.value(out);
+                if (!ok || !v) continue;
+                const kiln::TypeOps& type = *v->type();
+                std::string codec_error;
+                auto bytes = std::make_shared<std::vector<std::byte>>(type.encoded_size(v->raw(), &codec_error));
+                type.encode(v->raw(), bytes->data(), bytes->size(), &codec_error);
+                if (ctx.set_value(out, kiln::Value::make(std::string("not this type"))) && type.name != "string")
+                    throw std::logic_error("set_value took a value of another type");
+                kiln::Value back = kiln::Value::decode(*ctx.value_type(out), *bytes, bytes);
+                if (!ctx.set_value(out, std::move(back))) throw std::logic_error("set_value refused '" + out + "'");
+            }
+            if (!ctx.remote_finished(i, 1, ok ? nullptr : &error, 1234)) return;
+        }
+    }
+};
+
+// Starts a node elsewhere and returns without waiting for it.
+class ForgetfulRunner final : public kiln::Runner {
+public:
+    void run(kiln::RunContext& ctx) override {
+        std::string error;
+        ctx.remote_started(0, 1, &error);
+    }
+};
+
 // Keeps each intermediate in memory, and leaves a marker file per save, so a test sees
 // that the runner's default datasets were used.
 class MarkerDataset final : public kiln::Dataset {
@@ -226,6 +262,8 @@ KILN_PLUGIN(testext) {
     reg.runner<BackwardsRunner>("BackwardsRunner");
     reg.runner<TwiceRunner>("TwiceRunner");
     reg.runner<MarkerRunner>("MarkerRunner");
+    reg.runner<RelayRunner>("RelayRunner");
+    reg.runner<ForgetfulRunner>("ForgetfulRunner");
     reg.hooks<Recorder>("Recorder");
     reg.hooks<Thrower>("Thrower");
     reg.hooks<BadConfig>("BadConfig");

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -58,6 +59,28 @@ public:
     // True once the user interrupted the run (Ctrl-C): start no more nodes.
     virtual bool stop_requested() const noexcept = 0;
 
+    // ---- For runners that run nodes in other processes (an MPI rank, a remote host). ----
+    // Where a node runs elsewhere, the scheduling process reports it with remote_started
+    // and remote_finished (the host checks dependencies and fires observers and hooks as
+    // for run_node, with no values); the process that runs it calls run_delegated.
+
+    // The in-memory value of a dataset in this process, or nullptr (none yet, or the
+    // dataset is persisted or a parameter).
+    virtual const Value* value(std::string_view dataset) const noexcept = 0;
+    // Puts a value into this process (e.g. received from another rank), or drops it with an
+    // empty Value. False for a dataset that is not in memory, or a value of another type.
+    virtual bool set_value(std::string_view dataset, Value value) noexcept = 0;
+    // The type of the values a dataset holds (to decode received bytes); nullptr if unknown.
+    virtual const TypeOps* value_type(std::string_view dataset) const noexcept = 0;
+    // Runs node i here for a scheduler elsewhere: no dependency check, no hooks, and its
+    // inputs stay (drop them with set_value when done).
+    virtual bool run_delegated(std::size_t i, unsigned worker, std::string* error) noexcept = 0;
+    virtual bool remote_started(std::size_t i, unsigned worker, std::string* error) noexcept = 0;
+    // `failure`: nullptr on success, else the error (name the node and where it ran).
+    // Returns whether the node succeeded (a hook can still fail it).
+    virtual bool remote_finished(std::size_t i, unsigned worker, const std::string* failure,
+                                 std::uint64_t max_rss_bytes) noexcept = 0;
+
 protected:
     ~RunContext() = default;
 };
@@ -74,6 +97,12 @@ public:
         (void)config;
         return nullptr;
     }
+    // False in a process that only serves another one (an MPI rank other than 0): there
+    // kiln fires no hooks and writes no run record, report or summary.
+    virtual bool primary() const { return true; }
+    // The command that starts kiln for this runner, put before `kiln` in the resume
+    // commands kiln prints after a failure (e.g. "mpirun -np 4"); empty for none.
+    virtual std::string launcher() const { return {}; }
 };
 
 struct RunnerTypeOptions {
@@ -89,6 +118,8 @@ public:
     // nullptr with an empty *error: keep the value in memory.
     virtual std::unique_ptr<DatasetHandle> create_default_dataset(const DatasetConfig& config,
                                                                   std::string* error) noexcept = 0;
+    virtual bool primary() const noexcept = 0;
+    virtual std::string launcher() const noexcept = 0;
 };
 
 using RunnerFactory = std::unique_ptr<RunnerHandle> (*)(std::string* error) noexcept;
@@ -115,6 +146,16 @@ public:
                 handle = std::make_unique<DatasetAdaptor<Dataset>>(std::move(d));
         });
         return handle;
+    }
+    bool primary() const noexcept override {
+        bool p = true;
+        guard(nullptr, [&] { p = r_->primary(); });
+        return p;
+    }
+    std::string launcher() const noexcept override {
+        std::string l;
+        guard(nullptr, [&] { l = r_->launcher(); });
+        return l;
     }
 
 private:

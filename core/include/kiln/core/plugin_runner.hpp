@@ -21,6 +21,9 @@ public:
     // Kedro's create_default_dataset for a value the catalog does not name: nullptr keeps
     // it in memory. Throws kiln::ConfigError naming the runner and the dataset.
     std::unique_ptr<DatasetHandle> default_dataset(const DatasetConfig& config);
+    // False in a process that only serves another (an MPI rank other than 0).
+    bool primary() const { return handle_->primary(); }
+    std::string launcher() const override { return handle_->launcher(); }
 
 private:
     const RunnerType& type_;

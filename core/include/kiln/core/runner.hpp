@@ -51,6 +51,8 @@ public:
     virtual ~Runner() = default;
     virtual std::string name() const = 0;
     virtual RunOutcome run(RunPlan& plan, RunObserver* observer) = 0;
+    // Put before `kiln` in the resume commands printed after a failure (e.g. "mpirun -np 4").
+    virtual std::string launcher() const { return {}; }
 };
 
 }  // namespace kiln::core
