@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
                                         "and memory; open it in Perfetto or chrome://tracing)");
 
     CLI::App* plugins = app.add_subcommand("plugins", "List loaded plugins: node functions with their types, dataset "
-                                                      "types and runners");
+                                                      "types, runners and hooks");
     add_project_options(plugins);
 
     VizOptions viz_options;
