@@ -107,35 +107,28 @@ void HookDispatcher::on_pipeline_error(const PipelineRunInfo& run, std::string_v
     if (std::string failure = fire(e); !failure.empty()) spdlog::error("{}", failure);
 }
 
-void HookDispatcher::before_load(std::size_t node, const std::string& dataset) {
-    HookEvent e = event_at(HookPoint::before_dataset_loaded);
+void HookDispatcher::dataset_event(HookPoint point, std::size_t node, const std::string& dataset, const Value* data) {
+    HookEvent e = event_at(point);
     e.node = &views_[node];
     e.dataset = dataset;
+    e.data = data;
     fire_or_throw(e, node);
+}
+
+void HookDispatcher::before_load(std::size_t node, const std::string& dataset) {
+    dataset_event(HookPoint::before_dataset_loaded, node, dataset, nullptr);
 }
 
 void HookDispatcher::after_load(std::size_t node, const std::string& dataset, const Value* data) {
-    HookEvent e = event_at(HookPoint::after_dataset_loaded);
-    e.node = &views_[node];
-    e.dataset = dataset;
-    e.data = data;
-    fire_or_throw(e, node);
+    dataset_event(HookPoint::after_dataset_loaded, node, dataset, data);
 }
 
 void HookDispatcher::before_save(std::size_t node, const std::string& dataset, const Value* data) {
-    HookEvent e = event_at(HookPoint::before_dataset_saved);
-    e.node = &views_[node];
-    e.dataset = dataset;
-    e.data = data;
-    fire_or_throw(e, node);
+    dataset_event(HookPoint::before_dataset_saved, node, dataset, data);
 }
 
 void HookDispatcher::after_save(std::size_t node, const std::string& dataset, const Value* data) {
-    HookEvent e = event_at(HookPoint::after_dataset_saved);
-    e.node = &views_[node];
-    e.dataset = dataset;
-    e.data = data;
-    fire_or_throw(e, node);
+    dataset_event(HookPoint::after_dataset_saved, node, dataset, data);
 }
 
 void HookDispatcher::before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs) {

@@ -52,6 +52,7 @@ private:
     // Calls every hook that implements the event's point; returns "" or the first failure.
     std::string fire(const HookEvent& event) noexcept;
     void fire_or_throw(const HookEvent& event, std::size_t node);
+    void dataset_event(HookPoint point, std::size_t node, const std::string& dataset, const Value* data);
     NodeRunInfo node_run(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
                          std::span<const NamedValue> outputs, std::uint64_t max_rss) const;
 
