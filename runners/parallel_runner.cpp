@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -24,6 +25,7 @@
 
 #include "kiln/core/fork_safe_threads.hpp"
 #include "kiln/core/remote_node_events.hpp"
+#include "kiln/core/run_guard.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 #include "scheduler.hpp"
@@ -38,19 +40,46 @@ using SlotKind = core::RunPlan::SlotKind;
 
 namespace {
 
-volatile std::sig_atomic_t interrupted = 0;
-extern "C" void on_interrupt(int sig) { interrupted = sig; }
-
 extern "C" char** environ;
 
-// Identifies a plan by its nodes, in order: a spawned worker must have built the same.
+// Identifies a plan by its nodes in order, each with its function, inputs and outputs, and
+// by its slots' types: a spawned worker must have built the same.
 std::string plan_fingerprint(const RunPlan& plan) {
     std::uint64_t h = 1469598103934665603ull;
-    for (const auto& n : plan.pipeline().nodes()) {
-        for (char c : n.name) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    auto mix = [&](std::string_view text) {
+        for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
         h = (h ^ 0xff) * 1099511628211ull;
+    };
+    for (const auto& n : plan.pipeline().nodes()) {
+        mix(n.name);
+        mix(n.func ? n.func->qualified_name : "");
+        for (const auto& d : n.inputs) mix(d);
+        mix("->");
+        for (const auto& d : n.outputs) mix(d);
     }
+    for (std::uint32_t s = 0; s < plan.slot_count(); ++s) mix(plan.slot_type(s) ? plan.slot_type(s)->name : "");
     return std::to_string(plan.size()) + "-" + std::to_string(h);
+}
+
+// The host's plan for spawned workers, in an anonymous memory file they inherit: nothing
+// on disk to clean up, and nothing they could read that changed since the run started.
+int write_snapshot(const RunPlan& plan) {
+    const std::string text = plan.worker_snapshot().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    int fd = ::memfd_create("kiln-plan", MFD_CLOEXEC);
+    if (fd < 0) throw RunnerError(std::string("cannot pass the plan to worker processes: ") + std::strerror(errno));
+    for (std::size_t at = 0; at < text.size();) {
+        ssize_t n = ::write(fd, text.data() + at, text.size() - at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            throw RunnerError(std::string("cannot pass the plan to worker processes: ") + std::strerror(errno));
+        }
+        at += static_cast<std::size_t>(n);
+    }
+    // Above the numbers the worker's descriptors are moved to (3 and 4).
+    int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    ::close(fd);
+    return high;
 }
 
 std::size_t thread_count() {
@@ -89,6 +118,7 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
 [[noreturn]] void worker_main(RunPlan& plan, ShmArena& arena, int fd, pid_t host) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the host, even if it is SIGKILLed
     if (::getppid() != host) ::_exit(1);
+    core::forget_run_guard_in_child();  // the host reports this process's crashes
     std::signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole process group; the host decides
     std::signal(SIGTERM, SIG_DFL);
     arena.disown();
@@ -146,26 +176,6 @@ struct OwnedBlock {
     std::uint32_t generation;
 };
 
-// Restores the previous SIGINT/SIGTERM handlers when the run ends.
-class InterruptGuard {
-public:
-    InterruptGuard() {
-        interrupted = 0;
-        struct sigaction sa {};
-        sa.sa_handler = on_interrupt;
-        sigemptyset(&sa.sa_mask);
-        ::sigaction(SIGINT, &sa, &old_int_);
-        ::sigaction(SIGTERM, &sa, &old_term_);
-    }
-    ~InterruptGuard() {
-        ::sigaction(SIGINT, &old_int_, nullptr);
-        ::sigaction(SIGTERM, &old_term_, nullptr);
-    }
-
-private:
-    struct sigaction old_int_ {}, old_term_ {};
-};
-
 class ParallelRunner final : public core::Runner {
 public:
     explicit ParallelRunner(core::RunnerOptions options) : options_(std::move(options)) {
@@ -202,6 +212,7 @@ private:
     std::vector<std::uint32_t> pending_reads_;     // per plan slot
     std::size_t completed_ = 0;
     bool spawn_ = false;
+    int snapshot_fd_ = -1;  // spawn mode: the host's plan for workers (see write_snapshot)
 };
 
 // Refuses, all at once, what cannot cross processes: single-process dataset types, and
@@ -241,11 +252,15 @@ void ParallelRunner::spawn_worker(std::size_t index, const RunPlan& plan) {
         fds[1] = child_end;
     }
     posix_spawn_file_actions_adddup2(&actions, child_end, worker_fd);
+    constexpr int snapshot_fd = 4;
+    if (snapshot_fd_ < 0 && !plan.worker_snapshot().is_null()) snapshot_fd_ = write_snapshot(plan);
+    if (snapshot_fd_ >= 0) posix_spawn_file_actions_adddup2(&actions, snapshot_fd_, snapshot_fd);
 
     std::vector<std::string> env_strings;
     for (char** e = environ; *e; ++e)
         if (std::strncmp(*e, "KILN_WORKER_", 12) != 0) env_strings.emplace_back(*e);
     env_strings.push_back("KILN_WORKER_FD=" + std::to_string(worker_fd));
+    if (snapshot_fd_ >= 0) env_strings.push_back("KILN_WORKER_SNAPSHOT_FD=" + std::to_string(snapshot_fd));
     env_strings.push_back("KILN_WORKER_HOST=" + std::to_string(::getpid()));
     env_strings.push_back("KILN_WORKER_PLAN=" + plan_fingerprint(plan));
     std::vector<char*> envp;
@@ -404,8 +419,15 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
         spawn_ = true;
     }
 
+    struct CloseSnapshot {
+        int& fd;
+        ~CloseSnapshot() {
+            if (fd >= 0) ::close(fd);
+            fd = -1;
+        }
+    } close_snapshot{snapshot_fd_};
     // The handler first: a Ctrl-C from here on is seen, and the segments removed.
-    InterruptGuard guard;
+    core::InterruptScope interrupts;
     ShmArena::remove_stale();
     arena_ = ShmArena::create(0);
     scheduler_ = std::make_unique<Scheduler>(pipeline, options_.resources, options_.keep_going);
@@ -423,7 +445,7 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
 
         std::vector<pollfd> fds;
         std::vector<std::size_t> fd_worker;
-        while (!scheduler_->finished() && !interrupted) {
+        while (!scheduler_->finished() && !core::interrupt_signal()) {
             for (std::size_t w = 0; w < workers_.size(); ++w) {
                 if (!workers_[w].alive() || workers_[w].node) continue;
                 auto node = scheduler_->next();
@@ -472,11 +494,11 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
                     start_worker(w, plan);
             }
         }
+        const int interrupted = core::interrupt_signal();
         if (interrupted) {
-            spdlog::warn("Interrupted (signal {}): stopping worker processes", static_cast<int>(interrupted));
+            spdlog::warn("Interrupted (signal {}): stopping worker processes", interrupted);
             for (auto& w : workers_)
                 if (w.node) outcome.failures.push_back(NodeFailure{*w.node, "interrupted"});
-            if (outcome.failures.empty()) outcome.failures.push_back(NodeFailure{0, "interrupted"});
         }
         stop_workers(interrupted != 0);
     } catch (...) {

@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 
+#include "kiln/core/run_guard.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 
@@ -34,6 +35,7 @@ public:
         // With --keep-going: nodes downstream of a failure are skipped, all others run.
         std::vector<char> blocked;
         for (std::size_t i = 0; i < total; ++i) {
+            if (core::interrupt_signal()) break;  // Ctrl-C / SIGTERM: start nothing more
             if (!blocked.empty() && blocked[i]) continue;
             if (observer) observer->node_started(i, 0);
             try {

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "kiln/core/run_guard.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 #include "scheduler.hpp"
@@ -94,6 +95,21 @@ private:
         std::unique_lock lock(mutex_);
         for (;;) {
             if (fatal_) return;
+            if (core::interrupt_signal()) {
+                // Ctrl-C / SIGTERM: start nothing more; the last worker to finish its node
+                // wakes the others, which then leave too.
+                if (scheduler_.running() > 0) {
+                    ++idle_;
+                    cv_.wait(lock);
+                    --idle_;
+                    continue;
+                }
+                if (idle_ > 0) {
+                    lock.unlock();
+                    cv_.notify_all();
+                }
+                return;
+            }
             take(batch, fast);
             if (batch.size == 0) {
                 if (scheduler_.finished()) {
@@ -147,7 +163,7 @@ private:
             // Another worker's failure stopped the run: what this one has not started yet,
             // it hands back (a relaxed read is enough: the scheduler stops the run anyway,
             // this only spares nodes that would start after the stop).
-            if (batch.started > 0 && stop_.load(std::memory_order_relaxed)) break;
+            if (batch.started > 0 && (stop_.load(std::memory_order_relaxed) || core::interrupt_signal())) break;
             const std::size_t node = batch.nodes[batch.started];
             NodeFailure failure{node, {}};
             const bool ok = run_node(node, worker, failure);

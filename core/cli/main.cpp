@@ -121,7 +121,11 @@ int main(int argc, char** argv) {
     run->add_option("--namespaces", namespaces, "Run only nodes in these namespaces");
     run->add_flag("--only-missing-outputs", o.only_missing_outputs,
                   "Skip nodes whose persisted outputs exist and are not needed by nodes that run");
-    run->add_flag("--resume", o.resume, "Re-run exactly what the last failed run of this project left undone");
+    run->add_flag("--resume", o.resume,
+                  "Finish the last run of this project that did not complete: the same pipeline, filters, runner, "
+                  "parameters and plugins (kept in .kiln/journal), re-running exactly what is left");
+    run->add_flag("--force", o.force_resume,
+                  "With --resume: resume even though pipelines, catalog, parameters or plugin binaries changed since");
     run->add_option("--report", o.report, "Write a JSON run report to this file");
     std::vector<std::string> hooks;
     run->add_option("--hooks", hooks, "Enable hooks from plugins (comma-separated names), beside those in the "
@@ -215,9 +219,8 @@ int main(int argc, char** argv) {
             viz_options.filter = o.filter;
             return run_viz(viz_options);
         }
-        if (o.resume && (!o.filter.empty() || o.only_missing_outputs))
-            throw ConfigError("--resume re-runs what the last run left undone; it cannot be combined with node "
-                              "filters or --only-missing-outputs");
+        if (o.force_resume && !o.resume)
+            throw ConfigError("--force only applies to --resume (resume although the project changed)");
         if (worker) {
             auto prepared = core::prepare_run(o);
             if (!prepared->plan) return 2;

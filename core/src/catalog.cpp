@@ -60,11 +60,13 @@ DataCatalog::DataCatalog(std::map<std::string, CatalogEntry> entries, Parameters
       origin_(std::move(origin)) {}
 
 std::map<std::string, CatalogEntry> DataCatalog::read_entries(const fs::path& file) {
-    std::map<std::string, CatalogEntry> entries;
     std::error_code ec;
-    if (!fs::exists(file, ec)) return entries;
-    nlohmann::json doc = read_json_file(file);
-    const std::string where = file.string();
+    if (!fs::exists(file, ec)) return {};
+    return entries_from_json(read_json_file(file), file.string());
+}
+
+std::map<std::string, CatalogEntry> DataCatalog::entries_from_json(const nlohmann::json& doc, const std::string& where) {
+    std::map<std::string, CatalogEntry> entries;
     if (!doc.is_object())
         throw ConfigError(where + ": the catalog must be a JSON object mapping dataset names to entries, e.g. "
                                   "{\"counts\": {\"type\": \"kiln.JsonDataset\", \"filepath\": \"data/counts.json\"}}");
@@ -86,6 +88,16 @@ std::map<std::string, CatalogEntry> DataCatalog::read_entries(const fs::path& fi
         entries.emplace(name, CatalogEntry{name, type->get<std::string>(), std::move(args)});
     }
     return entries;
+}
+
+nlohmann::json DataCatalog::entries_to_json() const {
+    nlohmann::json doc = nlohmann::json::object();
+    for (const auto& [name, entry] : entries_) {
+        nlohmann::json e = entry.args;
+        e["type"] = entry.type;
+        doc[name] = std::move(e);
+    }
+    return doc;
 }
 
 bool DataCatalog::contains(const std::string& name) const {

@@ -8,36 +8,13 @@
 #include <spdlog/spdlog.h>
 
 #include "kiln/core/remote_node_events.hpp"
+#include "kiln/core/run_guard.hpp"
 #include "kiln/core/run_views.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::core {
 
 namespace {
-
-volatile std::sig_atomic_t interrupted = 0;
-extern "C" void plugin_runner_on_interrupt(int sig) { interrupted = sig; }
-
-// Ctrl-C asks the plugin to stop (RunContext::stop_requested) instead of killing kiln
-// mid-write; the previous handlers come back when the run ends.
-class InterruptFlag {
-public:
-    InterruptFlag() {
-        interrupted = 0;
-        struct sigaction sa {};
-        sa.sa_handler = plugin_runner_on_interrupt;
-        sigemptyset(&sa.sa_mask);
-        ::sigaction(SIGINT, &sa, &old_int_);
-        ::sigaction(SIGTERM, &sa, &old_term_);
-    }
-    ~InterruptFlag() {
-        ::sigaction(SIGINT, &old_int_, nullptr);
-        ::sigaction(SIGTERM, &old_term_, nullptr);
-    }
-
-private:
-    struct sigaction old_int_ {}, old_term_ {};
-};
 
 enum NodeState : std::uint8_t { pending, running, done, failed };
 
@@ -70,7 +47,7 @@ public:
     }
     const CatalogView& catalog() const noexcept override { return catalog_; }
     const RunSettings& settings() const noexcept override { return settings_; }
-    bool stop_requested() const noexcept override { return interrupted != 0; }
+    bool stop_requested() const noexcept override { return interrupt_signal() != 0; }
 
     bool run_node(std::size_t i, unsigned worker, std::string* error) noexcept override {
         try {
@@ -205,7 +182,7 @@ private:
             if (states_[d].load(std::memory_order_acquire) != done)
                 return refuse(error, "started node '" + name + "' before its dependency '" +
                                          plan_.pipeline().nodes()[d].name + "' completed", i);
-        if (interrupted) return refuse(error, "started node '" + name + "' after the run was interrupted", i);
+        if (interrupt_signal()) return refuse(error, "started node '" + name + "' after the run was interrupted", i);
         return true;
     }
 
@@ -296,7 +273,7 @@ std::unique_ptr<DatasetHandle> PluginRunner::default_dataset(const DatasetConfig
 RunOutcome PluginRunner::run(RunPlan& plan, RunObserver* observer) {
     plan.set_async(options_.is_async);
     if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
-    InterruptFlag guard;
+    InterruptScope interrupts;  // Ctrl-C asks the plugin to stop (stop_requested) instead of killing kiln
     HostRunContext context(plan, observer, options_, type_.qualified_name);
     std::string error;
     const bool ok = handle_->run(context, &error);
@@ -306,11 +283,11 @@ RunOutcome PluginRunner::run(RunPlan& plan, RunObserver* observer) {
                                (error.empty() ? std::string("unknown error") : error);
     else if (!context.contract_errors().empty())
         outcome.runner_error = context.contract_errors().front();
-    else if (auto node = context.unfinished(); node && !interrupted)
+    else if (auto node = context.unfinished(); node && !interrupt_signal())
         outcome.runner_error = "runner " + type_.qualified_name + " returned while node '" +
                                plan.pipeline().nodes()[*node].name + "' had not finished";
-    else if (interrupted)
-        outcome.runner_error = "interrupted (signal " + std::to_string(static_cast<int>(interrupted)) + ")";
+    else if (int sig = interrupt_signal())
+        outcome.runner_error = "interrupted (signal " + std::to_string(sig) + ")";
     return outcome;
 }
 

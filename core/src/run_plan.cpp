@@ -5,6 +5,7 @@
 #include <map>
 #include <spdlog/spdlog.h>
 
+#include "kiln/core/run_guard.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::core {
@@ -244,6 +245,7 @@ void RunPlan::execute(std::size_t i, unsigned worker) {
     if (n_in > inline_values) in = (in_heap.resize(n_in), in_heap.data());
     if (n_out > inline_values) out = (out_heap.resize(n_out), out_heap.data());
 
+    NodeInFlight in_flight(i);  // a fatal signal or exit() from here on names this node
     if (events_) return run_with_events(i, worker, s, in, out);
     load_inputs(i, s, in);
     if (spdlog::should_log(spdlog::level::info)) spdlog::info("Running node: {}", n.describe());

@@ -4,15 +4,19 @@
 #include <cstdlib>
 #include <ctime>
 #include <set>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include "kiln/core/catalog.hpp"
 #include "kiln/core/hook_dispatcher.hpp"
 #include "kiln/core/hook_settings.hpp"
+#include "kiln/core/journal_observer.hpp"
 #include "kiln/core/json_file.hpp"
 #include "kiln/core/pipeline_loader.hpp"
 #include "kiln/core/plugin_runner.hpp"
 #include "kiln/core/progress_line.hpp"
+#include "kiln/core/run_guard.hpp"
+#include "kiln/core/run_invocation.hpp"
 #include "kiln/core/run_plan.hpp"
 #include "kiln/core/run_record.hpp"
 #include "kiln/core/run_selection.hpp"
@@ -33,38 +37,15 @@ std::string join(const std::vector<std::string>& items, const std::string& sep =
     return s;
 }
 
-std::string shell_quote(const std::string& arg) {
-    if (!arg.empty() && arg.find_first_of(" \t\"'$\\*?;&|<>()[]{}") == std::string::npos) return arg;
-    std::string q = "'";
-    for (char c : arg) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-// The command that re-runs from the given nodes: the user's command with any previous
-// --from-nodes, --resume or --only-missing-outputs replaced.
-std::string resume_command(const std::vector<std::string>& command_line, const std::vector<std::string>& from_nodes) {
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < command_line.size(); ++i) {
-        const std::string& a = command_line[i];
-        if (a == "--from-nodes") {
-            ++i;
-            continue;
-        }
-        if (a.rfind("--from-nodes=", 0) == 0 || a == "--resume" || a == "--only-missing-outputs") continue;
-        out.push_back(i == 0 ? a : shell_quote(a));
-    }
-    if (out.empty()) out.push_back("kiln");
-    return join(out, " ") + " --from-nodes \"" + join(from_nodes, ",") + "\"";
-}
-
-std::string resume_all_command(const std::vector<std::string>& command_line, const fs::path& project) {
-    std::string exe = command_line.empty() ? "kiln" : command_line.front();
-    return exe + " run --resume --project " + shell_quote(project.string());
-}
-
 nlohmann::json read_optional_json(const fs::path& file) {
     std::error_code ec;
     return fs::exists(file, ec) ? read_json_file(file) : nlohmann::json::object();
+}
+
+// Kedro prints --from-nodes "a,b": keep its double quotes where they are safe.
+std::string kedro_quote(const std::string& list) {
+    if (list.find_first_of("\"$`\\!") == std::string::npos) return "\"" + list + "\"";
+    return shell_quote(list);
 }
 
 std::vector<std::string> split_path_list(const std::string& text) {
@@ -78,6 +59,78 @@ std::vector<std::string> split_path_list(const std::string& text) {
         start = colon + 1;
     }
     return parts;
+}
+
+// Options typed together with --resume must repeat the interrupted run's own (so that
+// pasting the original command with --resume works), never change them.
+void check_resume_options(const SessionOptions& typed, const SessionOptions& run, const std::string& journal) {
+    std::vector<std::string> conflicts;
+    auto differs = [&](bool given, bool same, const std::string& what) {
+        if (given && !same) conflicts.push_back(what);
+    };
+    if (!typed.pipeline.empty() && typed.pipeline != run.pipeline)
+        throw ConfigError("--resume continues the interrupted run of pipeline '" + run.pipeline + "', but --pipeline says '" +
+                          typed.pipeline + "'; drop one of them");
+    differs(!typed.runner.empty(), typed.runner == run.runner, "--runner");
+    const auto &t = typed.runner_options, &r = run.runner_options;
+    differs(t.max_workers.has_value(), t.max_workers == r.max_workers, "--max-workers");
+    differs(t.is_async, r.is_async, "--async");
+    differs(t.keep_going, r.keep_going, "--keep-going");
+    differs(!t.resources.empty(), t.resources == r.resources, "--resources");
+    differs(!t.start_method.empty(), t.start_method == r.start_method, "--start-method");
+    differs(!typed.params.empty(), parse_params_option(typed.params) == parse_params_option(run.params), "--params");
+    const auto &f = typed.filter, &g = run.filter;
+    differs(!f.empty(), f.node_names == g.node_names && f.from_nodes == g.from_nodes && f.to_nodes == g.to_nodes &&
+                            f.tags == g.tags && f.from_inputs == g.from_inputs && f.to_outputs == g.to_outputs &&
+                            f.namespaces == g.namespaces,
+            "node filters");
+    differs(typed.only_missing_outputs, run.only_missing_outputs, "--only-missing-outputs");
+    std::vector<fs::path> typed_paths;
+    for (const auto& p : typed.plugins.explicit_dirs) typed_paths.push_back(fs::absolute(p));
+    differs(!typed_paths.empty(), typed_paths == run.plugins.explicit_dirs, "--plugin-path");
+    differs(!typed.hooks.empty(), typed.hooks == run.hooks, "--hooks");
+    if (!conflicts.empty())
+        throw ConfigError("--resume continues the interrupted run with its own options (kept in " + journal + "); " +
+                          join(conflicts) + " cannot be combined with it unless repeated exactly. Drop " + join(conflicts) +
+                          ", or run without --resume to start a new run");
+}
+
+// A spawned ParallelRunner worker gets the host's plan through an inherited file
+// descriptor (KILN_WORKER_SNAPSHOT_FD) instead of re-reading the project's files.
+nlohmann::json read_worker_snapshot() {
+    const char* fd_text = std::getenv("KILN_WORKER_SNAPSHOT_FD");
+    if (!fd_text) return nullptr;
+    const int fd = std::atoi(fd_text);
+    std::string text;
+    char buf[1 << 16];
+    for (off_t at = 0;;) {
+        ssize_t n = ::pread(fd, buf, sizeof buf, at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+        at += n;
+    }
+    ::close(fd);
+    ::unsetenv("KILN_WORKER_SNAPSHOT_FD");
+    nlohmann::json snapshot = nlohmann::json::parse(text, nullptr, false);
+    if (!snapshot.is_object()) throw ConfigError("worker process: the host's plan could not be read");
+    return snapshot;
+}
+
+// The nodes of a pipeline as pipelines.json would declare them (functions qualified).
+nlohmann::json pipeline_to_json(const Pipeline& p) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const Node& n : p.nodes()) {
+        nlohmann::json j = {{"name", n.namespace_.empty() ? n.name : n.name.substr(n.namespace_.size() + 1)},
+                            {"func", n.func->qualified_name},
+                            {"inputs", n.inputs},
+                            {"outputs", n.outputs}};
+        if (!n.namespace_.empty()) j["namespace"] = n.namespace_;
+        if (!n.tags.empty()) j["tags"] = n.tags;
+        if (!n.resources.is_null()) j["resources"] = n.resources;
+        nodes.push_back(std::move(j));
+    }
+    return {{"pipelines", {{"__worker__", {{"nodes", std::move(nodes)}}}}}};
 }
 
 }  // namespace
@@ -131,10 +184,70 @@ void load_plugins(Registry& registry, const PluginSearch& search, const fs::path
     }
 }
 
-std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::function<void(PreparedRun&)>& before_plan) {
+namespace {
+
+// prepare_run in a spawned worker, from the host's snapshot.
+std::unique_ptr<PreparedRun> prepare_run_from(const SessionOptions& o, const nlohmann::json& snapshot,
+                                              const std::function<void(PreparedRun&)>& before_plan) {
+    auto run = std::make_unique<PreparedRun>();
+    run->project = project_directory(o.project_dir);
+    load_plugins(run->registry, o.plugins, run->project);
+    FunctionResolver resolver = [&](const std::string& name, std::string& hint) {
+        return run->registry.find_node(name, hint);
+    };
+    run->pipelines = load_pipelines(snapshot.at("pipelines"), "the host's plan", resolver);
+    run->pipeline_name = o.pipeline;
+    run->catalog = std::make_unique<DataCatalog>(DataCatalog::entries_from_json(snapshot.at("catalog"), "the host's catalog"),
+                                                 Parameters(snapshot.at("parameters"), "the host's parameters"),
+                                                 run->project, run->registry, "the host's catalog");
+    run->run_id = snapshot.at("run_id").get<std::string>();
+    run->first_run_id = run->run_id;
+    run->scope = run->pipelines.at(o.pipeline);
+    run->done_before.assign(run->scope.size(), 0);
+    run->to_run = run->scope;
+    if (before_plan) before_plan(*run);
+    run->plan = std::make_unique<RunPlan>(run->to_run, *run->catalog, run->run_id);
+    run->plan->set_async(o.runner_options.is_async);
+    return run;
+}
+
+}  // namespace
+
+SessionOptions resumed_options(const SessionOptions& o, std::optional<JournalState>& journal) {
+    if (!o.resume) return o;
+    const fs::path project = project_directory(o.project_dir);
+    journal = read_journal(project);
+    if (!journal)
+        throw ConfigError("nothing to resume: no run journal at '" + journal_path(project).string() +
+                          "' (every `kiln run` that runs a node writes one)");
+    const std::string file = journal_path(project).string();
+    if (!journal->header.contains("invocation"))
+        throw ConfigError(file + ": the journal holds no invocation; run the pipeline again without --resume");
+    SessionOptions replayed = replay_invocation(journal->header["invocation"], o, file);
+    check_resume_options(o, replayed, file);
+    return replayed;
+}
+
+std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::function<void(PreparedRun&)>& before_plan,
+                                         std::optional<JournalState> journal) {
     auto run = std::make_unique<PreparedRun>();
     const fs::path project = project_directory(o.project_dir);
     const fs::path pipelines_file = project / "pipelines.json";
+    const nlohmann::json snapshot = read_worker_snapshot();
+    if (!snapshot.is_null()) {
+        // A spawned worker: the host's invocation, nodes, catalog and parameters, exactly.
+        SessionOptions host = replay_invocation(snapshot.at("invocation"), o, "the host's plan");
+        host.resume = false;
+        host.only_missing_outputs = false;
+        host.filter = {};
+        host.params.clear();
+        host.pipeline = "__worker__";
+        return prepare_run_from(host, snapshot, before_plan);
+    }
+    if (o.resume && !journal) {
+        SessionOptions replayed = resumed_options(o, journal);
+        return prepare_run(replayed, before_plan, std::move(journal));
+    }
 
     run->project = project;
     Registry& registry = run->registry;
@@ -144,22 +257,32 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
     auto& pipelines = run->pipelines;
     pipelines = load_pipelines(read_json_file(pipelines_file), pipelines_file.string(), resolver);
 
-    std::optional<RunRecord>& previous = run->previous;
-    if (o.resume) {
-        previous = read_run_record(project);
-        if (!previous)
-            throw ConfigError("nothing to resume: no run record at '" + run_record_path(project).string() +
-                              "' (it is written by every `kiln run`)");
-        if (previous->status == "success") {
-            spdlog::info("The last run ({}) completed successfully; nothing to resume.", previous->run_id);
+    std::optional<JournalState>& previous = run->previous;
+    std::string previous_run_id;
+    if (journal) {
+        previous = std::move(journal);
+        const nlohmann::json& header = previous->header;
+        previous_run_id = header.value("first_run_id", header.value("run_id", std::string("?")));
+        if (previous->ending == RunEnding::success) {
+            spdlog::info("The last run ({}) completed successfully; nothing to resume.", previous_run_id);
             run->nothing_to_resume = true;
             return run;
         }
-        if (!o.pipeline.empty() && o.pipeline != previous->pipeline)
-            throw ConfigError("--resume continues the interrupted run of pipeline '" + previous->pipeline +
-                              "', but --pipeline says '" + o.pipeline + "'; drop one of them");
+        // Resuming after the project changed would mix results of two different runs.
+        auto changes = fingerprint_changes(header.value("project", nlohmann::json::object()),
+                                           project_fingerprint(project, registry));
+        if (!changes.empty()) {
+            std::string list;
+            for (const auto& c : changes) list += "\n  - " + c;
+            if (!o.force_resume)
+                throw ConfigError("cannot resume run " + previous_run_id + ": the project changed since it was interrupted:" +
+                                  list +
+                                  "\nResuming would mix outputs computed before and after the change. Run the pipeline "
+                                  "again without --resume, or add --force to resume anyway.");
+            spdlog::warn("Resuming run {} although the project changed (--force):{}", previous_run_id, list);
+        }
     }
-    run->pipeline_name = previous ? previous->pipeline : (o.pipeline.empty() ? "__default__" : o.pipeline);
+    run->pipeline_name = o.pipeline.empty() ? "__default__" : o.pipeline;
     const std::string& pipeline_name = run->pipeline_name;
     const Pipeline& full = find_pipeline(pipelines, pipeline_name, pipelines_file);
 
@@ -170,23 +293,26 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
                                                  (project / "catalog.json").string());
     DataCatalog& catalog = *run->catalog;
     run->run_id = make_run_id();
+    run->first_run_id = previous ? previous_run_id : run->run_id;
     const std::string& run_id = run->run_id;
 
-    // The run's scope (what the record remembers), and within it what actually runs.
+    // The run's scope (what the journal remembers), and within it what actually runs.
     auto& skipped = run->skipped;
     Pipeline& scope = run->scope;
     std::vector<char>& done_before = run->done_before;  // per scope node: done earlier / outputs exist
     if (previous) {
-        std::vector<std::string> missing;
-        for (const auto& n : previous->nodes)
-            if (!full.node_index(n)) missing.push_back(n);
+        std::vector<std::string> names, missing;
+        for (const auto& n : previous->header["nodes"]) {
+            names.push_back(n.get<std::string>());
+            if (!full.node_index(names.back())) missing.push_back(names.back());
+        }
         if (!missing.empty())
             throw ConfigError("cannot resume: node(s) " + join(missing) + " of the interrupted run are no longer in pipeline '" +
                               pipeline_name + "'; run without --resume");
-        scope = full.only_nodes(previous->nodes);
-        std::set<std::string> done(previous->done.begin(), previous->done.end());
-        done_before.resize(scope.size());
-        for (std::size_t i = 0; i < scope.size(); ++i) done_before[i] = done.count(scope.nodes()[i].name) ? 1 : 0;
+        scope = full.only_nodes(names);
+        std::vector<std::pair<std::string, std::string>> changed;
+        done_before = verified_done(*previous, scope, catalog, changed);
+        for (const auto& [node, why] : changed) spdlog::info("Node '{}' runs again: {}", node, why);
     } else {
         scope = o.filter.empty() ? full : full.filter(o.filter);
         done_before.assign(scope.size(), 0);
@@ -202,8 +328,8 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
         std::vector<char> chosen(scope.size(), 0);
         for (auto i : selected) chosen[i] = 1;
         for (std::size_t i = 0; i < scope.size(); ++i)
-            if (!chosen[i]) skipped.emplace_back(scope.nodes()[i].name, "completed in run " + previous->run_id);
-        spdlog::info("Resuming run {}: running {} of its {} nodes", previous->run_id, selected.size(), scope.size());
+            if (!chosen[i]) skipped.emplace_back(scope.nodes()[i].name, "completed in run " + previous_run_id);
+        spdlog::info("Resuming run {}: running {} of its {} nodes", previous_run_id, selected.size(), scope.size());
     } else if (o.only_missing_outputs) {
         std::vector<std::string> skip_names;
         selected = select_missing_outputs(scope, catalog, run_id, skip_names);
@@ -292,7 +418,11 @@ nlohmann::json run_params(const SessionOptions& o, const PreparedRun& run, const
 
 }  // namespace
 
-int run_session(const SessionOptions& o, const RunnerFactory& runners, const std::vector<std::string>& runner_names) {
+int run_session(const SessionOptions& typed, const RunnerFactory& runners, const std::vector<std::string>& runner_names) {
+    // With --resume, the interrupted run's own options (runner, filters, params, plugins).
+    std::optional<JournalState> journal_before;
+    const SessionOptions o = resumed_options(typed, journal_before);
+
     // A built-in runner is made now; any other name may be a plugin's, known once the
     // plugins are loaded.
     const std::string runner_name = o.runner.empty() ? "SequentialRunner" : o.runner;
@@ -316,12 +446,12 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         runner = std::move(plugin_runner);
     };
 
-    auto prepared = prepare_run(o, choose_plugin_runner);
+    auto prepared = prepare_run(o, choose_plugin_runner, std::move(journal_before));
     if (prepared->nothing_to_resume) return 0;
     const fs::path& project = prepared->project;
     const std::string& pipeline_name = prepared->pipeline_name;
     const std::string& run_id = prepared->run_id;
-    const std::optional<RunRecord>& previous = prepared->previous;
+    const bool resumed = prepared->previous.has_value();
     DataCatalog& catalog = *prepared->catalog;
     const Pipeline& scope = prepared->scope;
     const Pipeline& to_run = prepared->to_run;
@@ -337,6 +467,40 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         if (!outcome.runner_error.empty()) spdlog::error("{}", outcome.runner_error);
         return outcome.ok() ? 0 : 1;
     }
+
+    // The journal records every node as it starts and completes; the guard names a node
+    // that crashes the process and turns Ctrl-C / SIGTERM into a clean stop.
+    const std::string kiln_exe = o.command_line.empty() ? "kiln" : o.command_line.front();
+    const std::string launcher = runner->launcher();
+    const nlohmann::json invocation = invocation_to_json(o, pipeline_name);
+    const std::string resume_all =
+        (launcher.empty() ? "" : launcher + " ") + shell_quote(kiln_exe) + " run --resume --project " + shell_quote(project.string());
+    std::vector<char> carried(scope.size(), 0);
+    {
+        std::vector<char> running(scope.size(), 0);
+        for (const Node& n : to_run.nodes()) running[*scope.node_index(n.name)] = 1;
+        for (std::size_t i = 0; i < scope.size(); ++i) carried[i] = done_before[i] && !running[i];
+    }
+    JournalObserver journal(project,
+                            {{"format", "kiln-journal/1"},
+                             {"run_id", run_id},
+                             {"first_run_id", prepared->first_run_id},
+                             {"kiln_version", KILN_VERSION_STRING},
+                             {"invocation", invocation},
+                             {"project", project_fingerprint(project, prepared->registry)},
+                             {"command_line", o.command_line}},
+                            scope, to_run, catalog, std::move(carried));
+    std::vector<std::string> node_names;
+    node_names.reserve(to_run.size());
+    for (const Node& n : to_run.nodes()) node_names.push_back(n.name);
+    RunGuard guard(&node_names, journal.scope_index(), resume_all);
+    plan.set_worker_snapshot([&] {
+        return nlohmann::json{{"invocation", invocation},
+                              {"run_id", run_id},
+                              {"pipelines", pipeline_to_json(to_run)},
+                              {"catalog", catalog.entries_to_json()},
+                              {"parameters", catalog.parameters().root()}};
+    });
 
     // Hooks: settings.json, --hooks, --trace.
     PlanCatalogView catalog_view(plan);
@@ -364,6 +528,7 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
     const std::string started_at = run_id;
     RunTimeline timeline(to_run.size());
     ObserverFanout observers;
+    observers.add(&journal);
     observers.add(&timeline);
     std::optional<ProgressLine> progress;  // erased (destroyed) before the closing log lines
     if (ProgressLine::wanted()) observers.add(&progress.emplace(plan.pipeline()));
@@ -373,19 +538,26 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
     } catch (const std::exception& e) {
         progress.reset();
         if (hooks) hooks->on_pipeline_error(run_info, e.what());
+        if (journal.journal()) journal.finish(RunEnding::failed, 0);
         throw;
     }
+    // Only an interrupt that stopped the run counts: one that came after the last node
+    // changes nothing.
+    const int interrupted = outcome.ok() && std::count(outcome.done.begin(), outcome.done.end(), 1) ==
+                                                static_cast<std::ptrdiff_t>(to_run.size())
+                                ? 0
+                                : interrupt_signal();
     progress.reset();
     const double duration = timeline.elapsed_s();
 
     // What the scope has done now: earlier runs, skipped-as-present, and this run.
     std::vector<char> done_now = done_before;
     for (std::size_t i = 0; i < to_run.size(); ++i)
-        if (outcome.done.size() > i && outcome.done[i]) done_now[*scope.node_index(to_run.nodes()[i].name)] = 1;
+        done_now[journal.scope_index()[i]] = outcome.done.size() > i && outcome.done[i] ? 1 : 0;
 
     RunRecord record;
-    record.run_id = previous ? previous->run_id + "+" + run_id : run_id;
-    record.status = outcome.ok() ? "success" : "failed";
+    record.run_id = resumed ? prepared->first_run_id + "+" + run_id : run_id;
+    record.status = interrupted ? "interrupted" : outcome.ok() ? "success" : "failed";
     record.pipeline = pipeline_name;
     for (std::size_t i = 0; i < scope.size(); ++i) {
         record.nodes.push_back(scope.nodes()[i].name);
@@ -403,14 +575,15 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
     report.timeline = &timeline;
 
     int exit_code = 0;
-    if (outcome.ok()) {
+    if (outcome.ok() && !interrupted) {
         report.status = "success";
         for (const auto& out : plan.free_outputs()) {
             if (!out.persisted_in.empty()) {
                 report.outputs[out.name] = {{"persisted_in", out.persisted_in}};
             } else if (!out.value.empty() && out.value.type()->has_json()) {
                 report.outputs[out.name] = out.value.to_json();
-                spdlog::info("Output '{}' = {}", out.name, report.outputs[out.name].dump());
+                spdlog::info("Output '{}' = {}", out.name, report.outputs[out.name].dump(-1, ' ', false,
+                                                                                          nlohmann::json::error_handler_t::replace));
             } else if (!out.value.empty()) {
                 report.outputs[out.name] = {{"type", std::string(out.value.type_name())}};
             }
@@ -426,59 +599,70 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
             }
         }
     } else {
-        exit_code = 1;
-        report.status = "failed";
+        exit_code = interrupted ? 128 + interrupted : 1;
+        report.status = interrupted ? "interrupted" : "failed";
         std::size_t first_failed = SIZE_MAX;
+        if (interrupted) {
+            const char* name = sigabbrev_np(interrupted);
+            record.error = report.error = std::string("interrupted by SIG") + (name ? name : "?");
+            spdlog::warn("Run interrupted by SIG{}: no new node was started; running nodes were {}.", name ? name : "?",
+                         runner->name() == "ParallelRunner" ? "stopped" : "let finish");
+        }
         if (!outcome.failures.empty()) {
             const NodeFailure& first = outcome.failures.front();
-            first_failed = first.node;
             const std::string failed = to_run.nodes()[first.node].name;
-            record.failed_node = failed;
-            record.error = first.message;
-            report.failed_node = failed;
-            report.error = first.message;
-            spdlog::error("Node '{}' failed: {}", failed, first.message);
-            for (std::size_t f = 1; f < outcome.failures.size(); ++f)
-                spdlog::error("Node '{}' also failed: {}", to_run.nodes()[outcome.failures[f].node].name,
-                              outcome.failures[f].message);
+            if (!interrupted) {
+                first_failed = first.node;
+                record.failed_node = failed;
+                record.error = first.message;
+                report.failed_node = failed;
+                report.error = first.message;
+                spdlog::error("Node '{}' failed: {}", failed, first.message);
+            }
+            for (std::size_t f = interrupted ? 0 : 1; f < outcome.failures.size(); ++f)
+                spdlog::error("Node '{}' {}: {}", to_run.nodes()[outcome.failures[f].node].name,
+                              interrupted ? "did not finish" : "also failed", outcome.failures[f].message);
         }
         if (!outcome.runner_error.empty()) {
             if (record.error.empty()) record.error = report.error = outcome.runner_error;
-            spdlog::error("{}", outcome.runner_error);
+            if (!interrupted) spdlog::error("{}", outcome.runner_error);
         }
         if (hooks) hooks->on_pipeline_error(run_info, record.error);
         for (std::size_t i = 0; i < to_run.size(); ++i)
-            if (!outcome.done[i] && i != first_failed) skipped.emplace_back(to_run.nodes()[i].name, "not run: the run failed");
+            if (!outcome.done[i] && i != first_failed)
+                skipped.emplace_back(to_run.nodes()[i].name, interrupted ? "not run: the run was interrupted"
+                                                                         : "not run: the run failed");
 
         std::size_t remaining = std::count(done_now.begin(), done_now.end(), 0);
         auto from = suggest_resume_nodes(scope, done_now, catalog);
         if (from.empty()) {
-            spdlog::warn("No nodes ran. Repeat the previous command to attempt a new run.");
-            report.resume_command = join(o.command_line, " ");
+            report.resume_command = resume_all;
+            spdlog::warn("No nodes ran. Repeat the previous command to attempt a new run, or resume it:\n  {}", resume_all);
         } else {
-            report.resume_command = resume_command(o.command_line, from);
-            if (std::string launcher = runner->launcher(); !launcher.empty())
-                report.resume_command = launcher + " " + report.resume_command;
+            report.resume_command = invocation_command(invocation, kiln_exe, project, {"--from-nodes", kedro_quote(join(from, ","))});
+            if (!launcher.empty()) report.resume_command = launcher + " " + report.resume_command;
             spdlog::warn("There are {} nodes that have not run.\n"
                          "You can resume the pipeline run from the nearest nodes with persisted inputs:\n  {}\n"
-                         "or run exactly what is left (kept in {}):\n  {}",
-                         remaining, report.resume_command, run_record_path(project).string(),
-                         (runner->launcher().empty() ? "" : runner->launcher() + " ") +
-                             resume_all_command(o.command_line, project));
+                         "or run exactly what is left (the run's journal is in {}):\n  {}",
+                         remaining, report.resume_command, journal_path(project).string(), resume_all);
         }
     }
 
-    // A run that ran nothing and failed nothing (a dry run) leaves the record of the last
-    // real run in place, so --resume still finds it.
-    const bool ran_anything = std::count(outcome.done.begin(), outcome.done.end(), 1) > 0 || !outcome.ok();
-    try {
-        if (ran_anything || to_run.empty()) write_run_record(project, record);
-    } catch (const Error& e) {
-        spdlog::warn("could not write the run record ({}); --resume will not know this run", e.what());
+    // A run that ran nothing and failed nothing (a dry run) leaves the journal and record
+    // of the last real run in place, so --resume still finds them.
+    const bool ran_anything = std::count(outcome.done.begin(), outcome.done.end(), 1) > 0 || !outcome.ok() || interrupted;
+    if (ran_anything || to_run.empty() || journal.journal()) {
+        journal.finish(interrupted ? RunEnding::interrupted : exit_code == 0 ? RunEnding::success : RunEnding::failed,
+                       interrupted);
+        try {
+            write_run_record(project, record);
+        } catch (const Error& e) {
+            spdlog::warn("could not write the run summary ({})", e.what());
+        }
     }
     if (!o.report.empty()) {
         report.skipped = std::move(skipped);
-        write_file_atomic(o.report, report.to_json().dump(2) + "\n");
+        write_file_atomic(o.report, report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
         spdlog::info("Run report written to {}", o.report.string());
     }
     return exit_code;

@@ -495,6 +495,7 @@ TEST_CASE("cli.project_dir_does_not_exist") {
 TEST_CASE("cli.resume_cannot_be_combined_with_filters") {
     Project p;
     two_node_project(p);
+    REQUIRE(p.run().exit_code == 0);
     auto r = p.run({"--resume", "--nodes", "second"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -520,14 +521,14 @@ TEST_CASE("cli.resume_after_the_pipeline_lost_a_node") {
     CHECK_FALSE(r.contains("Running node"));
 }
 
-TEST_CASE("cli.resume_with_a_corrupt_run_record") {
+TEST_CASE("cli.resume_with_a_corrupt_run_journal") {
     Project p;
     two_node_project(p);
-    p.write(".kiln/last_run.json", R"({"format": "kiln-run-record/1", "run_id": 3})");
+    p.write(".kiln/journal", R"({"format": "kiln-run-record/1", "run_id": 3})");
     auto r = p.run({"--resume"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
-    CHECK(r.contains(".kiln/last_run.json: not a valid kiln run record"));
+    CHECK(r.contains(".kiln/journal: not a kiln run journal"));
     CHECK(r.contains("without --resume"));
 }
 

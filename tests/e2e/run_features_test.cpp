@@ -152,7 +152,8 @@ TEST_CASE("run.report_describes_a_successful_run") {
     CHECK(rep["duration_s"].get<double>() >= n1["end_s"].get<double>());
     CHECK(rep["skipped"] == json::array());
 
-    // Every run leaves a record for --resume.
+    // Every run leaves a journal for --resume and a summary.
+    CHECK(p.exists(".kiln/journal"));
     json record = p.json_file(".kiln/last_run.json");
     CHECK(record["status"] == "success");
     CHECK(record["run_id"] == run_id);
@@ -503,18 +504,23 @@ TEST_CASE("run.resume.runs_exactly_what_is_left") {
 
     // Fix the cause, then resume: the nodes left undone (check, final, tail) plus prep,
     // whose output m lived only in memory. load and side are not run again.
+    // Fixing a parameter changes the project: --resume refuses unless forced.
     p.parameters(R"({"bonus": 10, "should_fail": false})");
-    p.write("data/s.json", "100\n");  // proves side does not run again: its output is read
-    auto second = p.run({"--resume"});
+    const auto side_written = fs::last_write_time(p / "data/s.json");
+    auto refused = p.run({"--resume"});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.contains("parameters.json changed"));
+    auto second = p.run({"--resume", "--force"});
     INFO(second.output);
     CHECK(second.exit_code == 0);
     CHECK(second.contains("Pipeline execution completed successfully"));
     CHECK(p.ran_nodes() == Names{"prep", "check", "final", "tail"});
     CHECK(second.contains("Completed 4 out of 4 tasks"));
     CHECK(number_in(p, "data/c.json") == -1.0);
-    CHECK(number_in(p, "data/out.json") == 99.0);
-    CHECK(p.report()["outputs"]["result"] == -99.0);
+    CHECK(number_in(p, "data/out.json") == 10.0);
+    CHECK(p.report()["outputs"]["result"] == -10.0);
     CHECK(number_in(p, "data/a.json") == 1.0);
+    CHECK(fs::last_write_time(p / "data/s.json") == side_written);  // side did not run again
 
     // Nothing is left: a second --resume runs nothing.
     auto third = p.run({"--resume"});
@@ -530,7 +536,7 @@ TEST_CASE("run.resume.report_skips_completed_nodes") {
     REQUIRE(p.run().exit_code == 1);
     const std::string failed_run = p.report()["run_id"];
     p.parameters(R"({"bonus": 10, "should_fail": false})");
-    auto r = p.run({"--resume"});
+    auto r = p.run({"--resume", "--force"});
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
     auto skipped = p.skipped();
@@ -546,7 +552,7 @@ TEST_CASE("run.resume.reruns_producer_of_a_deleted_input") {
     REQUIRE(p.run().exit_code == 1);
     p.parameters(R"({"bonus": 10, "should_fail": false})");
     fs::remove(p / "data/s.json");  // final reads s: side must run again
-    auto r = p.run({"--resume"});
+    auto r = p.run({"--resume", "--force"});
     INFO(r.output);
     CHECK(r.exit_code == 0);
     CHECK(p.ran_nodes() == Names{"prep", "side", "check", "final", "tail"});
@@ -565,7 +571,7 @@ TEST_CASE("run.resume.after_a_resume_that_failed_again") {
     CHECK(p.ran_nodes() == Names{"prep", "check"});
 
     p.parameters(R"({"bonus": 10, "should_fail": false})");
-    auto fixed = p.run({"--resume"});
+    auto fixed = p.run({"--resume", "--force"});
     INFO(fixed.output);
     CHECK(fixed.exit_code == 0);
     CHECK(p.ran_nodes() == Names{"prep", "check", "final", "tail"});
@@ -581,7 +587,7 @@ TEST_CASE("run.resume.stays_within_the_scope_of_a_filtered_run") {
     CHECK(r.contains("There are 1 nodes that have not run."));
     CHECK(p.ran_nodes() == Names{"load", "prep", "check"});
     p.parameters(R"({"bonus": 10, "should_fail": false})");
-    r = p.run({"--resume"});
+    r = p.run({"--resume", "--force"});
     INFO(r.output);
     CHECK(r.exit_code == 0);
     CHECK(p.ran_nodes() == Names{"prep", "check"});  // not final or tail: outside the scope
@@ -609,7 +615,7 @@ TEST_CASE("run.resume.without_an_earlier_run") {
     auto r = p.run({"--resume"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
-    CHECK(r.contains("nothing to resume: no run record"));
+    CHECK(r.contains("nothing to resume: no run journal"));
     CHECK(r.contains(".kiln"));
     CHECK_FALSE(r.contains("Running node"));
 }

@@ -773,7 +773,7 @@ TEST_CASE("runners.parallel.resume_after_a_failure") {
     REQUIRE(r.exit_code == 1);
     REQUIRE(r.contains("--from-nodes \"prep\""));
     p.parameters(R"({"bonus": 10, "should_fail": false})");
-    r = run_kiln_on(p, {"--parallel", "--resume"});
+    r = run_kiln_on(p, {"--parallel", "--resume", "--force"});
     INFO(r.output);
     CHECK(r.exit_code == 0);
     CHECK(p.ran_nodes() == Names{"prep", "check", "final", "tail"});

@@ -86,6 +86,10 @@ public:
     // Reads catalog.json; a missing file is an empty catalog. Throws kiln::ConfigError
     // naming the file and entry for a non-object entry or a missing "type".
     static std::map<std::string, CatalogEntry> read_entries(const std::filesystem::path& file);
+    // The same from a catalog document already read; `where` names it in messages.
+    static std::map<std::string, CatalogEntry> entries_from_json(const nlohmann::json& doc, const std::string& where);
+    // The entries as a catalog document (what read_entries reads).
+    nlohmann::json entries_to_json() const;
 
     // An explicit entry or a parameter (Kedro's `name in catalog`).
     bool contains(const std::string& name) const;

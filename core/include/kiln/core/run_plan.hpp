@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,13 @@ public:
     void set_async(bool on) { async_ = on; }
     bool is_async() const { return async_; }
 
+    // Everything a freshly started worker process needs to build this same plan without
+    // reading the project's files again (they may have changed since the run started): the
+    // invocation, the nodes, the catalog and the parameters. Set by the session; null JSON
+    // when none was set.
+    void set_worker_snapshot(std::function<nlohmann::json()> make) { worker_snapshot_ = std::move(make); }
+    nlohmann::json worker_snapshot() const { return worker_snapshot_ ? worker_snapshot_() : nlohmann::json(); }
+
     // Hooks around each node executed here; nullptr for none (a ParallelRunner worker).
     void set_events(NodeEvents* events) { events_ = events; }
     NodeEvents* events() const { return events_; }
@@ -109,6 +117,7 @@ private:
     std::vector<std::uint32_t> total_reads_;
     bool async_ = false;
     NodeEvents* events_ = nullptr;
+    std::function<nlohmann::json()> worker_snapshot_;
 
     void load_inputs(std::size_t i, const Step& s, Value* in);
     void save_outputs(std::size_t i, const Step& s, Value* out);

@@ -12,6 +12,7 @@
 #include "kiln/core/catalog.hpp"
 #include "kiln/core/pipeline.hpp"
 #include "kiln/core/run_plan.hpp"
+#include "kiln/core/run_journal.hpp"
 #include "kiln/core/run_record.hpp"
 #include "kiln/core/registry.hpp"
 #include "kiln/core/runner.hpp"
@@ -37,6 +38,7 @@ struct SessionOptions {
     PipelineFilter filter;
     bool only_missing_outputs = false;
     bool resume = false;
+    bool force_resume = false;              // --force: resume although the project changed
     std::filesystem::path report;           // --report FILE, empty for none
     std::vector<std::string> hooks;         // --hooks, beside settings.json's
     std::filesystem::path trace;            // --trace FILE: Chrome trace-event JSON of the run
@@ -50,7 +52,8 @@ struct PreparedRun {
     std::string run_id;
     Registry registry;
     std::map<std::string, Pipeline> pipelines;
-    std::optional<RunRecord> previous;  // with --resume
+    std::optional<JournalState> previous;  // with --resume: the interrupted run's journal
+    std::string first_run_id;              // the run this one continues (its own id when fresh)
     bool nothing_to_resume = false;     // --resume after a successful run: nothing else is set
     std::unique_ptr<DataCatalog> catalog;
     Pipeline scope;                     // what the run record remembers
@@ -60,13 +63,20 @@ struct PreparedRun {
     std::unique_ptr<RunPlan> plan;
 };
 
+// With --resume: the options of the run to resume (read from its journal, see
+// run_invocation.hpp), with `journal` set to the journal; `options` unchanged otherwise.
+// Throws kiln::ConfigError when there is no journal.
+SessionOptions resumed_options(const SessionOptions& options, std::optional<JournalState>& journal);
+
 // Loads plugins, pipelines, parameters and catalog, applies filters, --resume and
 // --only-missing-outputs, and binds the plan. Deterministic: a spawned worker process
-// calling it with the same options gets the same plan. `before_plan`, when set, is called
+// calling it with the same options gets the same plan. With --resume, pass the options
+// and journal resumed_options() gave. `before_plan`, when set, is called
 // once the catalog and the nodes to run are known, before the plan binds the datasets
 // (a plugin runner adds its default datasets there). Throws kiln::Error.
 std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& options,
-                                         const std::function<void(PreparedRun&)>& before_plan = {});
+                                         const std::function<void(PreparedRun&)>& before_plan = {},
+                                         std::optional<JournalState> journal = std::nullopt);
 
 // The project directory, absolute; throws kiln::ConfigError when it does not exist or
 // holds no pipelines.json.
@@ -80,8 +90,9 @@ const Pipeline& find_pipeline(const std::map<std::string, Pipeline>& pipelines, 
 // Loads plugins from the built-in dir, KILN_PLUGIN_PATH, PROJECT/plugins and --plugin-path.
 void load_plugins(Registry& registry, const PluginSearch& search, const std::filesystem::path& project_dir);
 
-// Runs the pipeline. Returns 0 on success and 1 when a node failed (after logging the
-// failure and how to resume). Throws kiln::Error for anything wrong before the run starts.
+// Runs the pipeline. Returns 0 on success, 1 when a node failed (after logging the failure
+// and how to resume), 128 + the signal when Ctrl-C or SIGTERM stopped it (130, 143).
+// Throws kiln::Error for anything wrong before the run starts.
 int run_session(const SessionOptions& options, const RunnerFactory& runners, const std::vector<std::string>& runner_names);
 
 // Run ids are UTC timestamps like Kedro's: "2026-11-23T03.45.21.123Z".

@@ -1,0 +1,75 @@
+// How a run ends when something outside the normal flow happens: Ctrl-C or SIGTERM, a
+// fatal signal inside a node (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT), or a node that
+// calls exit(). One place for all runners, built-in or plugin.
+//
+//   RunGuard guard(names, journal_index, resume_hint);   // for the length of runner->run()
+//   ... runners poll interrupt_signal() and start no new node once it is non-zero ...
+//   if (int sig = interrupt_signal()) exit code = 128 + sig
+//
+// Interrupts: the first SIGINT/SIGTERM only sets the flag, so running nodes finish and
+// the run ends with its report and record; a second one ends the process at once (the
+// journal already holds every node's state, so --resume still works).
+// Fatal signals and exit() inside a node (in this process): the handler names the node
+// and the signal on stderr and in the journal (async-signal-safe), then lets the process
+// die as it would have. Nodes mark themselves with NodeInFlight.
+#pragma once
+
+#include <csignal>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace kiln::core {
+
+class RunJournal;
+
+// The signal that interrupted the run (SIGINT, SIGTERM), or 0.
+int interrupt_signal() noexcept;
+
+// Catches SIGINT/SIGTERM into interrupt_signal() while it lives, unless a RunGuard or an
+// outer scope already does (then it changes nothing). For runners used without a session
+// (an MPI rank that serves rank 0, tests).
+class InterruptScope {
+public:
+    InterruptScope();
+    ~InterruptScope();
+    InterruptScope(const InterruptScope&) = delete;
+    InterruptScope& operator=(const InterruptScope&) = delete;
+
+private:
+    bool installed_ = false;
+};
+
+class RunGuard {
+public:
+    // `node_names` must outlive the guard (indices are the plan's). `node_to_journal` maps
+    // a plan index to the index the journal uses (empty: the same).
+    RunGuard(const std::vector<std::string>* node_names, std::vector<std::size_t> node_to_journal,
+             std::string resume_hint);
+    ~RunGuard();
+    RunGuard(const RunGuard&) = delete;
+    RunGuard& operator=(const RunGuard&) = delete;
+
+private:
+    InterruptScope interrupts_;
+};
+
+// Marks the calling thread as running plan node `node` while it lives.
+class NodeInFlight {
+public:
+    explicit NodeInFlight(std::size_t node) noexcept;
+    ~NodeInFlight();
+    NodeInFlight(const NodeInFlight&) = delete;
+    NodeInFlight& operator=(const NodeInFlight&) = delete;
+
+private:
+    std::size_t previous_;
+};
+
+// The journal the handlers record crashes in (null: none yet).
+void set_guarded_journal(RunJournal* journal) noexcept;
+
+// In a forked worker process: the host's handlers and journal are not this process's.
+void forget_run_guard_in_child() noexcept;
+
+}  // namespace kiln::core

@@ -1,0 +1,226 @@
+#include "kiln/core/run_guard.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+#include "kiln/core/run_journal.hpp"
+
+namespace kiln::core {
+
+namespace {
+
+// Everything the handlers read is set before they are installed and cleared after they
+// are removed; they only read it.
+volatile std::sig_atomic_t interrupt_received = 0;
+std::atomic<RunJournal*> active_journal{nullptr};
+const std::vector<std::string>* active_names = nullptr;
+std::vector<std::size_t> active_map;
+std::string active_hint;
+std::atomic<bool> guard_active{false};
+bool exit_handler_registered = false;
+int interrupt_scopes = 0;  // nesting depth; only the outermost installs the handlers
+
+// The node this thread runs. initial-exec: reading it in a signal handler never allocates.
+thread_local std::size_t current_node __attribute__((tls_model("initial-exec"))) = SIZE_MAX;
+
+constexpr int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+struct sigaction previous_int {}, previous_term {}, previous_fatal[std::size(fatal_signals)];
+
+// Async-signal-safe output: write(2) and hand-made numbers only.
+void say(const char* text) noexcept {
+    std::size_t n = std::strlen(text);
+    while (n > 0) {
+        ssize_t w = ::write(STDERR_FILENO, text, n);
+        if (w <= 0) return;
+        text += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+void say_number(long long v) noexcept {
+    char buf[24];
+    char* p = buf + sizeof buf;
+    *--p = '\0';
+    const bool negative = v < 0;
+    unsigned long long u = negative ? 0ull - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v);
+    do {
+        *--p = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (negative) *--p = '-';
+    say(p);
+}
+void say_signal(int sig) noexcept {
+    say("signal ");
+    say_number(sig);
+    if (const char* name = sigabbrev_np(sig)) {
+        say(" (SIG");
+        say(name);
+        say(")");
+    }
+}
+void say_node(std::size_t node) noexcept {
+    say("node '");
+    if (active_names && node < active_names->size()) say((*active_names)[node].c_str());
+    say("'");
+}
+void say_hint() noexcept {
+    if (active_hint.empty()) return;
+    say("kiln: the run journal keeps what completed; finish the run with:\n  ");
+    say(active_hint.c_str());
+    say("\n");
+}
+
+std::uint32_t journal_index(std::size_t node) noexcept {
+    return static_cast<std::uint32_t>(node < active_map.size() ? active_map[node] : node);
+}
+
+void record_crash(std::size_t node, std::uint64_t what, bool is_signal) noexcept {
+    RunJournal* journal = active_journal.load();
+    if (!journal || node == SIZE_MAX) return;
+    JournalRecord r;
+    r.event = static_cast<std::uint8_t>(JournalEvent::crashed);
+    r.node = journal_index(node);
+    r.a = what;
+    r.c = is_signal ? 1 : 0;
+    journal->append(r, true);
+}
+
+extern "C" void kiln_on_interrupt(int sig) {
+    if (interrupt_received == 0) {
+        interrupt_received = sig;
+        return;
+    }
+    // A second interrupt: stop now. The journal already knows every node's state.
+    say("\nkiln: interrupted again (");
+    say_signal(sig);
+    say("): stopping at once\n");
+    say_hint();
+    if (RunJournal* journal = active_journal.load()) {
+        JournalRecord r;
+        r.event = static_cast<std::uint8_t>(JournalEvent::ended);
+        r.a = static_cast<std::uint64_t>(RunEnding::interrupted);
+        r.b = static_cast<std::uint64_t>(sig);
+        journal->append(r, true);
+    }
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+extern "C" void kiln_on_fatal(int sig) {
+    // SA_RESETHAND put the default action back: raising again below (or returning to the
+    // faulting instruction) ends the process with this signal, as without kiln.
+    const std::size_t node = current_node;
+    say("\nkiln: ");
+    if (node != SIZE_MAX) {
+        say_node(node);
+        say(" crashed: ");
+    } else {
+        say("crashed outside any node: ");
+    }
+    say_signal(sig);
+    say("\n");
+    record_crash(node, static_cast<std::uint64_t>(sig), true);
+    say_hint();
+    ::raise(sig);
+}
+
+// exit() called by a node: the process would end with whatever status the node chose,
+// possibly 0, having not finished the run. Name the node and end with 1 (a node failed).
+void on_process_exit(int status, void*) {
+    const std::size_t node = current_node;
+    if (!guard_active.load() || node == SIZE_MAX) return;
+    std::fflush(nullptr);
+    say("\nkiln: ");
+    say_node(node);
+    say(" called exit(");
+    say_number(status);
+    say(") while running; the run did not finish\n");
+    record_crash(node, static_cast<std::uint64_t>(status), false);
+    say_hint();
+    ::_exit(1);
+}
+
+void install(int sig, void (*handler)(int), int flags, struct sigaction* previous) {
+    struct sigaction sa {};
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(sig, &sa, previous);
+}
+
+// Room for the fatal handler when the main thread's stack overflowed.
+struct AltStack {
+    std::unique_ptr<char[]> memory;
+    stack_t previous{};
+    bool set = false;
+    void install() {
+        constexpr std::size_t size = 64 * 1024;
+        memory = std::make_unique<char[]>(size);
+        stack_t st{};
+        st.ss_sp = memory.get();
+        st.ss_size = size;
+        set = ::sigaltstack(&st, &previous) == 0;
+    }
+    void remove() {
+        if (set) ::sigaltstack(&previous, nullptr);
+        set = false;
+    }
+} alt_stack;
+
+}  // namespace
+
+int interrupt_signal() noexcept { return interrupt_received; }
+
+InterruptScope::InterruptScope() {
+    if (interrupt_scopes++ > 0) return;
+    interrupt_received = 0;
+    install(SIGINT, kiln_on_interrupt, 0, &previous_int);
+    install(SIGTERM, kiln_on_interrupt, 0, &previous_term);
+    installed_ = true;
+}
+
+InterruptScope::~InterruptScope() {
+    --interrupt_scopes;
+    if (!installed_) return;
+    ::sigaction(SIGINT, &previous_int, nullptr);
+    ::sigaction(SIGTERM, &previous_term, nullptr);
+}
+
+RunGuard::RunGuard(const std::vector<std::string>* node_names, std::vector<std::size_t> node_to_journal,
+                   std::string resume_hint) {
+    active_names = node_names;
+    active_map = std::move(node_to_journal);
+    active_hint = std::move(resume_hint);
+    alt_stack.install();
+    for (std::size_t i = 0; i < std::size(fatal_signals); ++i)
+        install(fatal_signals[i], kiln_on_fatal, SA_RESETHAND | SA_ONSTACK, &previous_fatal[i]);
+    if (!exit_handler_registered) exit_handler_registered = ::on_exit(on_process_exit, nullptr) == 0;
+    guard_active.store(true);
+}
+
+RunGuard::~RunGuard() {
+    guard_active.store(false);
+    for (std::size_t i = 0; i < std::size(fatal_signals); ++i) ::sigaction(fatal_signals[i], &previous_fatal[i], nullptr);
+    alt_stack.remove();
+    active_journal.store(nullptr);
+    active_names = nullptr;
+    active_map.clear();
+    active_hint.clear();
+}
+
+NodeInFlight::NodeInFlight(std::size_t node) noexcept : previous_(current_node) { current_node = node; }
+NodeInFlight::~NodeInFlight() { current_node = previous_; }
+
+void set_guarded_journal(RunJournal* journal) noexcept { active_journal.store(journal); }
+
+void forget_run_guard_in_child() noexcept {
+    guard_active.store(false);
+    active_journal.store(nullptr);
+    for (int sig : fatal_signals) ::signal(sig, SIG_DFL);
+    current_node = SIZE_MAX;
+}
+
+}  // namespace kiln::core
