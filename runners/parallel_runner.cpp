@@ -28,11 +28,13 @@
 #include "kiln/core/run_guard.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
-#include "scheduler.hpp"
+#include "kiln/core/scheduler.hpp"
 #include "shm_arena.hpp"
 #include "worker_channel.hpp"
 
 namespace kiln::runners {
+using core::Scheduler;
+using core::workers_for;
 using core::NodeFailure;
 using core::RunOutcome;
 using core::RunPlan;

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kiln/core/run_guard.hpp"
+#include "kiln/core/scheduler.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 
@@ -27,40 +28,38 @@ public:
     RunOutcome run(RunPlan& plan, core::RunObserver* observer) override {
         plan.set_async(options_.is_async);
         if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
+        // The same ready set as the concurrent runners: it refuses needs above the
+        // --resources caps before anything runs, yields nodes in pipeline order, and after
+        // a failure stops, or with --keep-going skips only what depends on it.
+        core::Scheduler ready(plan.pipeline(), options_.resources, options_.keep_going);
         const std::size_t total = plan.size();
         RunOutcome outcome;
         outcome.done.assign(total, 0);
         const bool progress = spdlog::should_log(spdlog::level::info);
         const auto& nodes = plan.pipeline().nodes();
-        // With --keep-going: nodes downstream of a failure are skipped, all others run.
-        std::vector<char> blocked;
-        for (std::size_t i = 0; i < total; ++i) {
-            if (core::interrupt_signal()) break;  // Ctrl-C / SIGTERM: start nothing more
-            if (!blocked.empty() && blocked[i]) continue;
+        std::size_t completed = 0;
+        // One node at a time, so nothing is ever running when next() is asked: no node
+        // means the run is over (done, or stopped by a failure).
+        while (!core::interrupt_signal()) {  // Ctrl-C / SIGTERM: start nothing more
+            const std::optional<std::size_t> next = ready.next();
+            if (!next) break;
+            const std::size_t i = *next;
             if (observer) observer->node_started(i, 0);
             try {
                 plan.execute(i);
             } catch (const std::exception& e) {
                 outcome.failures.push_back(NodeFailure{i, e.what()});
+                ready.failed(i);
                 if (observer) observer->node_finished(i, 0, &outcome.failures.back());
-                if (!options_.keep_going) return outcome;
-                if (blocked.empty()) blocked.assign(total, 0);
-                blocked[i] = 1;
-                // Nodes come in topological order, so marking direct readers as we go
-                // reaches every descendant.
-                for (std::size_t j = i; j < total; ++j) {
-                    if (!blocked[j]) continue;
-                    for (std::uint32_t d : nodes[j].output_ids)
-                        for (std::size_t c : plan.pipeline().consumers_of(d)) blocked[c] = 1;
-                }
                 continue;
             }
             plan.release_after(i);
             outcome.done[i] = 1;
+            ready.succeeded(i);
             if (observer) observer->node_finished(i, 0, nullptr);
             if (progress) {
                 spdlog::info("Completed node: {}", nodes[i].name);
-                spdlog::info("Completed {} out of {} tasks", i + 1, total);
+                spdlog::info("Completed {} out of {} tasks", ++completed, total);
             }
         }
         return outcome;

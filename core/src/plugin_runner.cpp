@@ -9,6 +9,7 @@
 
 #include "kiln/core/remote_node_events.hpp"
 #include "kiln/core/run_guard.hpp"
+#include "kiln/core/scheduler.hpp"
 #include "kiln/core/run_views.hpp"
 #include "kiln/error.hpp"
 
@@ -273,6 +274,9 @@ std::unique_ptr<DatasetHandle> PluginRunner::default_dataset(const DatasetConfig
 RunOutcome PluginRunner::run(RunPlan& plan, RunObserver* observer) {
     plan.set_async(options_.is_async);
     if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
+    // Needs above the --resources caps are refused as under the built-in runners (the
+    // plugin decides the concurrency; the host only validates).
+    const Scheduler validated(plan.pipeline(), options_.resources, options_.keep_going);
     InterruptScope interrupts;  // Ctrl-C asks the plugin to stop (stop_requested) instead of killing kiln
     HostRunContext context(plan, observer, options_, type_.qualified_name);
     std::string error;

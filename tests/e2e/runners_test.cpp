@@ -897,12 +897,13 @@ TEST_CASE("runners.resources.fractional_needs") {
 }
 
 TEST_CASE("runners.resources.need_above_the_cap_is_refused_before_running") {
-    for (const char* runner : {"ThreadRunner", "ParallelRunner"}) {
+    // Every runner, plugin runners included: the same pipeline is refused the same way.
+    for (const char* runner : {"SequentialRunner", "ThreadRunner", "ParallelRunner", "PoolRunner"}) {
         Project p;
         resource_project(p, 1, 2);
-        KilnRun r = run_kiln_on(p, {"--runner", runner, "--resources", "gpu=1"});
+        KilnRun r = run_kiln_on(p, {"--runner", runner, "--resources", "gpu=1", "--plugin-path", test_plugins("ext")});
         INFO(runner << "\n" << r.output);
-        CHECK(r.exit_code != 0);
+        CHECK(r.exit_code == 2);
         CHECK(r.contains("a_gpu0"));
         CHECK(r.contains("could never run"));
         CHECK_FALSE(r.contains("Running node"));

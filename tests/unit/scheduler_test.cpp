@@ -12,13 +12,13 @@
 
 #include "kiln/core/pipeline.hpp"
 #include "kiln/error.hpp"
-#include "scheduler.hpp"
+#include "kiln/core/scheduler.hpp"
 #include "test_support.hpp"
 
 using kiln::core::Node;
 using kiln::core::Pipeline;
-using kiln::runners::Scheduler;
-using kiln::runners::workers_for;
+using kiln::core::Scheduler;
+using kiln::core::workers_for;
 using kiln::test::error_of;
 using Names = std::vector<std::string>;
 
@@ -242,7 +242,7 @@ TEST_CASE("scheduler.index_set.matches_std_set") {
     std::mt19937 rng(3);
     for (std::size_t n : {1u, 63u, 64u, 65u, 4096u, 4097u, 300000u}) {
         CAPTURE(n);
-        kiln::runners::IndexSet set;
+        kiln::core::IndexSet set;
         set.reset(n);
         std::set<std::size_t> model;
         for (int op = 0; op < 20000; ++op) {

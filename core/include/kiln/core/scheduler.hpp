@@ -1,6 +1,8 @@
-// The dependency and resource bookkeeping shared by the concurrent runners: which nodes
-// may start now, what a failure cancels. Not thread safe: a runner calls it under its own
-// lock (ThreadRunner) or from its single event loop (ParallelRunner).
+// The ready set shared by the runners: which nodes may start now under the resource caps,
+// what a failure cancels. Not thread safe: a runner calls it under its own lock
+// (ThreadRunner), from its single event loop (ParallelRunner) or in its one thread
+// (SequentialRunner). Building one also validates every node's "resources" against the
+// caps, which is how every runner, plugin runners included, refuses the same pipelines.
 //
 // A node becomes ready the moment its last producer finishes (no layer barrier). Ready
 // nodes start in pipeline order (Kedro's deterministic order), as long as the resources
@@ -17,7 +19,7 @@
 
 #include "kiln/core/pipeline.hpp"
 
-namespace kiln::runners {
+namespace kiln::core {
 
 // A set of node indices with insert, erase and lowest element in O(log64 n): a bit per
 // index, and above each level of 64-bit words a level with a bit per non-empty word. For
@@ -40,7 +42,7 @@ class Scheduler {
 public:
     // Throws kiln::RunnerError naming the node when a node's "resources" are not an object
     // of non-negative numbers, or exceed a cap (it could never run).
-    Scheduler(const core::Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going);
+    Scheduler(const Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going);
 
     // The next node that may start now, marked running; nullopt when none can start yet.
     std::optional<std::size_t> next();
@@ -66,7 +68,7 @@ private:
     enum class State : char { waiting, ready, running, done, failed, skipped };
 
     bool stopped() const { return failures_ > 0 && !keep_going_; }
-    bool read_needs(std::size_t i, const core::Node& node, const std::map<std::string, double>& caps);
+    bool read_needs(std::size_t i, const Node& node, const std::map<std::string, double>& caps);
     bool fits(std::size_t node) const;
     void take(std::size_t node, double sign);
     void make_ready(std::size_t node);
@@ -96,6 +98,6 @@ private:
 // How many workers a concurrent runner uses: Kedro's rule, min(max_workers, nodes -
 // layers + 1), with max_workers defaulting to the CPU count. Throws kiln::RunnerError for
 // a max_workers below 1.
-std::size_t workers_for(const core::Pipeline& pipeline, std::optional<int> max_workers);
+std::size_t workers_for(const Pipeline& pipeline, std::optional<int> max_workers);
 
-}  // namespace kiln::runners
+}  // namespace kiln::core

@@ -1,4 +1,4 @@
-#include "scheduler.hpp"
+#include "kiln/core/scheduler.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -8,7 +8,7 @@
 
 #include "kiln/error.hpp"
 
-namespace kiln::runners {
+namespace kiln::core {
 
 namespace {
 
@@ -24,7 +24,7 @@ std::string number(double v) {
 constexpr double slack = 1e-9;
 
 // Validates a node's "resources" and returns its needs, by resource name.
-std::vector<std::pair<std::string, double>> needs_of(const core::Node& node) {
+std::vector<std::pair<std::string, double>> needs_of(const Node& node) {
     std::vector<std::pair<std::string, double>> out;
     const nlohmann::json& r = node.resources;
     if (r.is_null()) return out;
@@ -83,7 +83,7 @@ std::size_t IndexSet::lowest() const {
     return i;
 }
 
-Scheduler::Scheduler(const core::Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going)
+Scheduler::Scheduler(const Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going)
     : keep_going_(keep_going) {
     const auto& nodes = pipeline.nodes();
     const std::size_t n = nodes.size();
@@ -111,7 +111,7 @@ Scheduler::Scheduler(const core::Pipeline& pipeline, const std::map<std::string,
     const auto datasets = static_cast<std::uint32_t>(pipeline.dataset_names().size());
     for (std::uint32_t d = 0; d < datasets; ++d) {
         const std::size_t producer = pipeline.producer_of(d);
-        if (producer != core::Pipeline::npos)
+        if (producer != Pipeline::npos)
             child_start_[producer + 1] += static_cast<std::uint32_t>(pipeline.consumers_of(d).size());
     }
     for (std::size_t i = 0; i < n; ++i) child_start_[i + 1] += child_start_[i];
@@ -119,7 +119,7 @@ Scheduler::Scheduler(const core::Pipeline& pipeline, const std::map<std::string,
     std::vector<std::uint32_t> fill(child_start_.begin(), child_start_.end() - 1);
     for (std::uint32_t d = 0; d < datasets; ++d) {
         const std::size_t producer = pipeline.producer_of(d);
-        if (producer == core::Pipeline::npos) continue;
+        if (producer == Pipeline::npos) continue;
         for (std::size_t c : pipeline.consumers_of(d)) {
             children_[fill[producer]++] = static_cast<std::uint32_t>(c);
             ++unfinished_parents_[c];
@@ -135,7 +135,7 @@ Scheduler::Scheduler(const core::Pipeline& pipeline, const std::map<std::string,
 
 // Validates node i's resources (capped or not: a typo shows up before the run) and
 // records its needs of capped resources; true when it has some.
-bool Scheduler::read_needs(std::size_t i, const core::Node& node, const std::map<std::string, double>& caps) {
+bool Scheduler::read_needs(std::size_t i, const Node& node, const std::map<std::string, double>& caps) {
     const std::size_t r_count = caps_.size();
     for (const auto& [key, need] : needs_of(node)) {
         auto it = caps.find(key);
@@ -254,7 +254,7 @@ std::vector<std::size_t> Scheduler::not_run() const {
     return out;
 }
 
-std::size_t workers_for(const core::Pipeline& pipeline, std::optional<int> max_workers) {
+std::size_t workers_for(const Pipeline& pipeline, std::optional<int> max_workers) {
     if (max_workers && *max_workers < 1)
         throw RunnerError("max_workers should be positive (got " + std::to_string(*max_workers) + ")");
     std::size_t limit = max_workers ? static_cast<std::size_t>(*max_workers)
@@ -265,4 +265,4 @@ std::size_t workers_for(const core::Pipeline& pipeline, std::optional<int> max_w
     return std::min(limit, required);
 }
 
-}  // namespace kiln::runners
+}  // namespace kiln::core
