@@ -31,13 +31,22 @@ fs::path builtin_plugin_dir() {
     return {};
 }
 
+std::string strip(const std::string& s) {
+    constexpr const char* space = " \t\n\r\f\v";
+    const auto first = s.find_first_not_of(space);
+    if (first == std::string::npos) return {};
+    return s.substr(first, s.find_last_not_of(space) - first + 1);
+}
+
+// Comma-separated option values, as Kedro splits them: "a, b,,c " -> [a, b, c] (each item
+// stripped of surrounding whitespace, empty items dropped).
 std::vector<std::string> split_commas(const std::vector<std::string>& values) {
     std::vector<std::string> out;
     for (const auto& v : values) {
         std::size_t start = 0;
         while (start <= v.size()) {
             auto comma = v.find(',', start);
-            std::string part = v.substr(start, comma - start);
+            std::string part = strip(v.substr(start, comma - start));
             if (!part.empty()) out.push_back(part);
             if (comma == std::string::npos) break;
             start = comma + 1;
@@ -50,19 +59,21 @@ std::vector<std::string> split_commas(const std::vector<std::string>& values) {
 std::map<std::string, double> parse_resources(const std::string& text) {
     std::map<std::string, double> caps;
     for (const auto& item : split_commas({text})) {
-        auto eq = item.find('=');
+        const auto eq = item.find('=');
+        const std::string name = strip(item.substr(0, eq));
+        const std::string amount = eq == std::string::npos ? std::string() : strip(item.substr(eq + 1));
         std::size_t used = 0;
         double value = -1;
-        if (eq != std::string::npos && eq > 0) {
+        if (!name.empty() && !amount.empty()) {
             try {
-                value = std::stod(item.substr(eq + 1), &used);
+                value = std::stod(amount, &used);
             } catch (const std::exception&) {
                 used = 0;
             }
         }
-        if (eq == std::string::npos || eq == 0 || used == 0 || used != item.size() - eq - 1 || value < 0)
+        if (eq == std::string::npos || name.empty() || used == 0 || used != amount.size() || value < 0)
             throw ConfigError("--resources: '" + item + "' must be NAME=AMOUNT with a non-negative number, e.g. gpu=1");
-        caps[item.substr(0, eq)] = value;
+        caps[name] = value;
     }
     return caps;
 }
