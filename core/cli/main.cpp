@@ -1,6 +1,7 @@
 // kiln: the host executable. `kiln run` runs a project's pipeline; `kiln plugins` lists
 // what the plugins provide.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <iostream>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -71,8 +72,9 @@ std::map<std::string, double> parse_resources(const std::string& text) {
                 used = 0;
             }
         }
-        if (eq == std::string::npos || name.empty() || used == 0 || used != amount.size() || value < 0)
-            throw ConfigError("--resources: '" + item + "' must be NAME=AMOUNT with a non-negative number, e.g. gpu=1");
+        if (eq == std::string::npos || name.empty() || used == 0 || used != amount.size() || !std::isfinite(value) ||
+            value < 0)
+            throw ConfigError("--resources: '" + item + "' must be NAME=AMOUNT with a finite non-negative number, e.g. gpu=1");
         caps[name] = value;
     }
     return caps;

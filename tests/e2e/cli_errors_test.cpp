@@ -716,6 +716,20 @@ TEST_CASE("cli.tag_that_no_node_has") {
     CHECK(r.contains("tags=['nonexistent']"));
 }
 
+TEST_CASE("cli.resources_must_be_finite") {
+    Project p;
+    two_node_project(p);
+    for (const char* bad : {"gpu=nan", "gpu=NaN", "gpu=inf", "gpu=Infinity", "gpu=1,cpu=inf", "gpu=-inf"}) {
+        CAPTURE(bad);
+        auto r = p.run({"--resources", bad});
+        INFO(r.output);
+        CHECK(r.exit_code == 2);
+        CHECK(r.contains("--resources: '"));
+        CHECK(r.contains("must be NAME=AMOUNT with a finite non-negative number"));
+        CHECK_FALSE(r.contains("Running node"));
+    }
+}
+
 // ---------------------------------------------------------------- usage
 
 TEST_CASE("cli.no_subcommand") {
