@@ -195,6 +195,10 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
                 if (!scope.node_index(n.name)) skipped.emplace_back(n.name, "not selected by the filters");
         }
     }
+    if (scope.empty() && !previous)  // as Kedro: nothing to run is an error (filters that empty it throw first)
+        throw ConfigError(pipelines_file.string() + ": pipeline '" + pipeline_name +
+                          "' has no nodes. Pipeline contains no nodes after applying all provided filters. Please "
+                          "ensure that provided pipeline and filters are valid.");
 
     std::vector<std::size_t> selected;
     if (previous) {

@@ -701,7 +701,8 @@ TEST_CASE("cli.filters_that_leave_no_nodes") {
     auto r = p.run({"--tags", "t1", "--nodes", "second"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
-    CHECK(r.contains("No nodes are left after applying the filters"));
+    CHECK(r.contains("Pipeline contains no nodes after applying all provided filters"));
+    CHECK(r.contains("Please ensure that provided pipeline and filters are valid"));
     CHECK(r.contains("tags=['t1']"));
     CHECK(r.contains("node_names=['second']"));
 }
@@ -712,8 +713,33 @@ TEST_CASE("cli.tag_that_no_node_has") {
     auto r = p.run({"--tags", "nonexistent"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
-    CHECK(r.contains("No nodes are left after applying the filters"));
+    CHECK(r.contains("Pipeline contains no nodes after applying all provided filters"));
+    CHECK(r.contains("Please ensure that provided pipeline and filters are valid"));
     CHECK(r.contains("tags=['nonexistent']"));
+}
+
+TEST_CASE("cli.empty_pipeline_is_an_error") {
+    // As Kedro: a pipeline with no nodes to run is refused, naming the pipeline and the file.
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"}]}, "nothing": {"nodes": []}}})");
+    auto r = p.run({"--pipeline", "nothing"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("pipelines.json: pipeline 'nothing' has no nodes"));
+    CHECK(r.contains("Pipeline contains no nodes after applying all provided filters. Please ensure that provided "
+                     "pipeline and filters are valid."));
+    CHECK_FALSE(r.contains("Pipeline execution completed successfully"));
+    CHECK_FALSE(p.exists(".kiln/last_run.json"));
+
+    // The same for a project whose only pipeline is empty, under another runner.
+    Project q;
+    q.pipelines(R"({"pipelines": {"__default__": {"nodes": []}}})");
+    r = q.run({"--runner", "ThreadRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("pipeline '__default__' has no nodes"));
+    CHECK_FALSE(r.contains("Pipeline execution completed successfully"));
 }
 
 TEST_CASE("cli.resources_must_be_finite") {
