@@ -1080,6 +1080,38 @@ TEST_CASE("run.text_and_csv_datasets") {
     CHECK(read_text(p / "data/greeting.txt").rfind("hello text file", 0) == 0);
 }
 
+TEST_CASE("run.null_output_fails_the_node") {
+    // As Kedro ("Saving 'None' to a 'Dataset' is not allowed"): a node that returns a JSON
+    // null fails, whether the output is held in memory or persisted, and nothing is saved.
+    for (bool persisted : {false, true}) {
+        CAPTURE(persisted);
+        Project p;
+        p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+            {"name": "maybe", "func": "testnodes.value_or_null", "inputs": "params:give_null", "outputs": "j"},
+            {"name": "after", "func": "testnodes.seed", "outputs": "z"}
+        ]}}})");
+        p.parameters(R"({"give_null": true})");
+        if (persisted) p.catalog(R"({"j": {"type": "kiln.JsonDataset", "filepath": "data/j.json"}})");
+        auto r = p.run();
+        INFO(r.output);
+        CHECK(r.exit_code == 1);
+        CHECK(r.contains("node 'maybe' (testnodes.value_or_null) returned null for output 'j': Saving 'None' to a "
+                         "'Dataset' is not allowed"));
+        CHECK_FALSE(r.contains("Pipeline execution completed successfully"));
+        CHECK_FALSE(p.exists("data/j.json"));
+        auto rep = p.report();
+        CHECK(rep["status"] == "failed");
+        CHECK(rep["failure"]["node"] == "maybe");
+
+        // The same node with a value succeeds.
+        r = p.run({"--params", "give_null=false"});
+        INFO(r.output);
+        CHECK(r.exit_code == 0);
+        if (persisted) CHECK(p.json_file("data/j.json") == json{{"ok", true}});
+        else CHECK(p.report()["outputs"]["j"] == json{{"ok", true}});
+    }
+}
+
 TEST_CASE("run.missing_input_file_fails_the_node") {
     Project p;
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
