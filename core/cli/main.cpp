@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "kiln/core/progress_line.hpp"
 #include "kiln/core/session.hpp"
 #include "kiln/error.hpp"
+#include "kiln/file_io.hpp"
 #include "kiln/runners/builtin.hpp"
 #include "kiln/version.hpp"
 #include "new_command.hpp"
@@ -78,6 +80,44 @@ std::map<std::string, double> parse_resources(const std::string& text) {
         caps[name] = value;
     }
     return caps;
+}
+
+// `--report FILE` of a run that stopped on an error before the pipeline ran (a usage or
+// configuration error, or an unexpected one): the keys of the run report that apply, so
+// CI always finds a report. Written atomically; a report that cannot be written is
+// only warned about, the run's own error matters more.
+void write_error_report(const fs::path& path, const std::string& message, int exit_code,
+                        const core::SessionOptions& o) {
+    if (path.empty()) return;
+    std::error_code ec;
+    fs::path project = fs::weakly_canonical(fs::absolute(o.project_dir, ec), ec);
+    if (ec) project = o.project_dir;
+    nlohmann::json report = {{"kiln_version", KILN_VERSION_STRING},
+                             {"status", "error"},
+                             {"exit_code", exit_code},
+                             {"run_id", nullptr},
+                             {"project", project.string()},
+                             {"pipeline", o.pipeline.empty() ? "__default__" : o.pipeline},
+                             {"runner", o.runner.empty() ? "SequentialRunner" : o.runner},
+                             {"error", message},
+                             {"nodes", nlohmann::json::array()},
+                             {"failure", {{"node", ""}, {"error", message}, {"resume_command", ""}}}};
+    try {
+        write_file_atomic(path, report.dump(2) + "\n");
+    } catch (const std::exception& e) {
+        spdlog::warn("could not write the run report to {}: {}", path.string(), e.what());
+    }
+}
+
+// The --report value of a `kiln run` command line the parser refused.
+fs::path report_argument(int argc, char** argv) {
+    if (argc < 2 || std::string(argv[1]) != "run") return {};
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--report" && i + 1 < argc) return argv[i + 1];
+        if (a.rfind("--report=", 0) == 0) return a.substr(9);
+    }
+    return {};
 }
 
 }  // namespace
@@ -186,6 +226,7 @@ int main(int argc, char** argv) {
         } else {
             std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
         }
+        write_error_report(report_argument(argc, argv), e.what(), 2, o);
         return 2;
     }
 
@@ -239,9 +280,11 @@ int main(int argc, char** argv) {
         return core::run_session(o, &runners::make_builtin_runner, runners::builtin_runner_names());
     } catch (const Error& e) {
         spdlog::error("{}", e.what());
+        if (!worker) write_error_report(o.report, e.what(), 2, o);
         return 2;
     } catch (const std::exception& e) {
         spdlog::error("unexpected error: {}", e.what());
+        if (!worker) write_error_report(o.report, std::string("unexpected error: ") + e.what(), 3, o);
         return 3;
     }
 }
