@@ -472,9 +472,11 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         }
     }
 
-    // A run that ran nothing and failed nothing (a dry run) leaves the record of the last
-    // real run in place, so --resume still finds it.
-    const bool ran_anything = std::count(outcome.done.begin(), outcome.done.end(), 1) > 0 || !outcome.ok();
+    // A run that started no node (a dry run, even one that failed its checks) leaves the
+    // record of the last real run in place, so --resume still finds it.
+    const bool ran_anything = std::any_of(timeline.events().begin(), timeline.events().end(),
+                                          [](const RunTimeline::Event& e) { return e.start_s >= 0; }) ||
+                              std::count(outcome.done.begin(), outcome.done.end(), 1) > 0 || !outcome.failures.empty();
     try {
         if (ran_anything || to_run.empty()) write_run_record(project, record);
     } catch (const Error& e) {
