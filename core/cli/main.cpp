@@ -1,7 +1,9 @@
 // kiln: the host executable. `kiln run` runs a project's pipeline; `kiln plugins` lists
 // what the plugins provide.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include "kiln/core/progress_line.hpp"
 #include "kiln/core/session.hpp"
 #include "kiln/error.hpp"
+#include "kiln/file_io.hpp"
 #include "kiln/runners/builtin.hpp"
 #include "kiln/version.hpp"
 #include "new_command.hpp"
@@ -31,13 +34,22 @@ fs::path builtin_plugin_dir() {
     return {};
 }
 
+std::string strip(const std::string& s) {
+    constexpr const char* space = " \t\n\r\f\v";
+    const auto first = s.find_first_not_of(space);
+    if (first == std::string::npos) return {};
+    return s.substr(first, s.find_last_not_of(space) - first + 1);
+}
+
+// Comma-separated option values, as Kedro splits them: "a, b,,c " -> [a, b, c] (each item
+// stripped of surrounding whitespace, empty items dropped).
 std::vector<std::string> split_commas(const std::vector<std::string>& values) {
     std::vector<std::string> out;
     for (const auto& v : values) {
         std::size_t start = 0;
         while (start <= v.size()) {
             auto comma = v.find(',', start);
-            std::string part = v.substr(start, comma - start);
+            std::string part = strip(v.substr(start, comma - start));
             if (!part.empty()) out.push_back(part);
             if (comma == std::string::npos) break;
             start = comma + 1;
@@ -50,21 +62,62 @@ std::vector<std::string> split_commas(const std::vector<std::string>& values) {
 std::map<std::string, double> parse_resources(const std::string& text) {
     std::map<std::string, double> caps;
     for (const auto& item : split_commas({text})) {
-        auto eq = item.find('=');
+        const auto eq = item.find('=');
+        const std::string name = strip(item.substr(0, eq));
+        const std::string amount = eq == std::string::npos ? std::string() : strip(item.substr(eq + 1));
         std::size_t used = 0;
         double value = -1;
-        if (eq != std::string::npos && eq > 0) {
+        if (!name.empty() && !amount.empty()) {
             try {
-                value = std::stod(item.substr(eq + 1), &used);
+                value = std::stod(amount, &used);
             } catch (const std::exception&) {
                 used = 0;
             }
         }
-        if (eq == std::string::npos || eq == 0 || used == 0 || used != item.size() - eq - 1 || value < 0)
-            throw ConfigError("--resources: '" + item + "' must be NAME=AMOUNT with a non-negative number, e.g. gpu=1");
-        caps[item.substr(0, eq)] = value;
+        if (eq == std::string::npos || name.empty() || used == 0 || used != amount.size() || !std::isfinite(value) ||
+            value < 0)
+            throw ConfigError("--resources: '" + item + "' must be NAME=AMOUNT with a finite non-negative number, e.g. gpu=1");
+        caps[name] = value;
     }
     return caps;
+}
+
+// `--report FILE` of a run that stopped on an error before the pipeline ran (a usage or
+// configuration error, or an unexpected one): the keys of the run report that apply, so
+// CI always finds a report. Written atomically; a report that cannot be written is
+// only warned about, the run's own error matters more.
+void write_error_report(const fs::path& path, const std::string& message, int exit_code,
+                        const core::SessionOptions& o) {
+    if (path.empty()) return;
+    std::error_code ec;
+    fs::path project = fs::weakly_canonical(fs::absolute(o.project_dir, ec), ec);
+    if (ec) project = o.project_dir;
+    nlohmann::json report = {{"kiln_version", KILN_VERSION_STRING},
+                             {"status", "error"},
+                             {"exit_code", exit_code},
+                             {"run_id", nullptr},
+                             {"project", project.string()},
+                             {"pipeline", o.pipeline.empty() ? "__default__" : o.pipeline},
+                             {"runner", o.runner.empty() ? "SequentialRunner" : o.runner},
+                             {"error", message},
+                             {"nodes", nlohmann::json::array()},
+                             {"failure", {{"node", ""}, {"error", message}, {"resume_command", ""}}}};
+    try {
+        write_file_atomic(path, report.dump(2) + "\n");
+    } catch (const std::exception& e) {
+        spdlog::warn("could not write the run report to {}: {}", path.string(), e.what());
+    }
+}
+
+// The --report value of a `kiln run` command line the parser refused.
+fs::path report_argument(int argc, char** argv) {
+    if (argc < 2 || std::string(argv[1]) != "run") return {};
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--report" && i + 1 < argc) return argv[i + 1];
+        if (a.rfind("--report=", 0) == 0) return a.substr(9);
+    }
+    return {};
 }
 
 }  // namespace
@@ -177,6 +230,7 @@ int main(int argc, char** argv) {
         } else {
             std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
         }
+        write_error_report(report_argument(argc, argv), e.what(), 2, o);
         return 2;
     }
 
@@ -229,9 +283,11 @@ int main(int argc, char** argv) {
         return core::run_session(o, &runners::make_builtin_runner, runners::builtin_runner_names());
     } catch (const Error& e) {
         spdlog::error("{}", e.what());
+        if (!worker) write_error_report(o.report, e.what(), 2, o);
         return 2;
     } catch (const std::exception& e) {
         spdlog::error("unexpected error: {}", e.what());
+        if (!worker) write_error_report(o.report, std::string("unexpected error: ") + e.what(), 3, o);
         return 3;
     }
 }

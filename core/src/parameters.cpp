@@ -18,6 +18,12 @@ std::vector<std::string> split_dotted(const std::string& key) {
     }
     return parts;
 }
+std::string strip(const std::string& s) {
+    constexpr const char* space = " \t\n\r\f\v";
+    const auto first = s.find_first_not_of(space);
+    if (first == std::string::npos) return {};
+    return s.substr(first, s.find_last_not_of(space) - first + 1);
+}
 }  // namespace
 
 Parameters::Parameters(nlohmann::json root, std::string origin) : root_(std::move(root)), origin_(std::move(origin)) {
@@ -89,16 +95,19 @@ std::vector<std::pair<std::string, nlohmann::json>> parse_params_option(const st
             else if (!quoted && (c == ']' || c == '}')) --depth;
             else if (!quoted && depth == 0 && c == ',') break;
         }
-        std::string item = text.substr(start, end - start);
+        // As Kedro: items, keys and values are stripped of surrounding whitespace, and empty
+        // items are dropped ("a=1, b=2," is a=1 and b=2).
+        std::string item = strip(text.substr(start, end - start));
         start = end + 1;
         if (item.empty()) {
             if (end >= text.size()) break;
             continue;
         }
         auto eq = item.find('=');
-        if (eq == std::string::npos || eq == 0)
+        std::string key = eq == std::string::npos ? std::string() : strip(item.substr(0, eq));
+        if (key.empty())
             throw ConfigError("--params: item '" + item + "' must be KEY=VALUE (e.g. --params model.alpha=0.1,name=x)");
-        std::string key = item.substr(0, eq), raw = item.substr(eq + 1);
+        std::string raw = strip(item.substr(eq + 1));
         nlohmann::json value = nlohmann::json::parse(raw, nullptr, false);
         if (value.is_discarded()) value = raw;  // not JSON: a plain string
         out.emplace_back(std::move(key), std::move(value));

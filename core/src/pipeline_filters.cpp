@@ -223,9 +223,9 @@ Pipeline Pipeline::filter(const PipelineFilter& f) const {
     if (kept.empty()) {
         if (given.empty())
             throw PipelineError("The pipeline has no nodes: define at least one pipeline with nodes.");
-        throw PipelineError("No nodes are left after applying the filters (" + given +
-                            "): each filter is applied to the whole pipeline and a node must pass all of "
-                            "them. Check that the filters select overlapping parts of the pipeline.");
+        throw PipelineError("Pipeline contains no nodes after applying all provided filters (" + given +
+                            "). Please ensure that provided pipeline and filters are valid: each filter is "
+                            "applied to the whole pipeline and a node must pass all of them.");
     }
     return subset(kept);
 }

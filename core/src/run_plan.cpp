@@ -177,6 +177,12 @@ void RunPlan::load_inputs(std::size_t i, const Step& s, Value* in) {
 
 void RunPlan::save_outputs(std::size_t i, const Step& s, Value* out) {
     const Node& n = *s.node;
+    // As Kedro: "Saving 'None' to a 'Dataset' is not allowed", in memory or persisted, under
+    // every runner. Checked before anything is saved, so a node's outputs are all or none.
+    for (std::size_t k = 0; k < s.out.size(); ++k)
+        if (out[k].empty() || (out[k].holds<nlohmann::json>() && out[k].get<nlohmann::json>().is_null())) [[unlikely]]
+            throw NodeError("node '" + n.name + "' (" + n.func->qualified_name + ") returned null for output '" +
+                            slots_[s.out[k]].name + "': Saving 'None' to a 'Dataset' is not allowed");
     NodeEvents* events = events_ && events_->wants_dataset_events() ? events_ : nullptr;
     auto save_one = [&](std::size_t k) {
         Slot& slot = slots_[s.out[k]];

@@ -327,6 +327,10 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
                 if (!scope.node_index(n.name)) skipped.emplace_back(n.name, "not selected by the filters");
         }
     }
+    if (scope.empty() && !previous)  // as Kedro: nothing to run is an error (filters that empty it throw first)
+        throw ConfigError(pipelines_file.string() + ": pipeline '" + pipeline_name +
+                          "' has no nodes. Pipeline contains no nodes after applying all provided filters. Please "
+                          "ensure that provided pipeline and filters are valid.");
 
     std::vector<std::size_t> selected;
     if (previous) {
@@ -654,10 +658,10 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
         }
     }
 
-    // A run that ran nothing and failed nothing (a dry run) leaves the journal and record
-    // of the last real run in place, so --resume still finds them.
-    const bool ran_anything = std::count(outcome.done.begin(), outcome.done.end(), 1) > 0 || !outcome.ok() || interrupted;
-    if (ran_anything || to_run.empty() || journal.journal()) {
+    // A run that started no node (a dry run, even one that failed its checks) leaves the
+    // journal and record of the last real run in place, so --resume still finds them. The
+    // journal is created when the first node starts.
+    if (journal.journal() || to_run.empty()) {
         journal.finish(interrupted ? RunEnding::interrupted : exit_code == 0 ? RunEnding::success : RunEnding::failed,
                        interrupted);
         try {

@@ -1,9 +1,12 @@
 // DryRunner: `kiln run --runner DryRunner` lists what a run would do, in order, and runs
 // nothing: each node with its function, inputs and outputs and where they live, and
-// whether the data the run starts from exists.
+// whether the data the run starts from exists (missing data fails the dry run).
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
@@ -37,16 +40,24 @@ public:
                 if (!produced.count(in)) read_first.insert(in);
             produced.insert(node.outputs.begin(), node.outputs.end());
         }
-        // The data the run starts from: a dry run's most useful check.
-        std::size_t missing = 0;
+        // The data the run starts from: a dry run's most useful check. Missing data fails
+        // the dry run (kiln exits non-zero), so it works as a pre-flight check in CI.
+        std::vector<std::string> missing;
         for (const auto& name : read_first) {
             if (!catalog.is_persisted(name)) continue;
             const bool exists = catalog.exists(name);
-            missing += exists ? 0 : 1;
+            if (!exists) missing.push_back(name + " [" + catalog.describe(name) + "]");
             out << "  input " << name << ": " << (exists ? "exists" : "MISSING") << "\n";
         }
-        if (missing) out << "  " << missing << " input(s) missing: a real run would fail when loading them.\n";
+        if (!missing.empty()) out << "  " << missing.size() << " input(s) missing: a real run would fail when loading them.\n";
         std::cout << out.str() << std::flush;
+        if (!missing.empty()) {
+            std::string list;
+            for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+            throw std::runtime_error("dry run found " + std::to_string(missing.size()) +
+                                     " missing input(s) the run needs: " + list +
+                                     "; create them, or run the nodes that produce them first");
+        }
     }
 };
 

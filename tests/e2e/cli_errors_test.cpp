@@ -38,7 +38,11 @@ TEST_CASE("cli.unknown_function") {
     CHECK(r.contains("unknown node function 'testnodes.ad'"));
     CHECK(r.contains("did you mean"));
     CHECK(r.contains("testnodes.add"));
-    CHECK_FALSE(p.has_report());
+    // The report says so (CI always gets one), and nothing ran.
+    auto rep = p.report();
+    INFO(rep.dump(2));
+    CHECK(rep["status"] == "error");
+    CHECK(rep["nodes"] == nlohmann::json::array());
     CHECK_FALSE(r.contains("Running node"));
 }
 
@@ -702,7 +706,8 @@ TEST_CASE("cli.filters_that_leave_no_nodes") {
     auto r = p.run({"--tags", "t1", "--nodes", "second"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
-    CHECK(r.contains("No nodes are left after applying the filters"));
+    CHECK(r.contains("Pipeline contains no nodes after applying all provided filters"));
+    CHECK(r.contains("Please ensure that provided pipeline and filters are valid"));
     CHECK(r.contains("tags=['t1']"));
     CHECK(r.contains("node_names=['second']"));
 }
@@ -713,8 +718,114 @@ TEST_CASE("cli.tag_that_no_node_has") {
     auto r = p.run({"--tags", "nonexistent"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
-    CHECK(r.contains("No nodes are left after applying the filters"));
+    CHECK(r.contains("Pipeline contains no nodes after applying all provided filters"));
+    CHECK(r.contains("Please ensure that provided pipeline and filters are valid"));
     CHECK(r.contains("tags=['nonexistent']"));
+}
+
+TEST_CASE("cli.empty_pipeline_is_an_error") {
+    // As Kedro: a pipeline with no nodes to run is refused, naming the pipeline and the file.
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"}]}, "nothing": {"nodes": []}}})");
+    auto r = p.run({"--pipeline", "nothing"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("pipelines.json: pipeline 'nothing' has no nodes"));
+    CHECK(r.contains("Pipeline contains no nodes after applying all provided filters. Please ensure that provided "
+                     "pipeline and filters are valid."));
+    CHECK_FALSE(r.contains("Pipeline execution completed successfully"));
+    CHECK_FALSE(p.exists(".kiln/last_run.json"));
+
+    // The same for a project whose only pipeline is empty, under another runner.
+    Project q;
+    q.pipelines(R"({"pipelines": {"__default__": {"nodes": []}}})");
+    r = q.run({"--runner", "ThreadRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("pipeline '__default__' has no nodes"));
+    CHECK_FALSE(r.contains("Pipeline execution completed successfully"));
+}
+
+TEST_CASE("cli.resources_must_be_finite") {
+    Project p;
+    two_node_project(p);
+    for (const char* bad : {"gpu=nan", "gpu=NaN", "gpu=inf", "gpu=Infinity", "gpu=1,cpu=inf", "gpu=-inf"}) {
+        CAPTURE(bad);
+        auto r = p.run({"--resources", bad});
+        INFO(r.output);
+        CHECK(r.exit_code == 2);
+        CHECK(r.contains("--resources: '"));
+        CHECK(r.contains("must be NAME=AMOUNT with a finite non-negative number"));
+        CHECK_FALSE(r.contains("Running node"));
+    }
+}
+
+// ---------------------------------------------------------------- --report on errors
+
+TEST_CASE("cli.report_is_written_for_configuration_errors") {
+    Project p;
+    two_node_project(p);
+
+    // An error in the project (a filter naming no node), found while preparing the run.
+    auto r = p.run({"--nodes", "nope"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    auto rep = p.report();
+    INFO(rep.dump(2));
+    REQUIRE(rep.is_object());
+    CHECK(rep["status"] == "error");
+    CHECK(rep["exit_code"] == 2);
+    CHECK(rep["run_id"].is_null());
+    CHECK(rep["pipeline"] == "__default__");
+    CHECK(rep.contains("kiln_version"));
+    const std::string error = rep.value("error", "");
+    CHECK(error.find("Pipeline does not contain nodes named ['nope']") != std::string::npos);
+    CHECK(rep["failure"]["error"] == error);
+    CHECK(rep["nodes"] == nlohmann::json::array());
+
+    // An option kiln refuses before reading the project.
+    r = p.run({"--resources", "gpu=nan"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    rep = p.report();
+    CHECK(rep["status"] == "error");
+    CHECK(rep.value("error", "").find("--resources: 'gpu=nan'") != std::string::npos);
+
+    // A usage error the command-line parser reports.
+    r = p.run({"--no-such-option"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    rep = p.report();
+    CHECK(rep["status"] == "error");
+    CHECK(rep["exit_code"] == 2);
+    CHECK(rep.value("error", "").find("--no-such-option") != std::string::npos);
+
+    // --report=FILE, into a folder that does not exist yet; nothing else is left beside it.
+    const auto nested = p / "out" / "ci" / "report.json";
+    r = run_kiln({"run", "--project", p.dir(), "--plugin-path", test_plugins("good"), "--pipeline", "nope",
+                  "--report=" + nested.string()});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("no pipeline named 'nope'"));
+    rep = nlohmann::json::parse(read_text(nested), nullptr, false);
+    CHECK(rep["status"] == "error");
+    CHECK(rep["pipeline"] == "nope");
+    CHECK(rep.value("error", "").find("no pipeline named 'nope'") != std::string::npos);
+    CHECK(p.files_containing("kiln-tmp").empty());
+}
+
+TEST_CASE("cli.report_that_cannot_be_written_does_not_hide_the_error") {
+    Project p;
+    two_node_project(p);
+    p.write("blocker", "a file, not a folder\n");
+    const std::string report = (p / "blocker" / "report.json").string();
+    auto r = run_kiln({"run", "--project", p.dir(), "--plugin-path", test_plugins("good"), "--nodes", "nope",
+                       "--report", report});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("Pipeline does not contain nodes named ['nope']"));
+    CHECK(r.contains("could not write the run report"));
 }
 
 // ---------------------------------------------------------------- usage

@@ -111,9 +111,65 @@ TEST_CASE("runner_plugin.dry_runner_reports_missing_inputs") {
     p.catalog(R"({"text": {"type": "kiln.TextDataset", "filepath": "data/missing.txt"}})");
     auto r = p.run({"--runner", "dryrun.DryRunner"});
     INFO(r.output);
-    CHECK(r.exit_code == 0);
+    // A pre-flight check: missing data fails the run, naming what is missing.
+    CHECK(r.exit_code == 1);
     CHECK(r.contains("input text: MISSING"));
     CHECK(r.contains("1 input(s) missing"));
+    CHECK(r.contains("runner dryrun.DryRunner"));
+    CHECK(r.contains("dry run found 1 missing input(s) the run needs: text [TextDataset("));
+    CHECK(r.contains("missing.txt"));
+    CHECK_FALSE(r.contains("Running node"));
+    CHECK_FALSE(r.contains("Pipeline execution completed successfully"));
+    auto rep = p.report();
+    INFO(rep.dump(2));
+    CHECK(rep["status"] == "failed");
+    CHECK(rep["failure"]["error"].get<std::string>().find("missing input(s) the run needs: text") != std::string::npos);
+    // Nothing ran: the record of the last real run (none here) is left alone.
+    CHECK_FALSE(p.exists(".kiln/last_run.json"));
+
+    // Once the data is there, the dry run passes.
+    p.write("data/missing.txt", "a b c\n");
+    r = p.run({"--runner", "DryRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.contains("input text: exists"));
+    CHECK_FALSE(r.contains("MISSING"));
+    CHECK_FALSE(r.contains("input(s) missing"));
+}
+
+TEST_CASE("runner_plugin.dry_runner_lists_every_missing_input_and_keeps_the_run_record") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "words", "func": "testnodes.split_words", "inputs": "text", "outputs": "w"},
+        {"name": "count", "func": "testnodes.count_words", "inputs": "w", "outputs": "counts"},
+        {"name": "scaled", "func": "testnodes.add", "inputs": ["x", "y"], "outputs": "s"}]}}})");
+    p.catalog(R"({"text": {"type": "kiln.TextDataset", "filepath": "data/text.txt"},
+                  "x": {"type": "kiln.JsonDataset", "filepath": "data/x.json"},
+                  "y": {"type": "kiln.JsonDataset", "filepath": "data/y.json"}})");
+    p.write("data/text.txt", "a b\n");
+    p.write("data/x.json", "1\n");
+    p.write("data/y.json", "2\n");
+    auto real = p.run();
+    INFO(real.output);
+    REQUIRE(real.exit_code == 0);
+    const auto record = read_text(p / ".kiln/last_run.json");
+
+    fs::remove(p / "data/text.txt");
+    fs::remove(p / "data/y.json");
+    auto r = p.run({"--runner", "DryRunner"});
+    INFO(r.output);
+    CHECK(r.exit_code != 0);
+    const auto at = r.output.find("dry run found 2 missing input(s) the run needs: text [TextDataset(");
+    REQUIRE(at != std::string::npos);
+    const std::string message = r.output.substr(at, r.output.find('\n', at) - at);
+    CHECK(message.find(", y [JsonDataset(") != std::string::npos);
+    CHECK(message.find("y.json") != std::string::npos);
+    CHECK(message.find("x.json") == std::string::npos);  // x exists
+    CHECK(read_text(p / ".kiln/last_run.json") == record);
+    auto resume = p.run({"--resume"});
+    INFO(resume.output);
+    CHECK(resume.exit_code == 0);
+    CHECK(resume.contains("nothing to resume"));
 }
 
 TEST_CASE("runner_plugin.dry_runner_copied_into_a_project_works_without_conflict") {

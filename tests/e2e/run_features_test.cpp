@@ -279,6 +279,62 @@ TEST_CASE("run.filter.namespaces") {
     CHECK(p.ran_nodes() == Names{"side.sub.s2"});
 }
 
+TEST_CASE("run.filter.comma_lists_strip_whitespace_and_drop_empty_items") {
+    // As Kedro's CLI: "a, b" is a and b; empty items (a trailing comma) are dropped.
+    Project p;
+    filter_project_after_full_run(p);
+    struct Case {
+        std::vector<std::string> args;
+        Names ran;
+    };
+    const std::vector<Case> cases = {
+        {{"--nodes", " n2 , n4 ,"}, {"n2", "n4"}},
+        {{"--nodes", "n2,", "--nodes", " , n5"}, {"n2", "n5"}},
+        {{"--from-nodes", " n4 "}, {"n4", "n5"}},
+        {{"--to-nodes", "n2 , "}, {"n1", "n2"}},
+        {{"--from-nodes", "n2, ", "--to-nodes", "\tn4"}, {"n2", "n4"}},
+        {{"--tags", " t_b, start "}, {"n1", "n2"}},
+        {{"--from-inputs", " c "}, {"n4", "n5"}},
+        {{"--to-outputs", " b, "}, {"n1", "n2"}},
+        {{"--namespaces", " side.sub , "}, {"side.sub.s2"}},
+    };
+    for (const auto& c : cases) {
+        std::string given;
+        for (const auto& a : c.args) given += "[" + a + "] ";
+        CAPTURE(given);
+        auto r = p.run(c.args);
+        INFO(r.output);
+        CHECK(r.exit_code == 0);
+        CHECK(p.ran_nodes() == c.ran);
+    }
+}
+
+TEST_CASE("run.plugin_path_hooks_and_resources_strip_whitespace") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a", "resources": {"gpu": 1}},
+        {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
+    ]}}})");
+    // " DIR , " is DIR; " NAME, " is NAME.
+    auto r = p.run_bare({"--plugin-path", " " + test_plugins("good") + " , ", "--plugin-path",
+                         test_plugins("ext") + " ,", "--hooks", " testext.Thrower , "});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.contains("Output 'b' = -1.0"));
+
+    // --resources: items, names and amounts are stripped.
+    r = p.run({"--runner", "ThreadRunner", "--resources", " gpu = 1 , cpu=2, "});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(p.report()["outputs"]["b"] == -1.0);
+    // The cap applies to "gpu" (not to "gpu "): a need of 1 over a cap of 0.5 is refused.
+    r = p.run({"--runner", "ThreadRunner", "--resources", " gpu = 0.5 "});
+    INFO(r.output);
+    CHECK(r.exit_code != 0);
+    CHECK(r.contains("could never run"));
+    CHECK_FALSE(r.contains("Running node"));
+}
+
 TEST_CASE("run.filter.namespaced_node_runs_under_its_full_name") {
     Project p;
     filter_project_after_full_run(p);
@@ -759,6 +815,31 @@ TEST_CASE("run.params_override_adds_a_new_key_and_whole_objects") {
     CHECK(p.report()["outputs"]["total"] == 6.5);
 }
 
+TEST_CASE("run.params_strip_whitespace_and_drop_empty_items") {
+    // As Kedro's --params: items, keys and values are stripped, empty items dropped, and
+    // a JSON value keeps its commas.
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "scaled", "func": "testnodes.mul", "inputs": ["params:model.scale", "params:x"], "outputs": "y"},
+        {"name": "hello", "func": "testnodes.greet", "inputs": "params:who.name", "outputs": "g"},
+        {"name": "numbers", "func": "testnodes.sum", "inputs": "params:values", "outputs": "total"}
+    ]}}})");
+    p.parameters(R"({"x": 3, "model": {"scale": 2}, "who": {"name": "nobody"}, "values": [0]})");
+    auto r = p.run({"--params", " model.scale = 5, x=10 , , who.name= big world , values = [1.5, 2, 3],"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    auto rep = p.report();
+    INFO(rep.dump(2));
+    CHECK(rep["outputs"]["y"] == 50.0);
+    CHECK(rep["outputs"]["g"] == "hello big world");
+    CHECK(rep["outputs"]["total"] == 6.5);
+
+    r = p.run({"--params", "x=1, = 2"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("--params: item '= 2' must be KEY=VALUE"));
+}
+
 TEST_CASE("run.parameter_read_as_two_types") {
     // Only parameters may be read as different types: n is an i64 for range, an f64 for identity.
     Project p;
@@ -1003,6 +1084,38 @@ TEST_CASE("run.text_and_csv_datasets") {
     CHECK(r.exit_code == 0);
     CHECK(p.report()["outputs"]["n"] == 5);
     CHECK(read_text(p / "data/greeting.txt").rfind("hello text file", 0) == 0);
+}
+
+TEST_CASE("run.null_output_fails_the_node") {
+    // As Kedro ("Saving 'None' to a 'Dataset' is not allowed"): a node that returns a JSON
+    // null fails, whether the output is held in memory or persisted, and nothing is saved.
+    for (bool persisted : {false, true}) {
+        CAPTURE(persisted);
+        Project p;
+        p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+            {"name": "maybe", "func": "testnodes.value_or_null", "inputs": "params:give_null", "outputs": "j"},
+            {"name": "after", "func": "testnodes.seed", "outputs": "z"}
+        ]}}})");
+        p.parameters(R"({"give_null": true})");
+        if (persisted) p.catalog(R"({"j": {"type": "kiln.JsonDataset", "filepath": "data/j.json"}})");
+        auto r = p.run();
+        INFO(r.output);
+        CHECK(r.exit_code == 1);
+        CHECK(r.contains("node 'maybe' (testnodes.value_or_null) returned null for output 'j': Saving 'None' to a "
+                         "'Dataset' is not allowed"));
+        CHECK_FALSE(r.contains("Pipeline execution completed successfully"));
+        CHECK_FALSE(p.exists("data/j.json"));
+        auto rep = p.report();
+        CHECK(rep["status"] == "failed");
+        CHECK(rep["failure"]["node"] == "maybe");
+
+        // The same node with a value succeeds.
+        r = p.run({"--params", "give_null=false"});
+        INFO(r.output);
+        CHECK(r.exit_code == 0);
+        if (persisted) CHECK(p.json_file("data/j.json") == json{{"ok", true}});
+        else CHECK(p.report()["outputs"]["j"] == json{{"ok", true}});
+    }
 }
 
 TEST_CASE("run.missing_input_file_fails_the_node") {

@@ -569,6 +569,32 @@ TEST_CASE("runners.failure_keeps_outputs_and_prints_resume_under_every_runner") 
     }
 }
 
+TEST_CASE("runners.null_output_fails_the_node_under_every_runner") {
+    // Kedro's "Saving 'None' to a 'Dataset' is not allowed", for an in-memory output and a
+    // persisted one, under every runner and a plugin runner: the node fails, nothing is saved.
+    std::vector<Variant> variants = runner_variants();
+    variants.push_back({{"--plugin-path", test_plugins("ext"), "--runner", "testext.PoolRunner"}});
+    for (const auto& v : variants) {
+        for (bool persisted : {false, true}) {
+            Project p;
+            p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+                {"name": "maybe", "func": "testnodes.value_or_null", "inputs": "params:give_null", "outputs": "j"},
+                {"name": "other", "func": "testnodes.seed", "outputs": "z"}
+            ]}}})");
+            p.parameters(R"({"give_null": true})");
+            if (persisted) p.catalog(R"({"j": {"type": "kiln.JsonDataset", "filepath": "data/j.json"}})");
+            KilnRun r = run_kiln_on(p, v.args, 60s, v.env);
+            INFO(variant_text(v) << (persisted ? " (persisted)" : " (in memory)") << "\n" << r.output);
+            CHECK(r.exit_code == 1);
+            CHECK(r.contains("Node 'maybe' failed"));
+            CHECK(r.contains("returned null for output 'j': Saving 'None' to a 'Dataset' is not allowed"));
+            CHECK_FALSE(r.contains("Pipeline execution completed successfully"));
+            CHECK_FALSE(p.exists("data/j.json"));
+            CHECK(p.report()["failure"]["node"] == "maybe");
+        }
+    }
+}
+
 // ================================================================== options
 
 TEST_CASE("runners.cli.parallel_and_runner_are_exclusive") {

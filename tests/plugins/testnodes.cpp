@@ -49,6 +49,8 @@ std::vector<double> range(std::int64_t n) {
 double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 std::string greet(const std::string& name) { return "hello " + name; }
 nlohmann::json summary(double total, std::int64_t n) { return {{"total", total}, {"n", n}}; }
+// A JSON null when asked: Kiln refuses null outputs, as Kedro refuses to save None.
+nlohmann::json value_or_null(bool give_null) { return give_null ? nlohmann::json(nullptr) : nlohmann::json{{"ok", true}}; }
 double fail(double) { throw std::runtime_error("deliberate failure"); }
 double fail_unknown(double) { throw 42; }
 double fail_if(double x, bool fail) {
@@ -159,6 +161,7 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("sum", &sum);
     reg.node("greet", &greet);
     reg.node("summary", &summary, {.args = {"total", "n"}});
+    reg.node("value_or_null", &value_or_null);
     reg.node("fail", &fail);
     reg.node("fail_unknown", &fail_unknown);
     reg.node("fail_if", &fail_if, {.args = {"x", "fail"}});

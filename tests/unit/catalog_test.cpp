@@ -42,6 +42,25 @@ TEST_CASE("catalog.params_option_parsing") {
     CHECK(msg.find("item 'a.b:1' must be KEY=VALUE") != std::string::npos);
 }
 
+TEST_CASE("catalog.params_option_strips_whitespace_and_drops_empty_items") {
+    // As Kedro's --params: items, keys and values are stripped; empty items are dropped.
+    auto items = parse_params_option(" a=1, b = two words ,, xs=[1, 2], obj={\"k\": [1, 2]} , s=\" padded \",");
+    REQUIRE(items.size() == 5);
+    CHECK(items[0].first == "a");
+    CHECK(items[0].second == 1);
+    CHECK(items[1].first == "b");
+    CHECK(items[1].second == "two words");
+    CHECK(items[2].first == "xs");
+    CHECK(items[2].second == nlohmann::json::array({1, 2}));
+    CHECK(items[3].second == nlohmann::json{{"k", {1, 2}}});
+    CHECK(items[4].second == " padded ");  // spaces inside a JSON string are the value's
+    CHECK(parse_params_option(" , ,").empty());
+    auto msg = error_of([] { parse_params_option("a=1, =2"); });
+    CHECK(msg.find("item '=2' must be KEY=VALUE") != std::string::npos);
+    msg = error_of([] { parse_params_option("a=1, b"); });
+    CHECK(msg.find("item 'b' must be KEY=VALUE") != std::string::npos);
+}
+
 TEST_CASE("catalog.read_entries.errors_name_file_and_entry") {
     TempDir dir;
     CHECK(DataCatalog::read_entries(dir / "absent.json").empty());

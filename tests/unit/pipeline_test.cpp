@@ -289,7 +289,7 @@ TEST_CASE("pipeline.filters.filter_intersects") {
     none.from_inputs = {"x"};
     none.to_outputs = {"c"};
     CHECK_THROWS_WITH_AS(p.filter(none),
-                         doctest::Contains("No nodes are left after applying the filters (from_inputs=['x'], "
+                         doctest::Contains("Pipeline contains no nodes after applying all provided filters (from_inputs=['x'], "
                                            "to_outputs=['c'])"),
                          PipelineError);
     CHECK_THROWS_WITH_AS(Pipeline().filter({}), doctest::Contains("The pipeline has no nodes"), PipelineError);
