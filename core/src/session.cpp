@@ -647,7 +647,9 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
         auto from = suggest_resume_nodes(scope, done_now, catalog);
         if (from.empty()) {
             report.resume_command = resume_all;
-            spdlog::warn("No nodes ran. Repeat the previous command to attempt a new run, or resume it:\n  {}", resume_all);
+            spdlog::warn("No nodes ran. Repeat the previous command to attempt a new run.\nOr resume it (the same run, "
+                         "replayed from its journal):\n  {}",
+                         resume_all);
         } else {
             report.resume_command = invocation_command(invocation, kiln_exe, project, {"--from-nodes", kedro_quote(join(from, ","))});
             if (!launcher.empty()) report.resume_command = launcher + " " + report.resume_command;

@@ -518,7 +518,11 @@ TEST_CASE("cli.resume_after_the_pipeline_lost_a_node") {
         {"name": "start", "func": "testnodes.seed", "outputs": "a"},
         {"name": "fixed", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
     ]}}})");
-    auto r = p.run({"--resume"});
+    auto refused = p.run({"--resume"});
+    INFO(refused.output);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.contains("pipelines.json changed"));
+    auto r = p.run({"--resume", "--force"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.contains("cannot resume: node(s) boom of the interrupted run are no longer in pipeline '__default__'"));

@@ -53,12 +53,12 @@ double number_in(const Project& p, const std::string& file) {
     return j.get<double>();
 }
 
-// load -> a (a.json) -> bump = maybe_fail(a) -> b (memory) -> last = neg(b) -> c (c.json);
+// load -> a (a.json) -> bump = unreliable(a) -> b (memory) -> last = neg(b) -> c (c.json);
 // side = add(a, params:bonus) -> s (s.json).
 void crash_project(Project& p) {
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
         {"name": "load", "func": "testnodes.seed", "outputs": "a"},
-        {"name": "bump", "func": "testnodes.maybe_fail", "inputs": "a", "outputs": "b"},
+        {"name": "bump", "func": "testnodes.unreliable", "inputs": "a", "outputs": "b"},
         {"name": "last", "func": "testnodes.neg", "inputs": "b", "outputs": "c"},
         {"name": "side", "func": "testnodes.add", "inputs": {"a": "a", "b": "params:bonus"}, "outputs": "s"}
     ]}}})");

@@ -65,7 +65,7 @@ double crash_abort(double) { std::abort(); }
 double crash_exit(double) { std::exit(7); }
 // Fails as TESTNODES_FAIL says (throw, segv, abort, exit, exit0), else returns x + 1: a
 // failure that goes away without touching the project, to test --resume.
-double maybe_fail(double x) {
+double unreliable(double x) {
     const char* how = std::getenv("TESTNODES_FAIL");
     const std::string mode = how ? how : "";
     if (mode == "throw") throw std::runtime_error("asked to fail by TESTNODES_FAIL");
@@ -168,7 +168,7 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("crash_segv", &crash_segv);
     reg.node("crash_abort", &crash_abort);
     reg.node("crash_exit", &crash_exit);
-    reg.node("maybe_fail", &maybe_fail);
+    reg.node("unreliable", &unreliable);
     reg.node("sleep_ms", &sleep_ms);
     reg.node("spin", &spin);
     reg.node("sink", &sink);
