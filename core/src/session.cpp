@@ -17,6 +17,7 @@
 #include "kiln/core/run_record.hpp"
 #include "kiln/core/run_selection.hpp"
 #include "kiln/core/run_views.hpp"
+#include "kiln/core/temp_files.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
 #include "kiln/version.hpp"
@@ -337,6 +338,8 @@ int run_session(const SessionOptions& o, const RunnerFactory& runners, const std
         if (!outcome.runner_error.empty()) spdlog::error("{}", outcome.runner_error);
         return outcome.ok() ? 0 : 1;
     }
+
+    remove_stale_temp_files(catalog);  // what killed runs left mid-write
 
     // Hooks: settings.json, --hooks, --trace.
     PlanCatalogView catalog_view(plan);

@@ -1107,3 +1107,70 @@ void check_host_sigkill(const std::vector<std::string>& method) {
 TEST_CASE("runners.parallel.host_sigkill_workers_exit_and_next_run_removes_segments") {
     for (const auto& method : start_methods()) check_host_sigkill(method);
 }
+
+// ================================================================== temporary files
+
+namespace {
+
+// "save" (seed) writes data/a.json through testnodes.SlowSaveDataset, which holds its
+// temporary file for `pause_ms`; "slow" sleeps 30 s beside it so the run is still busy.
+void slow_save_project(Project& p, int pause_ms) {
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "save", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "slow", "func": "testnodes.sleep_ms", "inputs": "params:ms", "outputs": "x"},
+        {"name": "after", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
+    ]}}})");
+    p.parameters(R"({"ms": 30000})");
+    p.catalog(R"({"a": {"type": "testnodes.SlowSaveDataset", "filepath": "data/a.json", "pause_ms": )" +
+              std::to_string(pause_ms) + "}}");
+}
+
+std::vector<std::string> temp_files_in(const Project& p) {
+    std::vector<std::string> out;
+    if (!fs::exists(p / "data")) return out;
+    for (const auto& e : fs::recursive_directory_iterator(p / "data"))
+        if (e.path().filename().string().find(".kiln-tmp-") != std::string::npos) out.push_back(e.path().string());
+    return out;
+}
+
+// Waits until a worker is inside the slow save (its temporary file exists).
+void wait_for_save_in_progress(KilnChild& kiln, const Project& p) {
+    const bool saving = poll_until([&] { return kiln.exited() || !temp_files_in(p).empty(); }, 30s);
+    INFO(kiln.output());
+    REQUIRE_MESSAGE(saving, "the slow save did not start within 30 s");
+    REQUIRE_MESSAGE(!kiln.exited(), "kiln ended before the test could act");
+}
+
+}  // namespace
+
+TEST_CASE("runners.whole_run_sigkilled_mid_save_next_run_removes_the_temporary") {
+    // SIGKILL to the whole process group (host and workers) inside a save: nobody can
+    // clean up, so the next run does, before running anything.
+    for (const auto& args : std::vector<std::vector<std::string>>{{}, {"--parallel", "--max-workers", "2"}}) {
+        INFO(args_text(args));
+        Project p;
+        slow_save_project(p, 30000);
+        KilnChild kiln(run_args(p, args));
+        wait_for_save_in_progress(kiln, p);
+        kiln.signal_group(SIGKILL);
+        REQUIRE(kiln.wait_for(10s).has_value());
+        REQUIRE(poll_until([&] { return kiln.group_members().empty(); }, 10s));
+        kiln.reap();
+        const auto left = temp_files_in(p);
+        REQUIRE_MESSAGE(left.size() == 1, "a SIGKILLed save leaves its temporary: " << join_names(left));
+        // One of a live process (this test) that is being written now stays.
+        const fs::path live = p / ("data/live.json.kiln-tmp-" + std::to_string(::getpid()) + "-0");
+        std::ofstream(live) << "in progress";
+
+        slow_save_project(p, 0);
+        KilnRun r = run_kiln_on(p, {"-v", "--nodes", "save"});
+        INFO(r.output);
+        CHECK(r.exit_code == 0);
+        const std::string left_name = fs::path(left.front()).filename().string();
+        CHECK(r.contains(left_name + ": a temporary file of an earlier run whose process no longer runs"));
+        CHECK(number_in(p, "data/a.json") == 1.0);
+        CHECK(temp_files_in(p) == std::vector<std::string>{live.string()});
+        // Before anything ran: the removal is logged ahead of the first node.
+        CHECK(r.output.find(left_name) < r.output.find("Running node: save"));
+    }
+}
