@@ -1,6 +1,7 @@
 // kiln: the host executable. `kiln run` runs a project's pipeline; `kiln plugins` lists
 // what the plugins provide.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <iostream>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -183,6 +184,12 @@ int main(int argc, char** argv) {
     core::configure_logging(quiet || worker ? core::Verbosity::quiet
                             : verbose      ? core::Verbosity::verbose
                                            : core::Verbosity::normal);
+    // Ctrl-C (or SIGTERM to the process group) reaches a spawned worker too, even while it
+    // sets up: the host decides what stops, and when.
+    if (worker) {
+        std::signal(SIGINT, SIG_IGN);
+        std::signal(SIGTERM, SIG_IGN);
+    }
     // Spawned workers erase the host's status line before printing their warnings.
     if (worker && ::isatty(STDERR_FILENO)) core::StatusLine::standard_error().set_erase_before_print(true);
     o.plugins.builtin_dir = builtin_plugin_dir();

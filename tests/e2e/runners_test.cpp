@@ -1143,6 +1143,106 @@ void wait_for_save_in_progress(KilnChild& kiln, const Project& p) {
 
 }  // namespace
 
+TEST_CASE("runners.parallel.interrupt_lets_a_save_in_progress_finish") {
+    // Ctrl-C while a worker is 0.6 s from the end of a save: the worker finishes that node
+    // (the grace period is 2 s), so the file is whole, no temporary is left, and the run
+    // record counts the node as done; the 30 s node is stopped.
+    for (bool whole_group : {false, true})
+        for (const auto& method : start_methods()) {
+            INFO(args_text(method) << (whole_group ? " (SIGINT to the process group)" : " (SIGINT to kiln)"));
+            Project p;
+            slow_save_project(p, 600);
+            KilnChild kiln(run_args(p, with({"--parallel", "--max-workers", "2"}, method)));
+            wait_for_save_in_progress(kiln, p);
+            if (whole_group) kiln.signal_group(SIGINT);
+            else kiln.signal(SIGINT);
+            const int code = kiln.wait_or_fail(15s);  // the slow node would take 30 s
+            const std::string out = kiln.output();
+            INFO(out);
+            CHECK(code == 1);
+            check_no_leftovers(kiln, "after SIGINT");
+            kiln.reap();
+            CHECK(number_in(p, "data/a.json") == 1.0);
+            CHECK_MESSAGE(temp_files_in(p).empty(), "left: " << join_names(temp_files_in(p)));
+            CHECK(out.find("Completed node: save") != std::string::npos);
+            CHECK(out.find("Running node: after") == std::string::npos);  // nothing new starts
+            json record = p.json_file(".kiln/last_run.json");
+            CHECK(record["status"] == "failed");
+            CHECK(record["done"] == json::array({"save"}));
+        }
+}
+
+TEST_CASE("runners.parallel.interrupt_stops_a_save_that_outlasts_the_grace_without_leaving_its_temporary") {
+    // A save that would take 30 s more: its worker is killed after the grace period, and
+    // the temporary file it was writing is removed. SIGTERM to the whole process group (a
+    // service manager) reaches the workers too, which leave the decision to the host.
+    for (int sig : {SIGINT, SIGTERM})
+        for (const auto& method : start_methods()) {
+            INFO(args_text(method) << " signal " << sig << " to the process group");
+            Project p;
+            slow_save_project(p, 30000);
+            KilnChild kiln(run_args(p, with({"--parallel", "--max-workers", "2"}, method)));
+            wait_for_save_in_progress(kiln, p);
+            kiln.signal_group(sig);
+            const int code = kiln.wait_or_fail(15s);
+            const std::string out = kiln.output();
+            INFO(out);
+            CHECK(code == 1);
+            CHECK(out.find("Interrupted (signal " + std::to_string(sig) + ")") != std::string::npos);
+            check_no_leftovers(kiln, "after the signal");
+            kiln.reap();
+            CHECK_FALSE(p.exists("data/a.json"));
+            CHECK_MESSAGE(temp_files_in(p).empty(), "left: " << join_names(temp_files_in(p)));
+            CHECK(p.json_file(".kiln/last_run.json")["done"] == json::array());
+        }
+}
+
+TEST_CASE("runners.parallel.a_second_interrupt_ends_the_grace_at_once") {
+    Project p;
+    slow_save_project(p, 30000);
+    KilnChild kiln(run_args(p, {"--parallel", "--max-workers", "2"}));
+    wait_for_save_in_progress(kiln, p);
+    kiln.signal(SIGINT);
+    REQUIRE(poll_until([&] { return kiln.exited() || kiln.contains("Waiting up to"); }, 10s));
+    kiln.signal(SIGINT);
+    const int code = kiln.wait_or_fail(15s);
+    INFO(kiln.output());
+    CHECK(code == 1);
+    check_no_leftovers(kiln, "after two SIGINTs");
+    kiln.reap();
+    CHECK_MESSAGE(temp_files_in(p).empty(), "left: " << join_names(temp_files_in(p)));
+}
+
+TEST_CASE("runners.parallel.worker_killed_mid_save_leaves_no_temporary") {
+    // The OOM killer strikes a worker inside a save: the run fails naming the node, and the
+    // host removes the temporary file the worker was writing.
+    for (const auto& method : start_methods()) {
+        INFO(args_text(method));
+        Project p;
+        slow_save_project(p, 30000);
+        p.parameters(R"({"ms": 10})");
+        KilnChild kiln(run_args(p, with({"--parallel", "--max-workers", "2"}, method)));
+        wait_for_save_in_progress(kiln, p);
+        const auto temps = temp_files_in(p);
+        REQUIRE(temps.size() == 1);
+        // The writer's pid is in the name: <file>.kiln-tmp-<pid>-<n>.
+        const std::string name = fs::path(temps.front()).filename().string();
+        const std::string rest = name.substr(name.find(".kiln-tmp-") + 10);
+        const pid_t writer = static_cast<pid_t>(std::stol(rest.substr(0, rest.find('-'))));
+        ::kill(writer, SIGKILL);
+        const int code = kiln.wait_or_fail(30s);
+        const std::string out = kiln.output();
+        INFO(out);
+        CHECK(code == 1);
+        CHECK(out.find("Node 'save' failed") != std::string::npos);
+        CHECK(out.find("SIGKILL") != std::string::npos);
+        check_no_leftovers(kiln, "after a worker was killed mid-save");
+        kiln.reap();
+        CHECK_FALSE(p.exists("data/a.json"));
+        CHECK_MESSAGE(temp_files_in(p).empty(), "left: " << join_names(temp_files_in(p)));
+    }
+}
+
 TEST_CASE("runners.whole_run_sigkilled_mid_save_next_run_removes_the_temporary") {
     // SIGKILL to the whole process group (host and workers) inside a save: nobody can
     // clean up, so the next run does, before running anything.
