@@ -402,7 +402,8 @@ void slow_project(Project& p, int ms) {
 
 // Starts slow_project under --parallel and waits until both slow nodes run in workers:
 // two workers exist and the host has reported `duration`, after which it hands slow1 and
-// slow2 to the workers at once (spawned workers do not log "Running node").
+// slow2 to the workers at once. (Not "Running node: slow2": a worker logs that line only
+// once the node's inputs are loaded, so it shows later than the hand-over.)
 void start_slow_run(KilnChild& kiln) {
     const bool running = poll_until(
         [&] { return kiln.exited() || (kiln.contains("Completed 2 out of 5 tasks") && kiln.workers().size() >= 2); },
@@ -1106,6 +1107,40 @@ void check_host_sigkill(const std::vector<std::string>& method) {
 
 TEST_CASE("runners.parallel.host_sigkill_workers_exit_and_next_run_removes_segments") {
     for (const auto& method : start_methods()) check_host_sigkill(method);
+}
+
+// ================================================================== logs of spawned workers
+
+TEST_CASE("runners.parallel.spawned_workers_log_running_node_like_forked_ones") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
+    ]}}})");
+    p.catalog(R"({"b": {"type": "kiln.JsonDataset", "filepath": "data/b.json"}})");
+    auto count = [](const std::string& text, const std::string& what) {
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    for (const auto& method : start_methods()) {
+        KilnRun r = run_kiln_on(p, with({"--parallel", "--max-workers", "2"}, method));
+        INFO(args_text(method) << "\n" << r.output);
+        REQUIRE(r.exit_code == 0);
+        CHECK(count(r.output, "Running node: first: testnodes.seed(None) -> [a]") == 1);
+        CHECK(count(r.output, "Running node: second: testnodes.neg([a]) -> [b]") == 1);
+        CHECK(r.output.find("Running node: first") < r.output.find("Completed node: first"));
+        // -v: the worker's dataset saves too, as a forked worker logs them.
+        KilnRun v = run_kiln_on(p, with({"--parallel", "--max-workers", "2", "-v"}, method));
+        INFO(v.output);
+        CHECK(count(v.output, "Running node: second") == 1);
+        CHECK(count(v.output, "Saving data to b (JsonDataset(") == 1);
+        // -q: neither.
+        KilnRun q = run_kiln_on(p, with({"--parallel", "--max-workers", "2", "-q"}, method));
+        INFO(q.output);
+        CHECK(q.exit_code == 0);
+        CHECK(count(q.output, "Running node") == 0);
+    }
 }
 
 // ================================================================== temporary files
