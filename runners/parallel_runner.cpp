@@ -10,6 +10,7 @@
 // (checked by a fingerprint of the node list).
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include "kiln/core/fork_safe_threads.hpp"
 #include "kiln/core/remote_node_events.hpp"
 #include "kiln/core/run_guard.hpp"
+#include "kiln/core/temp_files.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 #include "kiln/core/scheduler.hpp"
@@ -41,6 +43,10 @@ using core::RunPlan;
 using SlotKind = core::RunPlan::SlotKind;
 
 namespace {
+
+// After Ctrl-C or SIGTERM, how long the nodes in progress get to finish (and save their
+// outputs whole) before their workers are killed.
+constexpr std::chrono::milliseconds interrupt_grace{2000};
 
 extern "C" char** environ;
 
@@ -121,8 +127,12 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the host, even if it is SIGKILLed
     if (::getppid() != host) ::_exit(1);
     core::forget_run_guard_in_child();  // the host reports this process's crashes
-    std::signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole process group; the host decides
-    std::signal(SIGTERM, SIG_DFL);
+    // Ctrl-C, or SIGTERM to the whole process group (a service manager stopping the run),
+    // reaches every worker too: the host decides. It lets the node in hand finish (a save
+    // is never cut off by the signal itself), and kills a worker only after a grace period,
+    // then removes the temporary file of any save it cut short.
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGTERM, SIG_IGN);
     arena.disown();
     arena.forget_own_segments();
     plan.set_events(nullptr);  // hooks fire in the host, never in a worker
@@ -205,6 +215,10 @@ private:
     void fail(std::size_t node, std::size_t worker, std::string message, core::RunObserver* observer,
               RunOutcome& outcome);
     void stop_workers(bool kill);
+    void drain_after_interrupt(RunPlan& plan, core::RunObserver* observer, RunOutcome& outcome);
+    void worker_died(std::size_t w, RunPlan& plan, core::RunObserver* observer, RunOutcome& outcome,
+                     bool stopping);
+    void remove_temp_files_of_ended_workers(const RunPlan& plan) noexcept;
 
     core::RunnerOptions options_;
     std::unique_ptr<ShmArena> arena_;
@@ -215,6 +229,7 @@ private:
     std::size_t completed_ = 0;
     bool spawn_ = false;
     int snapshot_fd_ = -1;  // spawn mode: the host's plan for workers (see write_snapshot)
+    std::vector<pid_t> ended_workers_;  // killed or crashed: a save of theirs may have been cut short
 };
 
 // Refuses, all at once, what cannot cross processes: single-process dataset types, and
@@ -386,8 +401,12 @@ void ParallelRunner::finish(std::size_t w, const RunReply& reply, RunPlan& plan,
 void ParallelRunner::stop_workers(bool kill) {
     for (auto& w : workers_) {
         if (!w.alive()) continue;
-        if (kill) ::kill(w.pid, SIGKILL);
-        else w.channel->send_quit();
+        if (kill) {
+            ::kill(w.pid, SIGKILL);
+            ended_workers_.push_back(w.pid);
+        } else {
+            w.channel->send_quit();
+        }
     }
     for (auto& w : workers_) {
         if (!w.alive()) continue;
@@ -398,6 +417,88 @@ void ParallelRunner::stop_workers(bool kill) {
         if (w.channel) ::close(w.channel->fd());
         w.channel.reset();
     }
+}
+
+// A worker's channel closed: it exited or was killed. Fails the node it was running,
+// naming how the worker died (`stopping`: after an interrupt, the node was interrupted).
+void ParallelRunner::worker_died(std::size_t w, RunPlan& plan, core::RunObserver* observer, RunOutcome& outcome,
+                                 bool stopping) {
+    int status = 0;
+    while (::waitpid(workers_[w].pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::string how = "worker process " + std::to_string(w) + " (pid " + std::to_string(workers_[w].pid) + ") " +
+                      describe_exit(status);
+    ended_workers_.push_back(workers_[w].pid);
+    workers_[w].pid = -1;
+    ::close(workers_[w].channel->fd());
+    workers_[w].channel.reset();
+    if (auto node = workers_[w].node) {
+        workers_[w].node.reset();
+        std::string message =
+            stopping ? std::string("interrupted") : "node '" + plan.pipeline().nodes()[*node].name + "' crashed: " + how;
+        if (core::NodeEvents* events = plan.events())
+            core::fire_remote_error(*events, plan, *node, static_cast<unsigned>(w), message, 0);
+        fail(*node, w, message, observer, outcome);
+    } else if (!stopping) {
+        spdlog::warn("{} while idle", how);
+    }
+}
+
+// Ctrl-C or SIGTERM: nothing new starts. Idle workers are told to quit; the nodes in
+// progress get interrupt_grace to finish (their results count, so --resume skips them),
+// unless another signal comes; whatever still runs then is reported as interrupted, and
+// stop_workers kills it.
+void ParallelRunner::drain_after_interrupt(RunPlan& plan, core::RunObserver* observer, RunOutcome& outcome) {
+    const int signal_count = core::interrupt_count();
+    spdlog::warn("Interrupted (signal {}): stopping worker processes", core::interrupt_signal());
+    std::size_t busy = 0;
+    for (auto& w : workers_) {
+        if (!w.alive()) continue;
+        w.channel->send_quit();  // a busy worker reads it after its node
+        if (w.node) ++busy;
+    }
+    if (busy > 0)
+        spdlog::warn("Waiting up to {:.0f} s for {} node(s) in progress to finish (interrupt again to stop at once)",
+                     std::chrono::duration<double>(interrupt_grace).count(), busy);
+    const auto deadline = std::chrono::steady_clock::now() + interrupt_grace;
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_worker;
+    for (;;) {
+        fds.clear();
+        fd_worker.clear();
+        for (std::size_t w = 0; w < workers_.size(); ++w)
+            if (workers_[w].alive() && workers_[w].node) {
+                fds.push_back({workers_[w].channel->fd(), POLLIN, 0});
+                fd_worker.push_back(w);
+            }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (fds.empty() || left.count() <= 0 || core::interrupt_count() != signal_count) break;
+        // Short waits, so that a second signal is noticed at once.
+        int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(left.count(), 50)));
+        if (ready < 0 && errno != EINTR) break;
+        for (std::size_t i = 0; ready > 0 && i < fds.size(); ++i) {
+            if (!fds[i].revents) continue;
+            const std::size_t w = fd_worker[i];
+            if (std::optional<RunReply> reply = workers_[w].channel->receive_reply()) finish(w, *reply, plan, observer, outcome);
+            else worker_died(w, plan, observer, outcome, true);
+        }
+    }
+    for (auto& w : workers_)
+        if (w.alive() && w.node) outcome.failures.push_back(NodeFailure{*w.node, "interrupted"});
+}
+
+// A worker killed mid-save leaves its temporary file (`<file>.kiln-tmp-<pid>-<n>`) in a
+// dataset's folder; its pid is known here, so it goes now rather than at the next run.
+void ParallelRunner::remove_temp_files_of_ended_workers(const RunPlan& plan) noexcept {
+    if (ended_workers_.empty()) return;
+    try {
+        for (const auto& file : core::remove_temp_files_of(core::dataset_folders(plan.catalog()), ended_workers_))
+            spdlog::debug("Removed {}: the temporary file of a save that a stopped worker did not finish",
+                          file.string());
+    } catch (const std::exception& e) {
+        spdlog::debug("Looking for the temporary files of stopped workers failed: {}", e.what());
+    }
+    ended_workers_.clear();
 }
 
 RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
@@ -429,7 +530,7 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
         }
     } close_snapshot{snapshot_fd_};
     // The handler first: a Ctrl-C from here on is seen, and the segments removed.
-    core::InterruptScope interrupts;
+    core::InterruptScope interrupts(/*handles_repeats=*/true);  // a second signal cuts the grace short
     ShmArena::remove_stale();
     arena_ = ShmArena::create(0);
     scheduler_ = std::make_unique<Scheduler>(pipeline, options_.resources, options_.keep_going);
@@ -437,6 +538,7 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
     pending_reads_.resize(plan.slot_count());
     for (std::uint32_t s = 0; s < plan.slot_count(); ++s) pending_reads_[s] = plan.slot_reads(s);
     completed_ = 0;
+    ended_workers_.clear();
 
     const std::size_t n_workers = workers_for(pipeline, options_.max_workers);
     spdlog::info("ParallelRunner: {} worker processes ({})", n_workers, spawn_ ? "spawned" : "forked");
@@ -473,38 +575,18 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
                     finish(w, *reply, plan, observer, outcome);
                     continue;
                 }
-                // The worker is gone: say which node it was running and how it died.
-                int status = 0;
-                while (::waitpid(workers_[w].pid, &status, 0) < 0 && errno == EINTR) {
-                }
-                std::string how = "worker process " + std::to_string(w) + " (pid " + std::to_string(workers_[w].pid) +
-                                  ") " + describe_exit(status);
-                workers_[w].pid = -1;
-                ::close(workers_[w].channel->fd());
-                workers_[w].channel.reset();
-                if (auto node = workers_[w].node) {
-                    workers_[w].node.reset();
-                    std::string message = "node '" + pipeline.nodes()[*node].name + "' crashed: " + how;
-                    if (core::NodeEvents* events = plan.events())
-                        core::fire_remote_error(*events, plan, *node, static_cast<unsigned>(w), message, 0);
-                    fail(*node, w, message, observer, outcome);
-                } else {
-                    spdlog::warn("{} while idle", how);
-                }
+                worker_died(w, plan, observer, outcome, false);
                 // With --keep-going the run continues, so the pool gets its worker back.
                 if (!scheduler_->finished() && (options_.keep_going || !scheduler_->any_failed()))
                     start_worker(w, plan);
             }
         }
-        const int interrupted = core::interrupt_signal();
-        if (interrupted) {
-            spdlog::warn("Interrupted (signal {}): stopping worker processes", interrupted);
-            for (auto& w : workers_)
-                if (w.node) outcome.failures.push_back(NodeFailure{*w.node, "interrupted"});
-        }
-        stop_workers(interrupted != 0);
+        if (core::interrupt_signal()) drain_after_interrupt(plan, observer, outcome);
+        stop_workers(core::interrupt_signal() != 0);
+        remove_temp_files_of_ended_workers(plan);
     } catch (...) {
         stop_workers(true);
+        remove_temp_files_of_ended_workers(plan);
         arena_.reset();
         throw;
     }

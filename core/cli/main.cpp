@@ -2,6 +2,7 @@
 // what the plugins provide.
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -236,12 +237,20 @@ int main(int argc, char** argv) {
 
     if (new_plugin->parsed()) return create_plugin_project(new_name, new_dir);
 
-    // A spawned ParallelRunner worker logs only problems: the host reports progress.
+    // A spawned ParallelRunner worker sets up quietly (the host has reported all that),
+    // then logs at the run's level, as a forked worker does (below).
     const bool worker = runners::is_spawned_worker();
-    core::configure_logging(quiet || worker ? core::Verbosity::quiet
-                            : verbose      ? core::Verbosity::verbose
-                                           : core::Verbosity::normal);
-    // Spawned workers erase the host's status line before printing their warnings.
+    const core::Verbosity verbosity = quiet     ? core::Verbosity::quiet
+                                      : verbose ? core::Verbosity::verbose
+                                                : core::Verbosity::normal;
+    core::configure_logging(worker ? core::Verbosity::quiet : verbosity);
+    // Ctrl-C (or SIGTERM to the process group) reaches a spawned worker too, even while it
+    // sets up: the host decides what stops, and when.
+    if (worker) {
+        std::signal(SIGINT, SIG_IGN);
+        std::signal(SIGTERM, SIG_IGN);
+    }
+    // Spawned workers erase the host's status line before printing their log lines.
     if (worker && ::isatty(STDERR_FILENO)) core::StatusLine::standard_error().set_erase_before_print(true);
     o.plugins.builtin_dir = builtin_plugin_dir();
     for (const auto& p : split_commas(plugin_paths)) o.plugins.explicit_dirs.emplace_back(p);
@@ -278,6 +287,9 @@ int main(int argc, char** argv) {
         if (worker) {
             auto prepared = core::prepare_run(o);
             if (!prepared->plan) return 2;
+            // The nodes it runs are logged here, "Running node: ..." (and with -v its loads
+            // and saves), the same lines a forked worker writes.
+            core::configure_logging(verbosity);
             return runners::serve_spawned_worker(*prepared->plan);
         }
         return core::run_session(o, &runners::make_builtin_runner, runners::builtin_runner_names());

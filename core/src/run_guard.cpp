@@ -15,6 +15,8 @@ namespace {
 // Everything the handlers read is set before they are installed and cleared after they
 // are removed; they only read it.
 volatile std::sig_atomic_t interrupt_received = 0;
+volatile std::sig_atomic_t interrupts_seen = 0;
+volatile std::sig_atomic_t repeats_handled = 0;  // a runner reacts to a second interrupt itself
 std::atomic<RunJournal*> active_journal{nullptr};
 const std::vector<std::string>* active_names = nullptr;
 std::vector<std::size_t> active_map;
@@ -89,10 +91,12 @@ void record_crash(std::size_t node, std::uint64_t what, bool is_signal) noexcept
 }
 
 extern "C" void kiln_on_interrupt(int sig) {
+    interrupts_seen = interrupts_seen + 1;
     if (interrupt_received == 0) {
         interrupt_received = sig;
         return;
     }
+    if (repeats_handled) return;
     // A second interrupt: stop now. The journal already knows every node's state.
     say("\nkiln: interrupted again (");
     say_signal(sig);
@@ -173,16 +177,20 @@ struct AltStack {
 }  // namespace
 
 int interrupt_signal() noexcept { return interrupt_received; }
+int interrupt_count() noexcept { return interrupts_seen; }
 
-InterruptScope::InterruptScope() {
+InterruptScope::InterruptScope(bool handles_repeats) : previous_handles_repeats_(repeats_handled != 0) {
+    if (handles_repeats) repeats_handled = 1;
     if (interrupt_scopes++ > 0) return;
     interrupt_received = 0;
+    interrupts_seen = 0;
     install(SIGINT, kiln_on_interrupt, 0, &previous_int);
     install(SIGTERM, kiln_on_interrupt, 0, &previous_term);
     installed_ = true;
 }
 
 InterruptScope::~InterruptScope() {
+    repeats_handled = previous_handles_repeats_ ? 1 : 0;
     --interrupt_scopes;
     if (!installed_) return;
     ::sigaction(SIGINT, &previous_int, nullptr);

@@ -35,7 +35,7 @@ void wait_all(std::vector<std::future<void>>& pending) {
 }  // namespace
 
 RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run_id)
-    : pipeline_(pipeline), run_id_(std::move(run_id)) {
+    : pipeline_(pipeline), catalog_(catalog), run_id_(std::move(run_id)) {
     const auto& names = pipeline.dataset_names();
     const auto& nodes = pipeline.nodes();
     for (const Node& n : nodes) {

@@ -21,6 +21,7 @@
 #include "kiln/core/run_record.hpp"
 #include "kiln/core/run_selection.hpp"
 #include "kiln/core/run_views.hpp"
+#include "kiln/core/temp_files.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
 #include "kiln/version.hpp"
@@ -511,6 +512,7 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
                               {"catalog", catalog.entries_to_json()},
                               {"parameters", catalog.parameters().root()}};
     });
+    remove_stale_temp_files(catalog);  // what killed runs left mid-write
 
     // Hooks: settings.json, --hooks, --trace.
     PlanCatalogView catalog_view(plan);

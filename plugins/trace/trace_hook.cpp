@@ -1,14 +1,20 @@
 // trace.ChromeTrace: writes a run as a Chrome trace-event JSON file (`kiln run --trace
 // run.json`), which Perfetto (ui.perfetto.dev) and chrome://tracing open: one track per
 // worker, a slice per node (and per dataset load/save inside it where the node ran in
-// this process), and a counter of each worker's peak resident memory.
+// this process), and a counter of each worker's peak resident memory. Slices nest: a
+// node's slice spans its loads, its call and its saves, and slices on one track never
+// overlap otherwise.
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <thread>
 #include <vector>
-#include <algorithm>
 
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
@@ -53,85 +59,179 @@ public:
 
     void before_node_run(const kiln::NodeRunInfo& run) override {
         std::lock_guard lock(mutex_);
-        node_start_[run.node.index] = now_us();
+        NodeState& n = nodes_[run.node.index];
+        n.name = run.node.name;
+        n.begin = std::min(n.begin, now_ns());
+        n.worker = run.worker;
     }
-    void after_node_run(const kiln::NodeRunInfo& run) override { node_slice(run, nullptr); }
-    void on_node_error(const kiln::NodeRunInfo& run, std::string_view error) override { node_slice(run, &error); }
+    void after_node_run(const kiln::NodeRunInfo& run) override {
+        std::lock_guard lock(mutex_);
+        const std::int64_t now = now_ns();
+        NodeState& n = nodes_[run.node.index];
+        n.name = run.node.name;
+        n.begin = std::min(n.begin, now);
+        n.end = std::max(n.end, now);
+        n.worker = run.worker;
+        n.args = node_args(run, nullptr);
+        n.saves_left = run.node.outputs.size();
+        // The outputs are saved after this hook: the slice ends after the last save.
+        if (n.saves_left == 0) emit_node(run.node.index, false);
+    }
+    void on_node_error(const kiln::NodeRunInfo& run, std::string_view error) override {
+        std::lock_guard lock(mutex_);
+        const std::int64_t now = now_ns();
+        NodeState& n = nodes_[run.node.index];
+        n.name = run.node.name;
+        n.begin = std::min(n.begin, now);
+        n.end = std::max(n.end, now);
+        n.worker = run.worker;
+        n.args = node_args(run, &error);
+        emit_node(run.node.index, true);
+    }
 
     void before_dataset_loaded(std::string_view dataset, const kiln::NodeView& node) override {
-        std::lock_guard lock(mutex_);
-        io_start_[{node.index, std::string(dataset)}] = now_us();
+        io_begin(dataset, node);
     }
     void after_dataset_loaded(std::string_view dataset, const kiln::Value* data, const kiln::NodeView& node) override {
-        io_slice("load " + std::string(dataset), dataset, data, node);
+        io_end("load ", dataset, data, node, false);
     }
     void before_dataset_saved(std::string_view dataset, const kiln::Value*, const kiln::NodeView& node) override {
-        std::lock_guard lock(mutex_);
-        io_start_[{node.index, std::string(dataset)}] = now_us();
+        io_begin(dataset, node);
     }
     void after_dataset_saved(std::string_view dataset, const kiln::Value* data, const kiln::NodeView& node) override {
-        io_slice("save " + std::string(dataset), dataset, data, node);
+        io_end("save ", dataset, data, node, true);
     }
 
 private:
-    double now_us() const { return std::chrono::duration<double, std::micro>(Clock::now() - start_).count(); }
+    // Times are whole nanoseconds since the run started, so that a slice's bounds compare
+    // exactly with its node's; they are written in microseconds, as the format wants.
+    static constexpr std::int64_t unset_begin = std::numeric_limits<std::int64_t>::max();
+    // Tracks for overlapping I/O (--async): worker w's K-th extra track.
+    static constexpr unsigned io_track_base = 1000000, io_tracks_per_worker = 1000;
 
-    void name_worker(unsigned worker) {
-        if (!named_workers_.insert(worker).second) return;
-        events_.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 1}, {"tid", worker},
-                           {"args", {{"name", "worker " + std::to_string(worker)}}}});
+    struct Io {
+        std::string label;
+        std::int64_t begin, end;
+        nlohmann::json args;
+    };
+    struct NodeState {
+        std::string name;
+        std::int64_t begin = unset_begin, end = 0;
+        std::optional<unsigned> worker;
+        nlohmann::json args;
+        std::size_t saves_left = 0;
+        std::vector<Io> io;
+        // A load or save announced (before_*) and not yet done, by dataset: when and on
+        // which thread.
+        std::map<std::string, std::pair<std::int64_t, std::thread::id>, std::less<>> open_io;
+        // When each thread last finished a load or save of this node: Kedro announces every
+        // save before the first one starts, so a save run in the announcing thread really
+        // starts when that thread's previous one ended.
+        std::map<std::thread::id, std::int64_t> thread_io_end;
+    };
+
+    std::int64_t now_ns() const {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count();
+    }
+    static double us(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+    void name_track(unsigned tid, const std::string& name) {
+        if (!named_tracks_.insert(tid).second) return;
+        events_.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 1}, {"tid", tid}, {"args", {{"name", name}}}});
+        events_.push_back({{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", 1}, {"tid", tid},
+                           {"args", {{"sort_index", tid}}}});
     }
 
-    void node_slice(const kiln::NodeRunInfo& run, const std::string_view* error) {
-        std::lock_guard lock(mutex_);
-        const double end = now_us();
-        auto it = node_start_.find(run.node.index);
-        double begin = it == node_start_.end() ? end : it->second;
-        if (it != node_start_.end()) node_start_.erase(it);
-        name_worker(run.worker);
-        node_worker_[run.node.index] = run.worker;
-        if (auto io = pending_io_.find(run.node.index); io != pending_io_.end()) {
-            for (auto& e : io->second) {
-                begin = std::min(begin, e["ts"].get<double>());
-                e["tid"] = run.worker;
-                events_.push_back(std::move(e));
-            }
-            pending_io_.erase(io);
-        }
+    static nlohmann::json node_args(const kiln::NodeRunInfo& run, const std::string_view* error) {
         nlohmann::json args = {{"function", run.node.function},
                                {"inputs", std::vector<std::string>(run.node.inputs.begin(), run.node.inputs.end())},
                                {"outputs", std::vector<std::string>(run.node.outputs.begin(), run.node.outputs.end())}};
         if (run.max_rss_bytes) args["max_rss_mib"] = static_cast<double>(run.max_rss_bytes) / (1024.0 * 1024.0);
         if (error) args["error"] = std::string(*error);
-        events_.push_back({{"ph", "X"}, {"name", run.node.name}, {"cat", error ? "node,failed" : "node"},
-                           {"pid", 1}, {"tid", run.worker}, {"ts", begin}, {"dur", end - begin}, {"args", args}});
-        if (run.max_rss_bytes)
-            events_.push_back({{"ph", "C"}, {"name", "peak RSS (MiB), worker " + std::to_string(run.worker)},
-                               {"pid", 1}, {"ts", end},
-                               {"args", {{"MiB", static_cast<double>(run.max_rss_bytes) / (1024.0 * 1024.0)}}}});
+        return args;
     }
 
-    // Loads come before before_node_run (Kedro's order) and the worker is only known with
-    // the node, so I/O slices wait for their node's slice.
-    void io_slice(const std::string& label, std::string_view dataset, const kiln::Value* data,
-                  const kiln::NodeView& node) {
+    void io_begin(std::string_view dataset, const kiln::NodeView& node) {
         std::lock_guard lock(mutex_);
-        const double end = now_us();
-        auto key = std::make_pair(node.index, std::string(dataset));
-        auto it = io_start_.find(key);
-        const double begin = it == io_start_.end() ? end : it->second;
-        if (it != io_start_.end()) io_start_.erase(it);
-        if (!data) return;  // the node ran in another process: its I/O was not timed here
-        nlohmann::json event = {{"ph", "X"}, {"name", label}, {"cat", "dataset"}, {"pid", 1},
-                                           {"ts", begin}, {"dur", end - begin},
-                                           {"args", {{"node", node.name}, {"type", std::string(data->type_name())}}}};
-        // Saves come after after_node_run: they follow the node's slice on its track.
-        if (auto w = node_worker_.find(node.index); w != node_worker_.end()) {
-            event["tid"] = w->second;
-            events_.push_back(std::move(event));
-        } else {
-            pending_io_[node.index].push_back(std::move(event));
+        const std::int64_t now = now_ns();
+        NodeState& n = nodes_[node.index];
+        n.open_io[std::string(dataset)] = {now, std::this_thread::get_id()};
+    }
+
+    void io_end(const char* what, std::string_view dataset, const kiln::Value* data, const kiln::NodeView& node,
+                bool save) {
+        std::lock_guard lock(mutex_);
+        const std::int64_t now = now_ns();
+        auto found = nodes_.find(node.index);
+        if (found == nodes_.end()) return;  // already emitted (a save after the node failed)
+        NodeState& n = found->second;
+        const auto self = std::this_thread::get_id();
+        std::int64_t begin = now;
+        if (auto it = n.open_io.find(dataset); it != n.open_io.end()) {
+            begin = it->second.first;
+            // Done in the thread that announced it: it began after that thread's last one.
+            if (it->second.second == self)
+                if (auto last = n.thread_io_end.find(self); last != n.thread_io_end.end())
+                    begin = std::max(begin, last->second);
+            n.open_io.erase(it);
         }
+        n.thread_io_end[self] = now;
+        // A node run in another process: its I/O was not timed here, only counted.
+        if (data) {
+            n.io.push_back({what + std::string(dataset), begin, now,
+                            {{"node", node.name}, {"type", std::string(data->type_name())}}});
+            n.begin = std::min(n.begin, begin);
+            n.end = std::max(n.end, now);
+        }
+        if (save && n.saves_left > 0 && --n.saves_left == 0 && n.worker && !n.args.is_null())
+            emit_node(node.index, false);
+    }
+
+    // Writes a node's slice, which spans its loads, its call and its saves, and the slices
+    // of its loads and saves inside it on the node's track. Loads or saves that overlap
+    // (--async) cannot nest on one track: the later ones go to tracks of their own under
+    // the worker's ("worker N I/O K").
+    void emit_node(std::size_t index, bool failed) {
+        auto found = nodes_.find(index);
+        if (found == nodes_.end()) return;
+        NodeState& n = found->second;
+        const unsigned worker = n.worker.value_or(0);
+        if (n.begin == unset_begin) n.begin = n.end;
+        name_track(worker, "worker " + std::to_string(worker));
+        std::sort(n.io.begin(), n.io.end(), [](const Io& a, const Io& b) {
+            return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+        });
+        std::vector<std::int64_t> lane_end;  // per lane, where its last slice ends
+        for (auto& io : n.io) {
+            std::size_t lane = 0;
+            while (lane < lane_end.size() && lane_end[lane] > io.begin) ++lane;
+            if (lane == lane_end.size()) lane_end.push_back(io.end);
+            else lane_end[lane] = io.end;
+            unsigned tid = worker;
+            if (lane > 0) {
+                tid = io_track_base + worker * io_tracks_per_worker + static_cast<unsigned>(lane);
+                name_track(tid, "worker " + std::to_string(worker) + " I/O " + std::to_string(lane));
+            }
+            events_.push_back({{"ph", "X"}, {"name", io.label}, {"cat", "dataset"}, {"pid", 1}, {"tid", tid},
+                               {"ts", us(io.begin)}, {"dur", us(io.end - io.begin)}, {"args", std::move(io.args)}});
+        }
+        events_.push_back({{"ph", "X"}, {"name", n.name},
+                           {"cat", failed ? "node,failed" : "node"}, {"pid", 1}, {"tid", worker},
+                           {"ts", us(n.begin)}, {"dur", us(n.end - n.begin)}, {"args", n.args}});
+        if (n.args.is_object() && n.args.contains("max_rss_mib"))
+            events_.push_back({{"ph", "C"}, {"name", "peak RSS (MiB), worker " + std::to_string(worker)},
+                               {"pid", 1}, {"ts", us(n.end)}, {"args", {{"MiB", n.args["max_rss_mib"]}}}});
+        nodes_.erase(found);
+    }
+
+    // Nodes whose slice is still open when the trace is written (a save that never came
+    // back: the run failed or stopped): written as they are.
+    void emit_open_nodes() {
+        std::vector<std::size_t> open;
+        for (const auto& [index, n] : nodes_)
+            if (n.worker) open.push_back(index);
+        for (std::size_t index : open) emit_node(index, nodes_[index].args.contains("error"));
+        nodes_.clear();
     }
 
     void write(const char* status) {
@@ -139,6 +239,7 @@ private:
         write_locked(status);
     }
     void write_locked(const char* status) {
+        emit_open_nodes();
         metadata_["status"] = status;
         nlohmann::json trace = {{"traceEvents", events_}, {"displayTimeUnit", "ms"}, {"otherData", metadata_}};
         kiln::write_file_atomic(path_, trace.dump() + "\n");
@@ -152,11 +253,8 @@ private:
     bool started_ = false, written_ = false;
     nlohmann::json events_ = nlohmann::json::array();
     nlohmann::json metadata_ = nlohmann::json::object();
-    std::map<std::size_t, double> node_start_;
-    std::map<std::size_t, std::vector<nlohmann::json>> pending_io_;
-    std::map<std::size_t, unsigned> node_worker_;
-    std::map<std::pair<std::size_t, std::string>, double> io_start_;
-    std::set<unsigned> named_workers_;
+    std::map<std::size_t, NodeState> nodes_;  // nodes whose slice is not written yet
+    std::set<unsigned> named_tracks_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -550,6 +551,113 @@ TEST_CASE("trace.writes_a_chrome_trace_with_a_track_per_worker") {
         CHECK(tids == std::set<int>{0, 1});  // the two sleeps ran side by side
         CHECK(slices["both"]["ts"].get<double>() >= slices["left"]["ts"].get<double>() + slices["left"]["dur"].get<double>());
         CHECK(slices["both"]["args"]["inputs"] == json::array({"a", "b"}));
+    }
+}
+
+namespace {
+
+// Checks that the "X" slices of a trace nest on each track, as Chrome's format requires:
+// two slices of one track are disjoint or one contains the other. Each load/save slice lies
+// inside the slice of its node, on the node's track or (overlapping I/O of --async) on an
+// I/O track of its own. Returns the number of dataset slices.
+std::size_t check_slices_nest(const json& trace) {
+    struct Slice {
+        std::string name, cat, node;
+        double begin, end;
+    };
+    std::map<long, std::vector<Slice>> tracks;
+    std::map<std::string, Slice> nodes;
+    std::vector<std::pair<long, Slice>> io;
+    for (const auto& e : trace["traceEvents"]) {
+        if (e["ph"] != "X") continue;
+        Slice s{e["name"], e["cat"], "", e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>()};
+        CHECK(e["dur"].get<double>() >= 0);
+        const long tid = e["tid"].get<long>();
+        if (s.cat == "dataset") {
+            s.node = e["args"]["node"];
+            io.emplace_back(tid, s);
+        } else {
+            nodes[s.name] = s;
+        }
+        tracks[tid].push_back(s);
+    }
+    constexpr double eps = 1e-6;  // microseconds: rounding of ts + dur only
+    for (auto& [tid, slices] : tracks) {
+        std::sort(slices.begin(), slices.end(), [](const Slice& a, const Slice& b) {
+            return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+        });
+        std::vector<Slice> open;
+        for (const auto& s : slices) {
+            while (!open.empty() && open.back().end <= s.begin + eps) open.pop_back();
+            if (!open.empty())
+                CHECK_MESSAGE(s.end <= open.back().end + eps,
+                              "track " << tid << ": '" << s.name << "' [" << s.begin << ", " << s.end
+                                       << "] overlaps '" << open.back().name << "' [" << open.back().begin << ", "
+                                       << open.back().end << "] without nesting");
+            open.push_back(s);
+        }
+    }
+    for (const auto& [tid, s] : io) {
+        REQUIRE_MESSAGE(nodes.count(s.node), "no slice for node " << s.node);
+        const Slice& n = nodes[s.node];
+        CHECK_MESSAGE((s.begin >= n.begin - eps && s.end <= n.end + eps),
+                      "'" << s.name << "' [" << s.begin << ", " << s.end << "] is not inside node '" << n.name
+                          << "' [" << n.begin << ", " << n.end << "]");
+    }
+    return io.size();
+}
+
+// range -> v (file); min_max(v) -> lo, hi (two files); add(lo, hi) -> c (file);
+// sum(v) -> total (memory); add(c, total) -> out (file).
+void persisted_project(Project& p) {
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "r", "func": "testnodes.range", "inputs": "params:n", "outputs": "v"},
+        {"name": "mm", "func": "testnodes.min_max", "inputs": "v", "outputs": ["lo", "hi"]},
+        {"name": "s", "func": "testnodes.add", "inputs": ["lo", "hi"], "outputs": "c"},
+        {"name": "t", "func": "testnodes.sum", "inputs": "v", "outputs": "total"},
+        {"name": "u", "func": "testnodes.add", "inputs": ["c", "total"], "outputs": "out"}
+    ]}}})");
+    p.parameters(R"({"n": 20000})");
+    p.catalog(R"({
+        "v": {"type": "kiln.JsonDataset", "filepath": "data/v.json"},
+        "lo": {"type": "kiln.JsonDataset", "filepath": "data/lo.json"},
+        "hi": {"type": "kiln.JsonDataset", "filepath": "data/hi.json"},
+        "c": {"type": "kiln.JsonDataset", "filepath": "data/c.json"},
+        "out": {"type": "kiln.JsonDataset", "filepath": "data/out.json"}
+    })");
+}
+
+}  // namespace
+
+TEST_CASE("trace.slices_nest_on_every_track_under_every_runner") {
+    const std::vector<std::vector<std::string>> variants = {
+        {"--runner", "SequentialRunner"},
+        {"--runner", "SequentialRunner", "--async"},
+        {"--runner", "ThreadRunner", "--max-workers", "2"},
+        {"--runner", "ParallelRunner", "--max-workers", "2"},
+        {"--runner", "ParallelRunner", "--max-workers", "2", "--start-method", "spawn"},
+    };
+    for (const auto& variant : variants) {
+        std::string label;
+        for (const auto& a : variant) label += a + " ";
+        CAPTURE(label);
+        Project p;
+        persisted_project(p);
+        std::vector<std::string> args = variant;
+        args.insert(args.end(), {"--trace", (p / "trace.json").string()});
+        auto r = p.run(args);
+        INFO(r.output);
+        REQUIRE(r.exit_code == 0);
+        json t = json::parse(read_text(p / "trace.json"));
+        std::set<std::string> node_slices;
+        for (const auto& e : t["traceEvents"])
+            if (e["ph"] == "X" && e["cat"] == "node") node_slices.insert(e["name"].get<std::string>());
+        CHECK(node_slices == std::set<std::string>{"mm", "r", "s", "t", "u"});
+        const std::size_t io = check_slices_nest(t);
+        // In-process runners time every load and save (7 loads, 6 saves); a worker
+        // process's are not timed in the host.
+        if (variant[1] == "ParallelRunner") CHECK(io == 0);
+        else CHECK(io == 13);
     }
 }
 

@@ -402,7 +402,8 @@ void slow_project(Project& p, int ms) {
 
 // Starts slow_project under --parallel and waits until both slow nodes run in workers:
 // two workers exist and the host has reported `duration`, after which it hands slow1 and
-// slow2 to the workers at once (spawned workers do not log "Running node").
+// slow2 to the workers at once. (Not "Running node: slow2": a worker logs that line only
+// once the node's inputs are loaded, so it shows later than the hand-over.)
 void start_slow_run(KilnChild& kiln) {
     const bool running = poll_until(
         [&] { return kiln.exited() || (kiln.contains("Completed 2 out of 5 tasks") && kiln.workers().size() >= 2); },
@@ -1133,4 +1134,205 @@ void check_host_sigkill(const std::vector<std::string>& method) {
 
 TEST_CASE("runners.parallel.host_sigkill_workers_exit_and_next_run_removes_segments") {
     for (const auto& method : start_methods()) check_host_sigkill(method);
+}
+
+// ================================================================== logs of spawned workers
+
+TEST_CASE("runners.parallel.spawned_workers_log_running_node_like_forked_ones") {
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
+    ]}}})");
+    p.catalog(R"({"b": {"type": "kiln.JsonDataset", "filepath": "data/b.json"}})");
+    auto count = [](const std::string& text, const std::string& what) {
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    for (const auto& method : start_methods()) {
+        KilnRun r = run_kiln_on(p, with({"--parallel", "--max-workers", "2"}, method));
+        INFO(args_text(method) << "\n" << r.output);
+        REQUIRE(r.exit_code == 0);
+        CHECK(count(r.output, "Running node: first: testnodes.seed(None) -> [a]") == 1);
+        CHECK(count(r.output, "Running node: second: testnodes.neg([a]) -> [b]") == 1);
+        CHECK(r.output.find("Running node: first") < r.output.find("Completed node: first"));
+        // -v: the worker's dataset saves too, as a forked worker logs them.
+        KilnRun v = run_kiln_on(p, with({"--parallel", "--max-workers", "2", "-v"}, method));
+        INFO(v.output);
+        CHECK(count(v.output, "Running node: second") == 1);
+        CHECK(count(v.output, "Saving data to b (JsonDataset(") == 1);
+        // -q: neither.
+        KilnRun q = run_kiln_on(p, with({"--parallel", "--max-workers", "2", "-q"}, method));
+        INFO(q.output);
+        CHECK(q.exit_code == 0);
+        CHECK(count(q.output, "Running node") == 0);
+    }
+}
+
+// ================================================================== temporary files
+
+namespace {
+
+// "save" (seed) writes data/a.json through testnodes.SlowSaveDataset, which holds its
+// temporary file for `pause_ms`; "slow" sleeps 30 s beside it so the run is still busy.
+void slow_save_project(Project& p, int pause_ms) {
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "save", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "slow", "func": "testnodes.sleep_ms", "inputs": "params:ms", "outputs": "x"},
+        {"name": "after", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
+    ]}}})");
+    p.parameters(R"({"ms": 30000})");
+    p.catalog(R"({"a": {"type": "testnodes.SlowSaveDataset", "filepath": "data/a.json", "pause_ms": )" +
+              std::to_string(pause_ms) + "}}");
+}
+
+std::vector<std::string> temp_files_in(const Project& p) {
+    std::vector<std::string> out;
+    if (!fs::exists(p / "data")) return out;
+    for (const auto& e : fs::recursive_directory_iterator(p / "data"))
+        if (e.path().filename().string().find(".kiln-tmp-") != std::string::npos) out.push_back(e.path().string());
+    return out;
+}
+
+// Waits until a worker is inside the slow save (its temporary file exists).
+void wait_for_save_in_progress(KilnChild& kiln, const Project& p) {
+    const bool saving = poll_until([&] { return kiln.exited() || !temp_files_in(p).empty(); }, 30s);
+    INFO(kiln.output());
+    REQUIRE_MESSAGE(saving, "the slow save did not start within 30 s");
+    REQUIRE_MESSAGE(!kiln.exited(), "kiln ended before the test could act");
+}
+
+}  // namespace
+
+TEST_CASE("runners.parallel.interrupt_lets_a_save_in_progress_finish") {
+    // Ctrl-C while a worker is 0.6 s from the end of a save: the worker finishes that node
+    // (the grace period is 2 s), so the file is whole, no temporary is left, and the run
+    // record counts the node as done; the 30 s node is stopped.
+    for (bool whole_group : {false, true})
+        for (const auto& method : start_methods()) {
+            INFO(args_text(method) << (whole_group ? " (SIGINT to the process group)" : " (SIGINT to kiln)"));
+            Project p;
+            slow_save_project(p, 600);
+            KilnChild kiln(run_args(p, with({"--parallel", "--max-workers", "2"}, method)));
+            wait_for_save_in_progress(kiln, p);
+            if (whole_group) kiln.signal_group(SIGINT);
+            else kiln.signal(SIGINT);
+            const int code = kiln.wait_or_fail(15s);  // the slow node would take 30 s
+            const std::string out = kiln.output();
+            INFO(out);
+            CHECK(code == 1);
+            check_no_leftovers(kiln, "after SIGINT");
+            kiln.reap();
+            CHECK(number_in(p, "data/a.json") == 1.0);
+            CHECK_MESSAGE(temp_files_in(p).empty(), "left: " << join_names(temp_files_in(p)));
+            CHECK(out.find("Completed node: save") != std::string::npos);
+            CHECK(out.find("Running node: after") == std::string::npos);  // nothing new starts
+            json record = p.json_file(".kiln/last_run.json");
+            CHECK(record["status"] == "failed");
+            CHECK(record["done"] == json::array({"save"}));
+        }
+}
+
+TEST_CASE("runners.parallel.interrupt_stops_a_save_that_outlasts_the_grace_without_leaving_its_temporary") {
+    // A save that would take 30 s more: its worker is killed after the grace period, and
+    // the temporary file it was writing is removed. SIGTERM to the whole process group (a
+    // service manager) reaches the workers too, which leave the decision to the host.
+    for (int sig : {SIGINT, SIGTERM})
+        for (const auto& method : start_methods()) {
+            INFO(args_text(method) << " signal " << sig << " to the process group");
+            Project p;
+            slow_save_project(p, 30000);
+            KilnChild kiln(run_args(p, with({"--parallel", "--max-workers", "2"}, method)));
+            wait_for_save_in_progress(kiln, p);
+            kiln.signal_group(sig);
+            const int code = kiln.wait_or_fail(15s);
+            const std::string out = kiln.output();
+            INFO(out);
+            CHECK(code == 1);
+            CHECK(out.find("Interrupted (signal " + std::to_string(sig) + ")") != std::string::npos);
+            check_no_leftovers(kiln, "after the signal");
+            kiln.reap();
+            CHECK_FALSE(p.exists("data/a.json"));
+            CHECK_MESSAGE(temp_files_in(p).empty(), "left: " << join_names(temp_files_in(p)));
+            CHECK(p.json_file(".kiln/last_run.json")["done"] == json::array());
+        }
+}
+
+TEST_CASE("runners.parallel.a_second_interrupt_ends_the_grace_at_once") {
+    Project p;
+    slow_save_project(p, 30000);
+    KilnChild kiln(run_args(p, {"--parallel", "--max-workers", "2"}));
+    wait_for_save_in_progress(kiln, p);
+    kiln.signal(SIGINT);
+    REQUIRE(poll_until([&] { return kiln.exited() || kiln.contains("Waiting up to"); }, 10s));
+    kiln.signal(SIGINT);
+    const int code = kiln.wait_or_fail(15s);
+    INFO(kiln.output());
+    CHECK(code == 1);
+    check_no_leftovers(kiln, "after two SIGINTs");
+    kiln.reap();
+    CHECK_MESSAGE(temp_files_in(p).empty(), "left: " << join_names(temp_files_in(p)));
+}
+
+TEST_CASE("runners.parallel.worker_killed_mid_save_leaves_no_temporary") {
+    // The OOM killer strikes a worker inside a save: the run fails naming the node, and the
+    // host removes the temporary file the worker was writing.
+    for (const auto& method : start_methods()) {
+        INFO(args_text(method));
+        Project p;
+        slow_save_project(p, 30000);
+        p.parameters(R"({"ms": 10})");
+        KilnChild kiln(run_args(p, with({"--parallel", "--max-workers", "2"}, method)));
+        wait_for_save_in_progress(kiln, p);
+        const auto temps = temp_files_in(p);
+        REQUIRE(temps.size() == 1);
+        // The writer's pid is in the name: <file>.kiln-tmp-<pid>-<n>.
+        const std::string name = fs::path(temps.front()).filename().string();
+        const std::string rest = name.substr(name.find(".kiln-tmp-") + 10);
+        const pid_t writer = static_cast<pid_t>(std::stol(rest.substr(0, rest.find('-'))));
+        ::kill(writer, SIGKILL);
+        const int code = kiln.wait_or_fail(30s);
+        const std::string out = kiln.output();
+        INFO(out);
+        CHECK(code == 1);
+        CHECK(out.find("Node 'save' failed") != std::string::npos);
+        CHECK(out.find("SIGKILL") != std::string::npos);
+        check_no_leftovers(kiln, "after a worker was killed mid-save");
+        kiln.reap();
+        CHECK_FALSE(p.exists("data/a.json"));
+        CHECK_MESSAGE(temp_files_in(p).empty(), "left: " << join_names(temp_files_in(p)));
+    }
+}
+
+TEST_CASE("runners.whole_run_sigkilled_mid_save_next_run_removes_the_temporary") {
+    // SIGKILL to the whole process group (host and workers) inside a save: nobody can
+    // clean up, so the next run does, before running anything.
+    for (const auto& args : std::vector<std::vector<std::string>>{{}, {"--parallel", "--max-workers", "2"}}) {
+        INFO(args_text(args));
+        Project p;
+        slow_save_project(p, 30000);
+        KilnChild kiln(run_args(p, args));
+        wait_for_save_in_progress(kiln, p);
+        kiln.signal_group(SIGKILL);
+        REQUIRE(kiln.wait_for(10s).has_value());
+        REQUIRE(poll_until([&] { return kiln.group_members().empty(); }, 10s));
+        kiln.reap();
+        const auto left = temp_files_in(p);
+        REQUIRE_MESSAGE(left.size() == 1, "a SIGKILLed save leaves its temporary: " << join_names(left));
+        // One of a live process (this test) that is being written now stays.
+        const fs::path live = p / ("data/live.json.kiln-tmp-" + std::to_string(::getpid()) + "-0");
+        std::ofstream(live) << "in progress";
+
+        slow_save_project(p, 0);
+        KilnRun r = run_kiln_on(p, {"-v", "--nodes", "save"});
+        INFO(r.output);
+        CHECK(r.exit_code == 0);
+        const std::string left_name = fs::path(left.front()).filename().string();
+        CHECK(r.contains(left_name + ": a temporary file of an earlier run whose process no longer runs"));
+        CHECK(number_in(p, "data/a.json") == 1.0);
+        CHECK(temp_files_in(p) == std::vector<std::string>{live.string()});
+        // Before anything ran: the removal is logged ahead of the first node.
+        CHECK(r.output.find(left_name) < r.output.find("Running node: save"));
+    }
 }

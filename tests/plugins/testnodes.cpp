@@ -1,14 +1,18 @@
 // Node functions for the unit and end-to-end tests: arithmetic, several outputs, no
 // inputs, failures of each kind, and a user type with its own codec.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <kiln/sdk.hpp>
 #include <numeric>
 #include <stdexcept>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
@@ -146,6 +150,40 @@ public:
 private:
     kiln::Value value_;
 };
+
+// A JSON number file whose save stands in for a long kiln::write_file_atomic (a big file on
+// a slow disk): it creates the temporary file that function would,
+// `<file>.kiln-tmp-<pid>-<n>`, with part of the bytes, holds it for "pause_ms", then
+// writes the rest and renames it over the file. Tests interrupt or kill a run inside it.
+class SlowSaveDataset : public kiln::Dataset {
+public:
+    explicit SlowSaveDataset(const kiln::DatasetConfig& config)
+        : path_(config.path_arg("filepath")), pause_ms_(config.args.value("pause_ms", 0.0)) {
+        config.require_type<double>();
+    }
+    kiln::Value load() override { return kiln::Value::make(std::stod(kiln::read_file_text(path_))); }
+    void save(const kiln::Value& v) override {
+        static std::atomic<unsigned> counter{0};
+        std::filesystem::path tmp = path_;
+        tmp += ".kiln-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+        std::filesystem::create_directories(path_.parent_path());
+        const std::string text = nlohmann::json(v.get<double>()).dump() + "\n";
+        {
+            std::ofstream out(tmp, std::ios::binary);
+            out << text.substr(0, text.size() / 2) << std::flush;
+            std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(pause_ms_));
+            out << text.substr(text.size() / 2);
+            if (!out.flush()) throw kiln::DatasetError("cannot write " + tmp.string());
+        }
+        std::filesystem::rename(tmp, path_);
+    }
+    bool exists() const override { return std::filesystem::exists(path_); }
+    std::string describe() const override { return "SlowSaveDataset(" + path_.string() + ")"; }
+
+private:
+    std::filesystem::path path_;
+    double pause_ms_;
+};
 }  // namespace
 
 KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
@@ -180,5 +218,6 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("open_handle", &open_handle);
     reg.node("use_handle", &use_handle);
     reg.dataset<LocalDataset>("LocalDataset", {.single_process = true, .doc = "in-process only"});
+    reg.dataset<SlowSaveDataset>("SlowSaveDataset", {.doc = "a JSON number saved slowly (pause_ms) through a temporary file"});
     reg.type<Point>();
 }

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -16,10 +17,32 @@
 
 namespace kiln {
 
-// Writes a whole file atomically: the bytes go to a temporary file beside the target,
-// are flushed to disk, then renamed over it. Readers see the old file or the new one,
-// never half of one; a failure leaves the old file untouched and no temporary behind.
-// Creates missing parent directories.
+namespace detail {
+// Flushes a directory's entries to disk, so that a rename inside it survives a crash of
+// the machine. File systems that cannot sync a directory (EINVAL, ENOTSUP, EROFS) and a
+// directory that cannot be opened for reading are not an error; an I/O error is.
+inline void sync_directory(const std::filesystem::path& dir) {
+    const std::filesystem::path d = dir.empty() ? std::filesystem::path(".") : dir;
+    int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;  // e.g. writable but not readable: there is no way to sync it
+    int rc;
+    while ((rc = ::fsync(fd)) != 0 && errno == EINTR) {
+    }
+    const int saved = errno;
+    ::close(fd);
+    if (rc != 0 && saved != EINVAL && saved != EROFS && saved != ENOTSUP && saved != EOPNOTSUPP && saved != EBADF)
+        throw DatasetError("cannot sync directory '" + d.string() + "' after replacing a file in it: " +
+                           std::strerror(saved));
+}
+}  // namespace detail
+
+// Writes a whole file atomically: the bytes go to a temporary file beside the target
+// (`<target>.kiln-tmp-<pid>-<n>`), are flushed to disk, then renamed over it, and the
+// directory is synced so the rename itself is durable. Readers see the old file or the
+// new one, never half of one; a failure leaves the old file untouched and no temporary
+// behind. Creates missing parent directories. (A process killed between creating and
+// renaming the temporary cannot remove it: the next `kiln run` does, see
+// kiln/core/temp_files.hpp.)
 inline void write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -45,6 +68,7 @@ inline void write_file_atomic(const std::filesystem::path& path, std::span<const
         fs::remove(tmp, ignored);
         throw DatasetError("cannot replace '" + path.string() + "': " + ec.message());
     }
+    detail::sync_directory(path.parent_path());
 }
 
 inline void write_file_atomic(const std::filesystem::path& path, std::string_view text) {

@@ -25,19 +25,25 @@ class RunJournal;
 
 // The signal that interrupted the run (SIGINT, SIGTERM), or 0.
 int interrupt_signal() noexcept;
+// How many interrupts arrived since the outermost scope began.
+int interrupt_count() noexcept;
 
 // Catches SIGINT/SIGTERM into interrupt_signal() while it lives, unless a RunGuard or an
 // outer scope already does (then it changes nothing). For runners used without a session
 // (an MPI rank that serves rank 0, tests).
 class InterruptScope {
 public:
-    InterruptScope();
+    // `handles_repeats`: while this scope lives, a second interrupt only counts (the runner
+    // reacts to interrupt_count(), e.g. by cutting a grace period short) instead of ending
+    // the process at once.
+    explicit InterruptScope(bool handles_repeats = false);
     ~InterruptScope();
     InterruptScope(const InterruptScope&) = delete;
     InterruptScope& operator=(const InterruptScope&) = delete;
 
 private:
     bool installed_ = false;
+    bool previous_handles_repeats_ = false;
 };
 
 class RunGuard {

@@ -36,6 +36,8 @@ public:
     RunPlan& operator=(const RunPlan&) = delete;
 
     const Pipeline& pipeline() const { return pipeline_; }
+    // The catalog the plan was bound to (it must outlive the plan).
+    const DataCatalog& catalog() const { return catalog_; }
     const std::string& run_id() const { return run_id_; }
     std::size_t size() const { return steps_.size(); }
 
@@ -109,6 +111,7 @@ private:
     };
 
     const Pipeline& pipeline_;
+    const DataCatalog& catalog_;
     std::string run_id_;
     std::unique_ptr<Slot[]> slots_;
     std::size_t slot_count_ = 0;
