@@ -54,7 +54,8 @@ std::unique_ptr<RunJournal> RunJournal::create(const fs::path& project_dir, cons
     const fs::path file = journal_path(project_dir);
     std::error_code ec;
     fs::create_directories(file.parent_path(), ec);
-    const fs::path tmp = file.string() + ".kiln-tmp-" + std::to_string(::getpid());
+    // The name write_file_atomic gives its temporaries: a killed run's is removed by the next.
+    const fs::path tmp = file.string() + ".kiln-tmp-" + std::to_string(::getpid()) + "-0";
     std::string text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     // The first line says how long the header is, padded to a page so that the records'
     // chunks can be mapped at page offsets.
