@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <optional>
 #include <spdlog/spdlog.h>
 
 #include "kiln/core/run_guard.hpp"
@@ -28,34 +30,46 @@ public:
     RunOutcome run(RunPlan& plan, core::RunObserver* observer) override {
         plan.set_async(options_.is_async);
         if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
-        // The same ready set as the concurrent runners: it refuses needs above the
-        // --resources caps before anything runs, yields nodes in pipeline order, and after
-        // a failure stops, or with --keep-going skips only what depends on it.
-        core::Scheduler ready(plan.pipeline(), options_.resources, options_.keep_going);
         const std::size_t total = plan.size();
         RunOutcome outcome;
         outcome.done.assign(total, 0);
-        const bool progress = spdlog::should_log(spdlog::level::info);
+        // With --keep-going or resources, the same ready set as the concurrent runners: it
+        // refuses needs above the --resources caps before anything runs, yields nodes in
+        // pipeline order, and after a failure skips only what depends on it. Without them
+        // the ready set would always hand out the next node in order, so a plain loop does
+        // the same without its bookkeeping (about 20 ns a node).
         const auto& nodes = plan.pipeline().nodes();
-        std::size_t completed = 0;
-        // One node at a time, so nothing is ever running when next() is asked: no node
-        // means the run is over (done, or stopped by a failure).
+        const bool needs_ready_set = options_.keep_going || !options_.resources.empty() ||
+                                     std::any_of(nodes.begin(), nodes.end(),
+                                                 [](const core::Node& n) { return !n.resources.is_null(); });
+        std::optional<core::Scheduler> ready;
+        if (needs_ready_set) ready.emplace(plan.pipeline(), options_.resources, options_.keep_going);
+        const bool progress = spdlog::should_log(spdlog::level::info);
+        std::size_t completed = 0, in_order = 0;
+        // One node at a time, so nothing is ever running when the ready set is asked: no
+        // node means the run is over (done, or stopped by a failure).
         while (!core::interrupt_signal()) {  // Ctrl-C / SIGTERM: start nothing more
-            const std::optional<std::size_t> next = ready.next();
-            if (!next) break;
-            const std::size_t i = *next;
+            std::size_t i = in_order;
+            if (ready) {
+                const std::optional<std::size_t> next = ready->next();
+                if (!next) break;
+                i = *next;
+            } else if (i == total || !outcome.failures.empty()) {
+                break;
+            }
+            ++in_order;
             if (observer) observer->node_started(i, 0);
             try {
                 plan.execute(i);
             } catch (const std::exception& e) {
                 outcome.failures.push_back(NodeFailure{i, e.what()});
-                ready.failed(i);
+                if (ready) ready->failed(i);
                 if (observer) observer->node_finished(i, 0, &outcome.failures.back());
                 continue;
             }
             plan.release_after(i);
             outcome.done[i] = 1;
-            ready.succeeded(i);
+            if (ready) ready->succeeded(i);
             if (observer) observer->node_finished(i, 0, nullptr);
             if (progress) {
                 spdlog::info("Completed node: {}", nodes[i].name);

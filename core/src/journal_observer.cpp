@@ -1,5 +1,6 @@
 #include "kiln/core/journal_observer.hpp"
 
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 #include "kiln/core/run_guard.hpp"
@@ -44,25 +45,48 @@ std::vector<char> verified_done(const JournalState& journal, const Pipeline& sco
     return done;
 }
 
-JournalObserver::JournalObserver(fs::path project, nlohmann::json header, const Pipeline& scope, const Pipeline& to_run,
-                                 const DataCatalog& catalog, std::vector<char> carried)
-    : project_(std::move(project)), header_(std::move(header)), scope_(scope), carried_(std::move(carried)) {
-    scope_index_.resize(to_run.size());
-    for (std::size_t i = 0; i < to_run.size(); ++i) scope_index_[i] = *scope.node_index(to_run.nodes()[i].name);
+JournalObserver::JournalObserver(fs::path project, nlohmann::json header, const Pipeline& scope,
+                                 std::vector<std::size_t> scope_index, const DataCatalog& catalog, std::vector<char> carried)
+    : project_(std::move(project)), header_(std::move(header)), scope_(scope), carried_(std::move(carried)),
+      scope_index_(std::move(scope_index)) {
     files_.resize(scope.size());
-    for (std::size_t i = 0; i < scope.size(); ++i) {
-        const Node& n = scope.nodes()[i];
-        for (std::size_t k = 0; k < n.outputs.size(); ++k)
-            if (auto file = dataset_file(catalog, n.outputs[k])) files_[i].emplace_back(static_cast<std::uint32_t>(k), *file);
-    }
-    auto& names = header_["nodes"] = nlohmann::json::array();
-    for (const Node& n : scope.nodes()) names.push_back(n.name);
+    if (!catalog.entries().empty())
+        for (std::size_t i = 0; i < scope.size(); ++i) {
+            const Node& n = scope.nodes()[i];
+            for (std::size_t k = 0; k < n.outputs.size(); ++k)
+                if (auto file = dataset_file(catalog, n.outputs[k]))
+                    files_[i].emplace_back(static_cast<std::uint32_t>(k), *file);
+        }
 }
 
+namespace {
+
+// The header with the node names appended without building a JSON value per name (a
+// 100,000-node run would allocate one each).
+std::string header_text(const nlohmann::json& header, const Pipeline& scope) {
+    std::string text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    text.pop_back();  // the closing brace
+    text += header.empty() ? "\"nodes\":[" : ",\"nodes\":[";
+    bool first = true;
+    for (const Node& n : scope.nodes()) {
+        if (!first) text += ',';
+        first = false;
+        const bool plain = std::none_of(n.name.begin(), n.name.end(), [](char c) {
+            return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80;
+        });
+        if (plain) text.append("\"").append(n.name).append("\"");
+        else text += nlohmann::json(n.name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    return text + "]}";
+}
+
+}  // namespace
+
 void JournalObserver::open() {
+    if (opened_fast_.load(std::memory_order_acquire)) return;
     std::call_once(opened_, [&] {
         try {
-            journal_ = RunJournal::create(project_, header_);
+            journal_ = RunJournal::create(project_, header_text(header_, scope_));
         } catch (const std::exception& e) {
             failed_to_open_ = true;
             spdlog::warn("{}; this run cannot be resumed with --resume", e.what());
@@ -76,6 +100,7 @@ void JournalObserver::open() {
             }
         set_guarded_journal(journal_.get());
     });
+    opened_fast_.store(true, std::memory_order_release);
 }
 
 void JournalObserver::stamp_outputs(std::size_t scope_node) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "kiln/core/pipeline.hpp"
 #include "kiln/core/run_journal.hpp"
 
 namespace kiln::core {
@@ -18,7 +19,7 @@ volatile std::sig_atomic_t interrupt_received = 0;
 volatile std::sig_atomic_t interrupts_seen = 0;
 volatile std::sig_atomic_t repeats_handled = 0;  // a runner reacts to a second interrupt itself
 std::atomic<RunJournal*> active_journal{nullptr};
-const std::vector<std::string>* active_names = nullptr;
+const Pipeline* active_nodes = nullptr;
 std::vector<std::size_t> active_map;
 std::string active_hint;
 std::atomic<bool> guard_active{false};
@@ -65,7 +66,7 @@ void say_signal(int sig) noexcept {
 }
 void say_node(std::size_t node) noexcept {
     say("node '");
-    if (active_names && node < active_names->size()) say((*active_names)[node].c_str());
+    if (active_nodes && node < active_nodes->size()) say(active_nodes->nodes()[node].name.c_str());
     say("'");
 }
 void say_hint() noexcept {
@@ -197,9 +198,8 @@ InterruptScope::~InterruptScope() {
     ::sigaction(SIGTERM, &previous_term, nullptr);
 }
 
-RunGuard::RunGuard(const std::vector<std::string>* node_names, std::vector<std::size_t> node_to_journal,
-                   std::string resume_hint) {
-    active_names = node_names;
+RunGuard::RunGuard(const Pipeline& nodes, std::vector<std::size_t> node_to_journal, std::string resume_hint) {
+    active_nodes = &nodes;
     active_map = std::move(node_to_journal);
     active_hint = std::move(resume_hint);
     alt_stack.install();
@@ -214,7 +214,7 @@ RunGuard::~RunGuard() {
     for (std::size_t i = 0; i < std::size(fatal_signals); ++i) ::sigaction(fatal_signals[i], &previous_fatal[i], nullptr);
     alt_stack.remove();
     active_journal.store(nullptr);
-    active_names = nullptr;
+    active_nodes = nullptr;
     active_map.clear();
     active_hint.clear();
 }

@@ -18,11 +18,19 @@ namespace {
 constexpr char magic[] = "KILN-JOURNAL 1 ";  // then the header size and '\n'
 constexpr std::uint64_t page = 4096;
 
+// A word at a time: an append costs a few instructions, not a loop over bytes.
 std::uint32_t checksum(const JournalRecord& r) noexcept {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(&r);
-    std::uint32_t h = 2166136261u;
-    for (std::size_t i = 0; i < offsetof(JournalRecord, check); ++i) h = (h ^ bytes[i]) * 16777619u;
-    return h | 1u;  // never 0: an all-zero record is never valid
+    std::uint64_t w[3];
+    std::uint32_t c;
+    std::memcpy(w, &r, sizeof w);
+    std::memcpy(&c, reinterpret_cast<const char*>(&r) + sizeof w, sizeof c);
+    std::uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (std::uint64_t x : {w[0], w[1], w[2], std::uint64_t{c}}) {
+        h ^= x;
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return static_cast<std::uint32_t>(h) | 1u;  // never 0: an all-zero record is never valid
 }
 
 bool write_all(int fd, const char* data, std::size_t size) {
@@ -51,12 +59,16 @@ std::optional<OutputStamp> stamp_file(const fs::path& file, std::uint32_t output
 }
 
 std::unique_ptr<RunJournal> RunJournal::create(const fs::path& project_dir, const nlohmann::json& header) {
+    return create(project_dir, header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::unique_ptr<RunJournal> RunJournal::create(const fs::path& project_dir, std::string header_json) {
     const fs::path file = journal_path(project_dir);
     std::error_code ec;
     fs::create_directories(file.parent_path(), ec);
     // The name write_file_atomic gives its temporaries: a killed run's is removed by the next.
     const fs::path tmp = file.string() + ".kiln-tmp-" + std::to_string(::getpid()) + "-0";
-    std::string text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::string text = std::move(header_json) + "\n";
     // The first line says how long the header is, padded to a page so that the records'
     // chunks can be mapped at page offsets.
     std::string first = std::string(magic);

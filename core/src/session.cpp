@@ -486,10 +486,15 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
     const nlohmann::json invocation = invocation_to_json(o, pipeline_name);
     const std::string resume_all =
         (launcher.empty() ? "" : launcher + " ") + shell_quote(kiln_exe) + " run --resume --project " + shell_quote(project.string());
+    // Where each node that runs sits in the scope (the same place unless resuming or
+    // skipping), and the scope's nodes done before this run that it does not run again.
+    std::vector<std::size_t> scope_index(to_run.size());
     std::vector<char> carried(scope.size(), 0);
-    {
+    if (to_run.size() == scope.size()) {
+        for (std::size_t i = 0; i < scope_index.size(); ++i) scope_index[i] = i;
+    } else {
         std::vector<char> running(scope.size(), 0);
-        for (const Node& n : to_run.nodes()) running[*scope.node_index(n.name)] = 1;
+        for (std::size_t i = 0; i < to_run.size(); ++i) running[scope_index[i] = *scope.node_index(to_run.nodes()[i].name)] = 1;
         for (std::size_t i = 0; i < scope.size(); ++i) carried[i] = done_before[i] && !running[i];
     }
     JournalObserver journal(project,
@@ -500,11 +505,8 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
                              {"invocation", invocation},
                              {"project", project_fingerprint(project, prepared->registry)},
                              {"command_line", o.command_line}},
-                            scope, to_run, catalog, std::move(carried));
-    std::vector<std::string> node_names;
-    node_names.reserve(to_run.size());
-    for (const Node& n : to_run.nodes()) node_names.push_back(n.name);
-    RunGuard guard(&node_names, journal.scope_index(), resume_all);
+                            scope, scope_index, catalog, std::move(carried));
+    RunGuard guard(to_run, scope_index, resume_all);
     plan.set_worker_snapshot([&] {
         return nlohmann::json{{"invocation", invocation},
                               {"run_id", run_id},
@@ -565,7 +567,7 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
     // What the scope has done now: earlier runs, skipped-as-present, and this run.
     std::vector<char> done_now = done_before;
     for (std::size_t i = 0; i < to_run.size(); ++i)
-        done_now[journal.scope_index()[i]] = outcome.done.size() > i && outcome.done[i] ? 1 : 0;
+        done_now[scope_index[i]] = outcome.done.size() > i && outcome.done[i] ? 1 : 0;
 
     RunRecord record;
     record.run_id = resumed ? prepared->first_run_id + "+" + run_id : run_id;

@@ -7,6 +7,7 @@
 // journal in place for --resume.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -34,11 +35,12 @@ std::vector<char> verified_done(const JournalState& journal, const Pipeline& sco
 
 class JournalObserver final : public RunObserver {
 public:
-    // `to_run` indices are what the runner reports; the journal names nodes of `scope`.
-    // `carried`: scope nodes done before this run started (by an earlier part of a resumed
-    // run, or skipped as present), recorded as done when the journal is created.
-    JournalObserver(std::filesystem::path project, nlohmann::json header, const Pipeline& scope, const Pipeline& to_run,
-                    const DataCatalog& catalog, std::vector<char> carried);
+    // The runner reports plan indices; the journal names nodes of `scope`: plan node i is
+    // scope node scope_index[i]. `carried`: scope nodes done before this run started (by an
+    // earlier part of a resumed run, or skipped as present), recorded as done when the
+    // journal is created.
+    JournalObserver(std::filesystem::path project, nlohmann::json header, const Pipeline& scope,
+                    std::vector<std::size_t> scope_index, const DataCatalog& catalog, std::vector<char> carried);
 
     void node_started(std::size_t node, unsigned worker) override;
     void node_finished(std::size_t node, unsigned worker, const NodeFailure* failure) override;
@@ -49,8 +51,6 @@ public:
 
     // Null until the journal is created.
     RunJournal* journal() const { return journal_.get(); }
-    // Plan index -> journal (scope) index.
-    const std::vector<std::size_t>& scope_index() const { return scope_index_; }
 
 private:
     void open();
@@ -64,6 +64,7 @@ private:
     // Per scope node: (output position, file) of its outputs persisted with a file.
     std::vector<std::vector<std::pair<std::uint32_t, std::filesystem::path>>> files_;
     std::once_flag opened_;
+    std::atomic<bool> opened_fast_{false};  // spares call_once on every event once open
     std::unique_ptr<RunJournal> journal_;
     bool failed_to_open_ = false;
 };

@@ -2,7 +2,7 @@
 // fatal signal inside a node (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT), or a node that
 // calls exit(). One place for all runners, built-in or plugin.
 //
-//   RunGuard guard(names, journal_index, resume_hint);   // for the length of runner->run()
+//   RunGuard guard(plan.pipeline(), journal_index, resume_hint);   // for the length of the run
 //   ... runners poll interrupt_signal() and start no new node once it is non-zero ...
 //   if (int sig = interrupt_signal()) exit code = 128 + sig
 //
@@ -21,6 +21,7 @@
 
 namespace kiln::core {
 
+class Pipeline;
 class RunJournal;
 
 // The signal that interrupted the run (SIGINT, SIGTERM), or 0.
@@ -48,10 +49,9 @@ private:
 
 class RunGuard {
 public:
-    // `node_names` must outlive the guard (indices are the plan's). `node_to_journal` maps
-    // a plan index to the index the journal uses (empty: the same).
-    RunGuard(const std::vector<std::string>* node_names, std::vector<std::size_t> node_to_journal,
-             std::string resume_hint);
+    // `nodes` (the plan's pipeline) must outlive the guard. `node_to_journal` maps a plan
+    // index to the index the journal uses (empty: the same).
+    RunGuard(const Pipeline& nodes, std::vector<std::size_t> node_to_journal, std::string resume_hint);
     ~RunGuard();
     RunGuard(const RunGuard&) = delete;
     RunGuard& operator=(const RunGuard&) = delete;

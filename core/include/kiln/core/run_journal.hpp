@@ -51,9 +51,12 @@ std::filesystem::path journal_path(const std::filesystem::path& project_dir);
 
 class RunJournal {
 public:
-    // Writes a new journal with this header (atomically: a temporary file renamed over
-    // the previous journal). Throws kiln::Error when the file cannot be written.
+    // Writes a new journal with this header, a JSON object with at least "nodes" (the run's
+    // node names, which records refer to by index), atomically: a temporary file renamed
+    // over the previous journal. Throws kiln::Error when the file cannot be written.
     static std::unique_ptr<RunJournal> create(const std::filesystem::path& project_dir, const nlohmann::json& header);
+    // The same with the header already serialised (one line of JSON).
+    static std::unique_ptr<RunJournal> create(const std::filesystem::path& project_dir, std::string header_json);
     ~RunJournal();
     RunJournal(const RunJournal&) = delete;
     RunJournal& operator=(const RunJournal&) = delete;
