@@ -261,8 +261,9 @@ TEST_CASE("journal.resume_replays_params_runner_and_plugin_path") {
     Project p;
     crash_project(p);
     // No --plugin-path given to --resume: the journal keeps it.
+    // --keep-going, so that side surely runs despite bump's failure (and is replayed too).
     Run first = run(p, {"--plugin-path", test_plugins("good"), "--params", "bonus=100", "--runner", "ThreadRunner",
-                        "--max-workers", "2"},
+                        "--max-workers", "2", "--keep-going"},
                     {"TESTNODES_FAIL=throw"}, false);
     INFO(first.output);
     REQUIRE(first.exit_code == 1);
