@@ -132,6 +132,30 @@ DatasetRef& DataCatalog::dataset(const std::string& name, const TypeOps* value_t
     return *materialised_.emplace(name, std::move(ref)).first->second;
 }
 
+bool DataCatalog::is_memory(const std::string& name) const {
+    auto it = entries_.find(name);
+    return it != entries_.end() && (it->second.type == "kiln.MemoryDataset" || it->second.type == "MemoryDataset");
+}
+
+bool DataCatalog::persists(const std::string& name) const { return contains(name) && !is_memory(name); }
+
+Value DataCatalog::memory_preset(const std::string& name, const TypeOps& type) const {
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return {};
+    for (const auto& [key, _] : it->second.args.items())
+        if (key != "data" && key != "metadata")
+            throw ConfigError(origin_ + ": catalog entry '" + name + "' (kiln.MemoryDataset) has an unknown argument \"" +
+                              key + "\"; it takes only \"data\" (a preset value) and \"metadata\"");
+    auto data = it->second.args.find("data");
+    if (data == it->second.args.end()) return {};
+    try {
+        return Value::from_json(type, *data);
+    } catch (const TypeError& e) {
+        throw ConfigError(origin_ + ": catalog entry '" + name + "' (kiln.MemoryDataset): \"data\" " + data->dump() +
+                          " cannot be read as '" + std::string(type.name) + "': " + e.what());
+    }
+}
+
 Value DataCatalog::parameter(const std::string& name, const TypeOps& type) const {
     const nlohmann::json* j = nullptr;
     if (name == "parameters") {

@@ -26,7 +26,7 @@ const TypeOps* value_type_of(const Pipeline& p, std::uint32_t d) {
 bool persisted_and_present(const Pipeline& p, std::uint32_t d, DataCatalog& catalog, const std::string& run_id) {
     const std::string& name = p.dataset_names()[d];
     if (is_parameter_name(name)) return true;
-    if (!catalog.contains(name)) return false;
+    if (!catalog.persists(name)) return false;
     bool present = catalog.dataset(name, value_type_of(p, d), run_id).exists();
     spdlog::debug("Checking whether {} exists: {}", name, present ? "yes" : "no");
     return present;
@@ -53,7 +53,7 @@ std::vector<std::size_t> select_missing_outputs(const Pipeline& pipeline, DataCa
         }
         for (std::uint32_t d : n.output_ids) {
             const std::string& name = pipeline.dataset_names()[d];
-            if (catalog.contains(name) && !available(d)) {
+            if (catalog.persists(name) && !available(d)) {
                 spdlog::debug("Node '{}' must run: its output '{}' is missing", n.name, name);
                 runs[i] = 1;
                 break;

@@ -25,7 +25,7 @@ std::vector<std::string> suggest_resume_nodes(const Pipeline& pipeline, const st
         std::size_t i = queue.back();
         queue.pop_back();
         for (std::uint32_t d : nodes[i].input_ids) {
-            if (is_parameter_name(names[d]) || catalog.contains(names[d])) continue;
+            if (is_parameter_name(names[d]) || catalog.persists(names[d])) continue;
             std::size_t producer = pipeline.producer_of(d);
             if (producer != Pipeline::npos && !chosen[producer]) {
                 chosen[producer] = 1;

@@ -104,6 +104,13 @@ RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run
             if (is_parameter_name(slot.name)) {
                 slot.value = catalog.parameter(slot.name, *type);
                 slot.keep = true;
+            } else if (catalog.is_memory(slot.name)) {
+                // A declared MemoryDataset: an in-memory value like any other, which a free
+                // input must have preset.
+                slot.value = catalog.memory_preset(slot.name, *type);
+                slot.keep = pipeline.is_free_input(d) || pipeline.is_free_output(d);
+                if (pipeline.is_free_input(d) && slot.value.empty())
+                    missing.push_back("'" + slot.name + "' (a kiln.MemoryDataset with no \"data\", and no node produces it)");
             } else if (catalog.contains(slot.name)) {
                 slot.dataset = &catalog.dataset(slot.name, type, run_id_);
                 slot.keep = pipeline.is_free_input(d) || pipeline.is_free_output(d);

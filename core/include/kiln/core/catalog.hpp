@@ -93,6 +93,15 @@ public:
 
     // An explicit entry or a parameter (Kedro's `name in catalog`).
     bool contains(const std::string& name) const;
+    // An entry of type kiln.MemoryDataset: declared, but its value lives in memory for the
+    // run only (Kedro's MemoryDataset), optionally preset with "data".
+    bool is_memory(const std::string& name) const;
+    // An entry whose data outlives the run (any type but kiln.MemoryDataset), or a
+    // parameter: what --only-missing-outputs and resume may rely on.
+    bool persists(const std::string& name) const;
+    // A kiln.MemoryDataset's preset "data" as a value of `type`; an empty Value when it has
+    // none. Throws kiln::ConfigError naming the entry when the data does not fit the type.
+    Value memory_preset(const std::string& name, const TypeOps& type) const;
     const std::map<std::string, CatalogEntry>& entries() const { return entries_; }
     const Parameters& parameters() const { return parameters_; }
     const std::filesystem::path& project_dir() const { return project_dir_; }
