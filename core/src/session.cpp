@@ -458,6 +458,18 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
     };
 
     auto prepared = prepare_run(o, choose_plugin_runner, std::move(journal_before));
+    // What killed runs left mid-write: in the dataset folders, .kiln and the report's
+    // folder (also when there is nothing to resume: the kill may have come after the end).
+    try {
+        std::vector<fs::path> folders = {prepared->project / ".kiln"};
+        if (!o.report.empty()) folders.push_back(fs::absolute(o.report).parent_path());
+        if (prepared->catalog)
+            for (auto& f : dataset_folders(*prepared->catalog)) folders.push_back(std::move(f));
+        for (const auto& file : remove_stale_temp_files(folders))
+            spdlog::debug("Removed {}: a temporary file of an earlier run whose process no longer runs", file.string());
+    } catch (const std::exception& e) {
+        spdlog::debug("Looking for stale temporary files failed: {}", e.what());
+    }
     if (prepared->nothing_to_resume) return 0;
     const fs::path& project = prepared->project;
     const std::string& pipeline_name = prepared->pipeline_name;
@@ -514,7 +526,6 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
                               {"catalog", catalog.entries_to_json()},
                               {"parameters", catalog.parameters().root()}};
     });
-    remove_stale_temp_files(catalog);  // what killed runs left mid-write
 
     // Hooks: settings.json, --hooks, --trace.
     PlanCatalogView catalog_view(plan);
