@@ -398,3 +398,40 @@ TEST_CASE("journal.spawned_workers_run_the_hosts_plan_not_an_edited_file") {
     CHECK(out.find("node 'boom' crashed") != std::string::npos);
     CHECK(number_in(p, "data/l.json") == 810.0);
 }
+
+TEST_CASE("journal.force_without_resume_is_a_usage_error") {
+    Project p;
+    crash_project(p);
+    Run r = run(p, {"--force"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("--force only applies to --resume"));
+    CHECK_FALSE(r.contains("Running node"));
+}
+
+TEST_CASE("journal.a_journal_without_a_readable_invocation_is_refused") {
+    Project p;
+    crash_project(p);
+    std::string header = R"({"nodes": ["load"], "invocation": {"pipeline": 3}})";
+    std::string first = "KILN-JOURNAL 1 4096\n";
+    std::string text = first + header + "\n";
+    text.resize(4096, '\n');
+    p.write(".kiln/journal", text);
+    Run r = run(p, {"--resume"});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains(".kiln/journal: the interrupted run's invocation cannot be read"));
+    CHECK(r.contains("without --resume"));
+}
+
+TEST_CASE("journal.a_run_that_cannot_write_its_journal_still_runs_and_says_so") {
+    Project p;
+    crash_project(p);
+    p.write(".kiln", "a file where kiln keeps its folder\n");
+    Run r = run(p, {});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.contains("cannot write the run journal"));
+    CHECK(r.contains("this run cannot be resumed with --resume"));
+    CHECK(number_in(p, "data/c.json") == -2.0);
+}
