@@ -59,19 +59,13 @@ public:
 
     void before_node_run(const kiln::NodeRunInfo& run) override {
         std::lock_guard lock(mutex_);
-        NodeState& n = nodes_[run.node.index];
-        n.name = run.node.name;
-        n.begin = std::min(n.begin, now_ns());
-        n.worker = run.worker;
+        node_seen(run, now_ns());
     }
     void after_node_run(const kiln::NodeRunInfo& run) override {
         std::lock_guard lock(mutex_);
         const std::int64_t now = now_ns();
-        NodeState& n = nodes_[run.node.index];
-        n.name = run.node.name;
-        n.begin = std::min(n.begin, now);
+        NodeState& n = node_seen(run, now);
         n.end = std::max(n.end, now);
-        n.worker = run.worker;
         n.args = node_args(run, nullptr);
         n.saves_left = run.node.outputs.size();
         // The outputs are saved after this hook: the slice ends after the last save.
@@ -80,11 +74,8 @@ public:
     void on_node_error(const kiln::NodeRunInfo& run, std::string_view error) override {
         std::lock_guard lock(mutex_);
         const std::int64_t now = now_ns();
-        NodeState& n = nodes_[run.node.index];
-        n.name = run.node.name;
-        n.begin = std::min(n.begin, now);
+        NodeState& n = node_seen(run, now);
         n.end = std::max(n.end, now);
-        n.worker = run.worker;
         n.args = node_args(run, &error);
         emit_node(run.node.index, true);
     }
@@ -156,6 +147,16 @@ private:
         const std::int64_t now = now_ns();
         NodeState& n = nodes_[node.index];
         n.open_io[std::string(dataset)] = {now, std::this_thread::get_id()};
+    }
+
+    // Under mutex_: the node's state, with what every node hook knows (name, worker, the
+    // earliest time it was seen).
+    NodeState& node_seen(const kiln::NodeRunInfo& run, std::int64_t now) {
+        NodeState& n = nodes_[run.node.index];
+        n.name = run.node.name;
+        n.begin = std::min(n.begin, now);
+        n.worker = run.worker;
+        return n;
     }
 
     void io_end(const char* what, std::string_view dataset, const kiln::Value* data, const kiln::NodeView& node,
