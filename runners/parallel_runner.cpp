@@ -1,6 +1,8 @@
 // ParallelRunner: nodes run in worker processes; in-memory values travel through shared
 // memory (written once by the producer, read in place by consumers); the host process
-// schedules, fires observers and frees each value after its last reader.
+// schedules and frees each value after its last reader; the host's node lifecycle
+// (RunContext::remote_started / remote_finished) fires observers and hooks and records
+// each node, as for every other runner.
 //
 // Start methods. "fork" (default): workers are forked after the pipeline and catalog are
 // built, so they need no set-up of their own. Forking a process that runs threads can
@@ -25,19 +27,16 @@
 #include <unistd.h>
 
 #include "kiln/core/fork_safe_threads.hpp"
-#include "kiln/core/remote_node_events.hpp"
+#include "kiln/core/host_run_context.hpp"
 #include "kiln/core/run_guard.hpp"
 #include "kiln/core/temp_files.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
-#include "kiln/core/scheduler.hpp"
 #include "shm_arena.hpp"
 #include "worker_channel.hpp"
 
 namespace kiln::runners {
-using core::Scheduler;
 using core::workers_for;
-using core::NodeFailure;
 using core::RunOutcome;
 using core::RunPlan;
 using SlotKind = core::RunPlan::SlotKind;
@@ -206,27 +205,24 @@ public:
 
 private:
     void validate(const RunPlan& plan) const;
+    void run_workers(core::HostRunContext& ctx);
     void start_worker(std::size_t index, RunPlan& plan);
     void spawn_worker(std::size_t index, const RunPlan& plan);
-    void dispatch(std::size_t worker, std::size_t node, RunPlan& plan, core::RunObserver* observer,
-                  RunOutcome& outcome);
-    void finish(std::size_t worker, const RunReply& reply, RunPlan& plan, core::RunObserver* observer,
-                RunOutcome& outcome);
-    void fail(std::size_t node, std::size_t worker, std::string message, core::RunObserver* observer,
-              RunOutcome& outcome);
+    void dispatch(std::size_t worker, std::size_t node, core::HostRunContext& ctx);
+    void finish(std::size_t worker, const RunReply& reply, core::HostRunContext& ctx);
+    void end_node(std::size_t worker, std::size_t node, const std::string* failure, std::uint64_t max_rss,
+                  core::HostRunContext& ctx);
     void stop_workers(bool kill);
-    void drain_after_interrupt(RunPlan& plan, core::RunObserver* observer, RunOutcome& outcome);
-    void worker_died(std::size_t w, RunPlan& plan, core::RunObserver* observer, RunOutcome& outcome,
-                     bool stopping);
+    void drain_after_interrupt(core::HostRunContext& ctx);
+    void worker_died(std::size_t w, core::HostRunContext& ctx, bool stopping);
     void remove_temp_files_of_ended_workers(const RunPlan& plan) noexcept;
 
     core::RunnerOptions options_;
     std::unique_ptr<ShmArena> arena_;
-    std::unique_ptr<Scheduler> scheduler_;
     std::vector<Worker> workers_;
     std::vector<std::optional<OwnedBlock>> blocks_;  // per plan slot, in-memory values
     std::vector<std::uint32_t> pending_reads_;     // per plan slot
-    std::size_t completed_ = 0;
+    bool any_failed_ = false;
     bool spawn_ = false;
     int snapshot_fd_ = -1;  // spawn mode: the host's plan for workers (see write_snapshot)
     std::vector<pid_t> ended_workers_;  // killed or crashed: a save of theirs may have been cut short
@@ -327,55 +323,43 @@ void ParallelRunner::start_worker(std::size_t index, RunPlan& plan) {
     ++workers_[index].generation;
 }
 
-// Hooks fire here, in the host: the "before" ones when a node is sent, the rest when its
+// The host's lifecycle fires the "before" hooks when a node is sent, the rest when its
 // result is back.
-void ParallelRunner::dispatch(std::size_t w, std::size_t node, RunPlan& plan, core::RunObserver* observer,
-                              RunOutcome& outcome) {
+void ParallelRunner::dispatch(std::size_t w, std::size_t node, core::HostRunContext& ctx) {
+    if (!ctx.remote_started(node, static_cast<unsigned>(w), nullptr)) {  // a hook failed it
+        any_failed_ = true;
+        ctx.ready_set().settle(node);
+        return;
+    }
+    const RunPlan& plan = ctx.plan();
     RunRequest request{static_cast<std::uint32_t>(node), {}};
     for (std::uint32_t slot : plan.step_inputs(node))
         if (plan.slot_kind(slot) == SlotKind::memory && blocks_[slot])
             request.inputs.push_back({slot, blocks_[slot]->block});
-    if (observer) observer->node_started(node, static_cast<unsigned>(w));
-    if (core::NodeEvents* events = plan.events()) {
-        try {
-            core::fire_remote_before(*events, plan, node, static_cast<unsigned>(w));
-        } catch (const std::exception& e) {
-            core::fire_remote_error(*events, plan, node, static_cast<unsigned>(w), e.what(), 0);
-            fail(node, w, e.what(), observer, outcome);
-            return;
-        }
-    }
     workers_[w].node = node;
     workers_[w].channel->send_request(request);  // a dead worker shows up in poll
 }
 
-void ParallelRunner::fail(std::size_t node, std::size_t w, std::string message, core::RunObserver* observer,
-                          RunOutcome& outcome) {
-    outcome.failures.push_back(NodeFailure{node, std::move(message)});
-    if (observer) observer->node_finished(node, static_cast<unsigned>(w), &outcome.failures.back());
-    scheduler_->failed(node);
+// The node left the worker: the lifecycle records it, the ready set moves on.
+void ParallelRunner::end_node(std::size_t w, std::size_t node, const std::string* failure, std::uint64_t max_rss,
+                              core::HostRunContext& ctx) {
+    workers_[w].node.reset();
+    if (!ctx.remote_finished(node, static_cast<unsigned>(w), failure, max_rss)) any_failed_ = true;
+    ctx.ready_set().settle(node);
 }
 
-void ParallelRunner::finish(std::size_t w, const RunReply& reply, RunPlan& plan, core::RunObserver* observer,
-                            RunOutcome& outcome) {
+void ParallelRunner::finish(std::size_t w, const RunReply& reply, core::HostRunContext& ctx) {
     const std::size_t node = reply.node;
-    workers_[w].node.reset();
-    core::NodeEvents* events = plan.events();
-    if (!reply.ok) {
-        if (events) core::fire_remote_error(*events, plan, node, static_cast<unsigned>(w), reply.error, reply.max_rss_bytes);
-        fail(node, w, reply.error, observer, outcome);
+    const RunPlan& plan = ctx.plan();
+    if (!reply.ok) return end_node(w, node, &reply.error, reply.max_rss_bytes, ctx);
+    for (const auto& out : reply.outputs) blocks_[out.slot] = OwnedBlock{out.block, w, workers_[w].generation};
+    if (!ctx.remote_finished(node, static_cast<unsigned>(w), nullptr, reply.max_rss_bytes)) {  // a hook failed it
+        workers_[w].node.reset();
+        any_failed_ = true;
+        ctx.ready_set().settle(node);
         return;
     }
-    for (const auto& out : reply.outputs) blocks_[out.slot] = OwnedBlock{out.block, w, workers_[w].generation};
-    if (events) {
-        try {
-            core::fire_remote_after(*events, plan, node, static_cast<unsigned>(w), reply.max_rss_bytes);
-        } catch (const std::exception& e) {
-            core::fire_remote_error(*events, plan, node, static_cast<unsigned>(w), e.what(), reply.max_rss_bytes);
-            fail(node, w, e.what(), observer, outcome);
-            return;
-        }
-    }
+    workers_[w].node.reset();
     // Free each in-memory input after its last reader (Kedro keeps them all to the end),
     // by asking the worker that allocated it. A block of a worker that has died since
     // stays until the run's segments are removed.
@@ -388,14 +372,7 @@ void ParallelRunner::finish(std::size_t w, const RunReply& reply, RunPlan& plan,
             spdlog::debug("Releasing {}", plan.slot_name(slot));
         }
     }
-    outcome.done[node] = 1;
-    ++completed_;
-    if (observer) observer->node_finished(node, static_cast<unsigned>(w), nullptr);
-    scheduler_->succeeded(node);
-    if (spdlog::should_log(spdlog::level::info)) {
-        spdlog::info("Completed node: {}", plan.pipeline().nodes()[node].name);
-        spdlog::info("Completed {} out of {} tasks", completed_, plan.size());
-    }
+    ctx.ready_set().settle(node);
 }
 
 void ParallelRunner::stop_workers(bool kill) {
@@ -421,8 +398,7 @@ void ParallelRunner::stop_workers(bool kill) {
 
 // A worker's channel closed: it exited or was killed. Fails the node it was running,
 // naming how the worker died (`stopping`: after an interrupt, the node was interrupted).
-void ParallelRunner::worker_died(std::size_t w, RunPlan& plan, core::RunObserver* observer, RunOutcome& outcome,
-                                 bool stopping) {
+void ParallelRunner::worker_died(std::size_t w, core::HostRunContext& ctx, bool stopping) {
     int status = 0;
     while (::waitpid(workers_[w].pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -433,12 +409,9 @@ void ParallelRunner::worker_died(std::size_t w, RunPlan& plan, core::RunObserver
     ::close(workers_[w].channel->fd());
     workers_[w].channel.reset();
     if (auto node = workers_[w].node) {
-        workers_[w].node.reset();
-        std::string message =
-            stopping ? std::string("interrupted") : "node '" + plan.pipeline().nodes()[*node].name + "' crashed: " + how;
-        if (core::NodeEvents* events = plan.events())
-            core::fire_remote_error(*events, plan, *node, static_cast<unsigned>(w), message, 0);
-        fail(*node, w, message, observer, outcome);
+        const std::string message =
+            stopping ? std::string("interrupted") : "node '" + ctx.plan().pipeline().nodes()[*node].name + "' crashed: " + how;
+        end_node(w, *node, &message, 0, ctx);
     } else if (!stopping) {
         spdlog::warn("{} while idle", how);
     }
@@ -448,7 +421,7 @@ void ParallelRunner::worker_died(std::size_t w, RunPlan& plan, core::RunObserver
 // progress get interrupt_grace to finish (their results count, so --resume skips them),
 // unless another signal comes; whatever still runs then is reported as interrupted, and
 // stop_workers kills it.
-void ParallelRunner::drain_after_interrupt(RunPlan& plan, core::RunObserver* observer, RunOutcome& outcome) {
+void ParallelRunner::drain_after_interrupt(core::HostRunContext& ctx) {
     const int signal_count = core::interrupt_count();
     spdlog::warn("Interrupted (signal {}): stopping worker processes", core::interrupt_signal());
     std::size_t busy = 0;
@@ -479,12 +452,13 @@ void ParallelRunner::drain_after_interrupt(RunPlan& plan, core::RunObserver* obs
         for (std::size_t i = 0; ready > 0 && i < fds.size(); ++i) {
             if (!fds[i].revents) continue;
             const std::size_t w = fd_worker[i];
-            if (std::optional<RunReply> reply = workers_[w].channel->receive_reply()) finish(w, *reply, plan, observer, outcome);
-            else worker_died(w, plan, observer, outcome, true);
+            if (std::optional<RunReply> reply = workers_[w].channel->receive_reply()) finish(w, *reply, ctx);
+            else worker_died(w, ctx, true);
         }
     }
-    for (auto& w : workers_)
-        if (w.alive() && w.node) outcome.failures.push_back(NodeFailure{*w.node, "interrupted"});
+    const std::string interrupted = "interrupted";
+    for (std::size_t w = 0; w < workers_.size(); ++w)
+        if (workers_[w].alive() && workers_[w].node) end_node(w, *workers_[w].node, &interrupted, 0, ctx);
 }
 
 // A worker killed mid-save leaves its temporary file (`<file>.kiln-tmp-<pid>-<n>`) in a
@@ -502,13 +476,16 @@ void ParallelRunner::remove_temp_files_of_ended_workers(const RunPlan& plan) noe
 }
 
 RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
-    const auto& pipeline = plan.pipeline();
-    RunOutcome outcome;
-    outcome.done.assign(plan.size(), 0);
-    if (plan.size() == 0) return outcome;
+    if (plan.size() == 0) return RunOutcome{};
     validate(plan);
     plan.set_async(options_.is_async);  // before forking: workers inherit it
     if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
+    return core::run_in_context(plan, observer, options_, name(), [this](core::HostRunContext& ctx) { run_workers(ctx); });
+}
+
+void ParallelRunner::run_workers(core::HostRunContext& ctx) {
+    RunPlan& plan = ctx.plan();
+    const auto& pipeline = plan.pipeline();
     spawn_ = options_.start_method == "spawn";
     // Threads known to be fork safe (the progress line's ticker) do not count.
     const std::size_t all_threads = thread_count();
@@ -533,11 +510,11 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
     core::InterruptScope interrupts(/*handles_repeats=*/true);  // a second signal cuts the grace short
     ShmArena::remove_stale();
     arena_ = ShmArena::create(0);
-    scheduler_ = std::make_unique<Scheduler>(pipeline, options_.resources, options_.keep_going);
+    ReadySet& ready = ctx.ready_set();
     blocks_.assign(plan.slot_count(), std::nullopt);
     pending_reads_.resize(plan.slot_count());
     for (std::uint32_t s = 0; s < plan.slot_count(); ++s) pending_reads_[s] = plan.slot_reads(s);
-    completed_ = 0;
+    any_failed_ = false;
     ended_workers_.clear();
 
     const std::size_t n_workers = workers_for(pipeline, options_.max_workers);
@@ -549,12 +526,12 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
 
         std::vector<pollfd> fds;
         std::vector<std::size_t> fd_worker;
-        while (!scheduler_->finished() && !core::interrupt_signal()) {
+        while (!ready.finished() && !core::interrupt_signal()) {
             for (std::size_t w = 0; w < workers_.size(); ++w) {
                 if (!workers_[w].alive() || workers_[w].node) continue;
-                auto node = scheduler_->next();
-                if (!node) break;
-                dispatch(w, *node, plan, observer, outcome);
+                const std::size_t node = ready.next();
+                if (node == ReadySet::none) break;
+                dispatch(w, node, ctx);
             }
             fds.clear();
             fd_worker.clear();
@@ -565,23 +542,22 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
                 }
             if (fds.empty()) throw RunnerError("ParallelRunner: every worker process has died");
             // A timeout only so that Ctrl-C is noticed even without a worker event.
-            int ready = ::poll(fds.data(), fds.size(), 200);
-            if (ready < 0 && errno != EINTR) throw RunnerError(std::string("poll failed: ") + std::strerror(errno));
-            for (std::size_t i = 0; ready > 0 && i < fds.size(); ++i) {
+            const int events = ::poll(fds.data(), fds.size(), 200);
+            if (events < 0 && errno != EINTR) throw RunnerError(std::string("poll failed: ") + std::strerror(errno));
+            for (std::size_t i = 0; events > 0 && i < fds.size(); ++i) {
                 if (!fds[i].revents) continue;
                 std::size_t w = fd_worker[i];
                 std::optional<RunReply> reply = workers_[w].channel->receive_reply();
                 if (reply) {
-                    finish(w, *reply, plan, observer, outcome);
+                    finish(w, *reply, ctx);
                     continue;
                 }
-                worker_died(w, plan, observer, outcome, false);
+                worker_died(w, ctx, false);
                 // With --keep-going the run continues, so the pool gets its worker back.
-                if (!scheduler_->finished() && (options_.keep_going || !scheduler_->any_failed()))
-                    start_worker(w, plan);
+                if (!ready.finished() && (options_.keep_going || !any_failed_)) start_worker(w, plan);
             }
         }
-        if (core::interrupt_signal()) drain_after_interrupt(plan, observer, outcome);
+        if (core::interrupt_signal()) drain_after_interrupt(ctx);
         stop_workers(core::interrupt_signal() != 0);
         remove_temp_files_of_ended_workers(plan);
     } catch (...) {
@@ -595,12 +571,12 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
     // reads here: the workers are gone, and nothing of theirs is freed piecemeal (a worker
     // killed mid-allocation may hold its segment's lock forever); removing the segments
     // frees everything.
+    const bool complete = !any_failed_ && !core::interrupt_signal();
     for (std::uint32_t slot = 0; slot < plan.slot_count(); ++slot)
-        if (blocks_[slot] && plan.slot_kept(slot) && outcome.ok())
+        if (blocks_[slot] && plan.slot_kept(slot) && complete)
             plan.set_slot_value(slot, Value::decode(*plan.slot_type(slot), arena_->bytes(blocks_[slot]->block)));
     blocks_.clear();
     arena_.reset();
-    return outcome;
 }
 
 }  // namespace

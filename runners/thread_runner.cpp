@@ -1,7 +1,9 @@
-// The ThreadRunner: a pool of threads sharing one Scheduler under one mutex. A worker
+// The ThreadRunner: a pool of threads sharing the run's ready set under one mutex. A worker
 // reports the node it finished and takes the next one in the same critical section, so a
 // node costs one lock round trip (less when batched, see below); a node starts as soon as
 // its last producer is reported, on whichever worker is free, with no layer barrier.
+// Written against the SDK's RunContext, like any runner plugin: the host's lifecycle runs
+// each node (observers, hooks, load, call, save, release, failure records).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -11,17 +13,11 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
-#include "kiln/core/run_guard.hpp"
+#include "kiln/core/host_run_context.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
-#include "kiln/core/scheduler.hpp"
 
 namespace kiln::runners {
-using core::Scheduler;
-using core::workers_for;
-using core::NodeFailure;
-using core::RunOutcome;
-using core::RunPlan;
 
 namespace {
 
@@ -51,14 +47,11 @@ void relock(std::unique_lock<std::mutex>& lock) {
 }
 
 // One run: the shared state of the workers. Everything below mutex_ is guarded by it;
-// the plan and the observer are thread safe for distinct nodes by contract.
+// the context's run_node is thread safe for distinct nodes by contract.
 class ThreadRun {
 public:
-    ThreadRun(RunPlan& plan, core::RunObserver* observer, Scheduler& scheduler, std::size_t workers, bool keep_going)
-        : plan_(plan), observer_(observer), progress_(spdlog::should_log(spdlog::level::info)), workers_(workers),
-          keep_going_(keep_going), scheduler_(scheduler) {
-        outcome_.done.assign(plan.size(), 0);
-    }
+    ThreadRun(RunContext& ctx, std::size_t workers)
+        : ctx_(ctx), workers_(workers), keep_going_(ctx.settings().keep_going), ready_(ctx.ready_set()) {}
 
     // A worker's whole life. Never throws: an exception escaping a std::thread would
     // terminate the process, so anything unexpected is kept for run() to rethrow.
@@ -74,9 +67,8 @@ public:
         }
     }
 
-    RunOutcome take_outcome() {
+    void rethrow_fatal() {
         if (fatal_) std::rethrow_exception(fatal_);
-        return std::move(outcome_);
     }
 
 private:
@@ -91,30 +83,16 @@ private:
 
     void loop(unsigned worker) {
         Batch batch;
-        std::vector<NodeFailure> failures;  // the batch's, in order; allocated only on a failure
         bool fast = false;                  // this worker's last timed batch ran fast nodes
         unsigned untimed = 0;
         std::unique_lock lock(mutex_);
         for (;;) {
             if (fatal_) return;
-            if (core::interrupt_signal()) {
-                // Ctrl-C / SIGTERM: start nothing more; the last worker to finish its node
-                // wakes the others, which then leave too.
-                if (scheduler_.running() > 0) {
-                    ++idle_;
-                    cv_.wait(lock);
-                    --idle_;
-                    continue;
-                }
-                if (idle_ > 0) {
-                    lock.unlock();
-                    cv_.notify_all();
-                }
-                return;
-            }
+            // After Ctrl-C / SIGTERM the ready set starts nothing more, and is finished
+            // once the nodes in progress are reported.
             take(batch, fast);
             if (batch.size == 0) {
-                if (scheduler_.finished()) {
+                if (ready_.finished()) {
                     // Done (or stopped and drained): whoever sleeps must see it too.
                     if (idle_ > 0) {
                         lock.unlock();
@@ -131,7 +109,7 @@ private:
             // More startable work and a sleeping worker: wake one, which in turn wakes the
             // next if work is still left (a chain rather than a herd). Notify after
             // unlocking, so the woken thread does not block on the mutex we hold.
-            const bool wake = idle_ > 0 && scheduler_.ready_count() > 0;
+            const bool wake = idle_ > 0 && ready_.ready_count() > 0;
             lock.unlock();
             if (wake) cv_.notify_one();
 
@@ -139,112 +117,58 @@ private:
             // timed only now and then, which is enough to notice that batching would pay.
             const bool timed = workers_ > 1 && (batch.size > 1 || ++untimed % 8 == 0);
             const Clock::time_point t0 = timed ? Clock::now() : Clock::time_point();
-            run_batch(batch, worker, failures);
+            run_batch(batch, worker);
             if (timed && batch.started > 0)
                 fast = Clock::now() - t0 < fast_node * static_cast<int>(batch.started);
 
             relock(lock);
-            report(batch, failures);
+            report(batch);
         }
     }
 
     // Under the lock.
     void take(Batch& batch, bool fast) {
         std::size_t want = 1;
-        if (fast) want = std::clamp<std::size_t>(scheduler_.ready_count() / (2 * workers_), 1, max_batch);
+        if (fast) want = std::clamp<std::size_t>(ready_.ready_count() / (2 * workers_), 1, max_batch);
         batch.size = batch.started = 0;
         while (batch.size < want) {
-            const std::optional<std::size_t> node = scheduler_.next();
-            if (!node) break;
-            batch.nodes[batch.size++] = *node;
+            const std::size_t node = ready_.next();
+            if (node == ReadySet::none) break;
+            batch.nodes[batch.size++] = node;
         }
     }
 
-    void run_batch(Batch& batch, unsigned worker, std::vector<NodeFailure>& failures) {
+    void run_batch(Batch& batch, unsigned worker) {
         while (batch.started < batch.size) {
             // Another worker's failure stopped the run: what this one has not started yet,
-            // it hands back (a relaxed read is enough: the scheduler stops the run anyway,
+            // it hands back (a relaxed read is enough: the ready set stops the run anyway,
             // this only spares nodes that would start after the stop).
-            if (batch.started > 0 && (stop_.load(std::memory_order_relaxed) || core::interrupt_signal())) break;
+            if (batch.started > 0 && (stop_.load(std::memory_order_relaxed) || ctx_.stop_requested())) break;
             const std::size_t node = batch.nodes[batch.started];
-            NodeFailure failure{node, {}};
-            const bool ok = run_node(node, worker, failure);
+            const bool ok = ctx_.run_node(node, worker, nullptr);
             batch.ok[batch.started++] = ok;
-            if (!ok) {
-                failures.push_back(std::move(failure));
-                if (!keep_going_) break;  // report it now: the run stops
-            }
+            if (!ok && !keep_going_) break;  // report it now: the run stops
         }
     }
 
-    // Runs one node on this thread; false (and `failure` filled) when it failed.
-    bool run_node(std::size_t node, unsigned worker, NodeFailure& failure) noexcept {
-        bool ok = true;
-        try {
-            if (observer_) observer_->node_started(node, worker);
-            plan_.execute(node, worker);
-            plan_.release_after(node);
-        } catch (const std::exception& e) {
-            ok = fail(failure, e.what());
-        } catch (...) {
-            ok = fail(failure, "node '" + plan_.pipeline().nodes()[node].name + "' failed with an unknown exception");
-        }
-        // An observer that throws on success fails the node (as a throwing after-node hook
-        // does in Kedro); it is told about a node once, whatever happens.
-        try {
-            if (observer_) observer_->node_finished(node, worker, ok ? nullptr : &failure);
-        } catch (const std::exception& e) {
-            if (ok) ok = fail(failure, e.what());
-        } catch (...) {
-            if (ok) ok = fail(failure, "node '" + plan_.pipeline().nodes()[node].name + "': the run observer failed");
-        }
-        return ok;
-    }
-
-    static bool fail(NodeFailure& failure, std::string message) noexcept {
-        try {
-            failure.message = std::move(message);
-        } catch (...) {  // out of memory for the message: still a failure
-        }
-        return false;
-    }
-
-    // Under the lock: the batch's results in the order they ran, then what it did not start.
-    void report(Batch& batch, std::vector<NodeFailure>& failures) {
-        std::size_t next_failure = 0;
+    // Under the lock: the batch's nodes settle in the order they ran; what it did not
+    // start goes back.
+    void report(Batch& batch) {
         for (std::size_t k = 0; k < batch.started; ++k) {
-            const std::size_t node = batch.nodes[k];
-            if (batch.ok[k]) {
-                scheduler_.succeeded(node);
-                outcome_.done[node] = 1;
-                ++completed_;
-                if (progress_) {
-                    // Under the lock, so the counts come out in order.
-                    spdlog::info("Completed node: {}", plan_.pipeline().nodes()[node].name);
-                    spdlog::info("Completed {} out of {} tasks", completed_, outcome_.done.size());
-                }
-            } else {
-                scheduler_.failed(node);
-                outcome_.failures.push_back(std::move(failures[next_failure++]));
-                if (!keep_going_) stop_.store(true, std::memory_order_relaxed);
-            }
+            ready_.settle(batch.nodes[k]);
+            if (!batch.ok[k] && !keep_going_) stop_.store(true, std::memory_order_relaxed);
         }
-        for (std::size_t k = batch.started; k < batch.size; ++k) scheduler_.unstart(batch.nodes[k]);
-        failures.clear();
+        for (std::size_t k = batch.started; k < batch.size; ++k) ready_.give_back(batch.nodes[k]);
     }
 
-    RunPlan& plan_;
-    core::RunObserver* observer_;
-    const bool progress_;
+    RunContext& ctx_;
     const std::size_t workers_;
     const bool keep_going_;
     std::atomic<bool> stop_{false};  // a failure stopped the run (fail fast); a hint, see run_batch
 
     std::mutex mutex_;
     std::condition_variable cv_;
-    Scheduler& scheduler_;        // guarded by mutex_
-    RunOutcome outcome_;          // guarded by mutex_
-    std::size_t completed_ = 0;   // guarded by mutex_
+    ReadySet& ready_;             // guarded by mutex_
     unsigned idle_ = 0;           // guarded by mutex_: workers waiting on cv_
     std::exception_ptr fatal_;    // guarded by mutex_
 };
@@ -260,13 +184,17 @@ public:
     }
     std::string name() const override { return "ThreadRunner"; }
 
-    RunOutcome run(RunPlan& plan, core::RunObserver* observer) override {
+    core::RunOutcome run(core::RunPlan& plan, core::RunObserver* observer) override {
         plan.set_async(false);  // as announced: the pool's threads already overlap I/O
-        // Both throw kiln::RunnerError before any node runs.
-        Scheduler scheduler(plan.pipeline(), options_.resources, options_.keep_going);
-        const std::size_t workers = workers_for(plan.pipeline(), options_.max_workers);
+        // Throws kiln::RunnerError before any node runs.
+        const std::size_t workers = core::workers_for(plan.pipeline(), options_.max_workers);
+        return core::run_in_context(plan, observer, options_, name(),
+                                    [workers](core::HostRunContext& ctx) { run_pool(ctx, workers); });
+    }
 
-        ThreadRun state(plan, observer, scheduler, workers, options_.keep_going);
+private:
+    static void run_pool(RunContext& ctx, std::size_t workers) {
+        ThreadRun state(ctx, workers);
         // The calling thread is worker 0; a pool of one starts no thread at all.
         std::vector<std::thread> pool;
         pool.reserve(workers - 1);
@@ -282,10 +210,9 @@ public:
         }
         state.work(0);
         for (auto& t : pool) t.join();
-        return state.take_outcome();
+        state.rethrow_fatal();
     }
 
-private:
     core::RunnerOptions options_;
 };
 

@@ -280,7 +280,7 @@ void RunPlan::release_after(std::size_t i) {
         if (slot.pending_reads.fetch_sub(1, std::memory_order_acq_rel) == 1 && !slot.keep) {
             if (slot.dataset) {
                 slot.dataset->release();
-            } else {
+            } else if (!slot.value.empty()) {  // none here when the node ran in another process
                 spdlog::debug("Releasing {}", slot.name);
                 slot.value = Value();
             }

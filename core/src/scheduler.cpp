@@ -83,26 +83,58 @@ std::size_t IndexSet::lowest() const {
     return i;
 }
 
-Scheduler::Scheduler(const Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going)
-    : keep_going_(keep_going) {
-    const auto& nodes = pipeline.nodes();
-    const std::size_t n = nodes.size();
+std::size_t IndexSet::find_from(std::size_t level, std::size_t i) const {
+    const auto& words = levels_[level];
+    const std::size_t w = i >> 6;
+    if (w >= words.size()) return npos;
+    if (const std::uint64_t bits = words[w] & (~std::uint64_t{0} << (i & 63)); bits != 0)
+        return (w << 6) | static_cast<std::size_t>(std::countr_zero(bits));
+    if (level + 1 == levels_.size()) return npos;
+    // The next non-empty word of this level, found one level up.
+    const std::size_t next_word = find_from(level + 1, w + 1);
+    if (next_word == npos) return npos;
+    return (next_word << 6) | static_cast<std::size_t>(std::countr_zero(words[next_word]));
+}
+
+ResourceNeeds read_resource_needs(const Pipeline& pipeline, const std::map<std::string, double>& caps) {
+    ResourceNeeds out;
     for (const auto& [name, cap] : caps) {
         if (!std::isfinite(cap) || cap < 0)
             throw RunnerError("the cap on resource \"" + name + "\" must be a non-negative number, got " + number(cap));
-        resource_names_.push_back(name);
-        caps_.push_back(cap);
+        out.names.push_back(name);
+        out.caps.push_back(cap);
     }
-    in_use_.assign(caps_.size(), 0.0);
-    constrained_.assign(n, 0);
+    const auto& nodes = pipeline.nodes();
+    out.constrained.assign(nodes.size(), 0);
+    // Every node's resources are validated, capped or not: a typo shows up before the run.
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].resources.is_null()) continue;
+        for (const auto& [key, need] : needs_of(nodes[i])) {
+            auto it = caps.find(key);
+            if (it == caps.end() || need == 0) continue;  // no cap: unlimited
+            if (need > it->second + slack)
+                throw RunnerError("node '" + nodes[i].name + "' needs " + key + "=" + number(need) + " but the cap is " +
+                                  key + "=" + number(it->second) + ", so it could never run. Raise the cap (--resources " +
+                                  key + "=" + number(need) + ") or lower the node's \"resources\".");
+            if (out.needs.empty()) out.needs.assign(nodes.size() * out.names.size(), 0.0);
+            const auto r = static_cast<std::size_t>(std::distance(caps.begin(), it));
+            out.needs[i * out.names.size() + r] = need;
+            out.constrained[i] = 1;
+        }
+    }
+    return out;
+}
+
+Scheduler::Scheduler(const Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going)
+    : keep_going_(keep_going), resources_(read_resource_needs(pipeline, caps)) {
+    const auto& nodes = pipeline.nodes();
+    const std::size_t n = nodes.size();
+    in_use_.assign(resources_.caps.size(), 0.0);
     if (n >= UINT32_MAX) throw RunnerError("the pipeline has too many nodes to schedule");
     unfinished_parents_.assign(n, 0);
     child_start_.assign(n + 1, 0);
-
-    // Resources: a byte per node to look at unless declared.
     std::size_t constrained = 0;
-    for (std::size_t i = 0; i < n; ++i)
-        if (!nodes[i].resources.is_null()) constrained += read_needs(i, nodes[i], caps);
+    for (char c : resources_.constrained) constrained += c != 0;
 
     // The graph, built from the datasets rather than from the (large) nodes: their
     // producers and consumers sit in flat arrays, so a big pipeline costs few cache misses.
@@ -133,42 +165,21 @@ Scheduler::Scheduler(const Pipeline& pipeline, const std::map<std::string, doubl
         if (unfinished_parents_[i] == 0) make_ready(i);
 }
 
-// Validates node i's resources (capped or not: a typo shows up before the run) and
-// records its needs of capped resources; true when it has some.
-bool Scheduler::read_needs(std::size_t i, const Node& node, const std::map<std::string, double>& caps) {
-    const std::size_t r_count = caps_.size();
-    for (const auto& [key, need] : needs_of(node)) {
-        auto it = caps.find(key);
-        if (it == caps.end() || need == 0) continue;  // no cap: unlimited
-        if (need > it->second + slack)
-            throw RunnerError("node '" + node.name + "' needs " + key + "=" + number(need) + " but the cap is " + key +
-                              "=" + number(it->second) + ", so it could never run. Raise the cap (--resources " + key +
-                              "=" + number(need) + ") or lower the node's \"resources\".");
-        if (needs_.empty()) needs_.assign(constrained_.size() * r_count, 0.0);
-        const std::size_t r = static_cast<std::size_t>(std::distance(caps.begin(), it));
-        needs_[i * r_count + r] = need;
-        constrained_[i] = 1;
-    }
-    return constrained_[i] != 0;
-}
-
 void Scheduler::make_ready(std::size_t node) {
     state_[node] = State::ready;
     ready_.insert(node);
 }
 
 bool Scheduler::fits(std::size_t node) const {
-    if (!constrained_[node]) return true;
-    const std::size_t r_count = caps_.size();
-    for (std::size_t r = 0; r < r_count; ++r)
-        if (in_use_[r] + needs_[node * r_count + r] > caps_[r] + slack) return false;
+    if (!resources_.constrained[node]) return true;
+    for (std::size_t r = 0; r < resources_.names.size(); ++r)
+        if (in_use_[r] + resources_.need(node, r) > resources_.caps[r] + slack) return false;
     return true;
 }
 
-void Scheduler::take(std::size_t node, double sign) {
-    if (!constrained_[node]) return;
-    const std::size_t r_count = caps_.size();
-    for (std::size_t r = 0; r < r_count; ++r) in_use_[r] += sign * needs_[node * r_count + r];
+void Scheduler::claim_resources(std::size_t node, double sign) {
+    if (!resources_.constrained[node]) return;
+    for (std::size_t r = 0; r < resources_.names.size(); ++r) in_use_[r] += sign * resources_.need(node, r);
     if (sign < 0) {
         // Resources came back: the nodes that did not fit get another chance, in order.
         for (std::size_t b : blocked_) ready_.insert(b);
@@ -187,17 +198,34 @@ std::optional<std::size_t> Scheduler::next() {
         }
         state_[node] = State::running;
         ++running_;
-        take(node, +1);
+        claim_resources(node, +1);
         return node;
     }
     return std::nullopt;
+}
+
+std::size_t Scheduler::candidates(std::size_t* out, std::size_t limit) const {
+    std::size_t n = 0;
+    if (stopped()) return 0;
+    for (std::size_t i = ready_.lowest_from(0); n < limit && i != IndexSet::npos; i = ready_.lowest_from(i + 1))
+        if (fits(i)) out[n++] = i;
+    return n;
+}
+
+bool Scheduler::take(std::size_t node) {
+    if (stopped() || !ready_.contains(node) || !fits(node)) return false;
+    ready_.erase(node);
+    state_[node] = State::running;
+    ++running_;
+    claim_resources(node, +1);
+    return true;
 }
 
 void Scheduler::succeeded(std::size_t node) {
     state_[node] = State::done;
     --running_;
     ++settled_;
-    take(node, -1);
+    claim_resources(node, -1);
     for (std::uint32_t e = child_start_[node]; e < child_start_[node + 1]; ++e) {
         const std::uint32_t c = children_[e];
         // A node skipped under keep_going stays skipped when its other parents finish.
@@ -207,7 +235,7 @@ void Scheduler::succeeded(std::size_t node) {
 
 void Scheduler::unstart(std::size_t node) {
     --running_;
-    take(node, -1);
+    claim_resources(node, -1);
     // Back among the ready nodes even after a fail-fast stop: not_run() lists it.
     make_ready(node);
 }
@@ -217,7 +245,7 @@ void Scheduler::failed(std::size_t node) {
     --running_;
     ++settled_;
     ++failures_;
-    take(node, -1);
+    claim_resources(node, -1);
     if (keep_going_) skip_downstream_of(node);
 }
 

@@ -8,7 +8,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <functional>
+#include <thread>
 
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
@@ -109,10 +111,20 @@ public:
 
     ~MpiRunner() override {
         if (!owns_mpi_) return;
-        // After a clean run every rank finalizes together. Otherwise the others may wait
-        // for this rank forever: end the whole job instead (kiln has reported by now).
-        if (clean_) MPI_Finalize();
-        else MPI_Abort(MPI_COMM_WORLD, 1);
+        // After a clean run every rank finalizes together.
+        if (clean_) {
+            MPI_Finalize();
+            return;
+        }
+        // Otherwise the others may wait for this rank forever: the job must end. Rank 0
+        // reports why, so the other ranks give it a moment before they end it.
+        if (rank_ != 0) std::this_thread::sleep_for(std::chrono::seconds(1));
+        // kiln refused the run before it started (say, a --resources cap no node can
+        // meet): this object is destroyed while that error is still on its way to the
+        // user. Leaving without MPI_Finalize makes mpirun end the job once kiln has
+        // exited, after its message.
+        if (!ran_) return;
+        MPI_Abort(MPI_COMM_WORLD, 1);
     }
 
     bool primary() const override { return rank_ == 0; }
@@ -123,6 +135,7 @@ public:
     }
 
     void run(RunContext& ctx) override {
+        ran_ = true;
         Transport transport;
         check_same_plan(ctx, transport);
         const unsigned me = static_cast<unsigned>(rank_);
@@ -161,6 +174,7 @@ private:
     int rank_ = 0;
     bool owns_mpi_ = false;
     bool clean_ = false;
+    bool ran_ = false;  // run() was called: the ranks may be inside collective calls
 };
 
 }  // namespace

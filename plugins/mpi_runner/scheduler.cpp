@@ -14,17 +14,11 @@ void Backoff::idle() {
 }
 
 Scheduler::Scheduler(RunContext& context, Transport& transport, RankService& local, bool locality)
-    : ctx_(context), transport_(transport), local_(local), locality_(locality),
+    : ctx_(context), transport_(transport), local_(local), locality_(locality), ready_(context.ready_set()),
       running_(static_cast<std::size_t>(transport.size())) {
     const std::size_t n = ctx_.node_count();
-    waiting_.resize(n);
-    dependents_.resize(n);
     std::set<std::string> read;
     for (std::size_t i = 0; i < n; ++i) {
-        auto deps = ctx_.dependencies(i);
-        waiting_[i] = deps.size();
-        for (std::size_t d : deps) dependents_[d].push_back(i);
-        if (deps.empty()) ready_.insert(i);
         NodeView node = ctx_.node(i);
         for (const auto& name : node.inputs) read.insert(name);
         for (const auto* names : {&node.inputs, &node.outputs})
@@ -51,7 +45,10 @@ bool Scheduler::any_busy() const {
 }
 
 std::optional<std::pair<std::size_t, int>> Scheduler::choose() const {
-    if (ready_.empty()) return std::nullopt;
+    // The ready nodes that fit now, in pipeline order (the first ones are enough to place).
+    std::size_t ready[256];
+    const std::size_t n_ready = ready_.candidates(ready, std::size(ready));
+    if (n_ready == 0) return std::nullopt;
     const int ranks = transport_.size();
     // Rank 0 runs nodes only when it is alone: otherwise it stays free to answer at once,
     // also when the job is being torn down (a rank died) and it must report.
@@ -61,7 +58,7 @@ std::optional<std::pair<std::size_t, int>> Scheduler::choose() const {
             int r = first + (next_rank_ + k) % (ranks - first);
             if (rank_idle(r)) {
                 next_rank_ = (r - first + 1) % (ranks - first);
-                return std::make_pair(*ready_.begin(), r);
+                return std::make_pair(ready[0], r);
             }
         }
         return std::nullopt;
@@ -70,7 +67,8 @@ std::optional<std::pair<std::size_t, int>> Scheduler::choose() const {
     std::uint64_t best_bytes = 0;
     for (int r = first; r < ranks; ++r) {
         if (!rank_idle(r)) continue;
-        for (std::size_t node : ready_) {
+        for (std::size_t k = 0; k < n_ready; ++k) {
+            const std::size_t node = ready[k];
             std::uint64_t held = 0;
             for (const auto& in : ctx_.node(node).inputs)
                 if (auto h = holders_.find(in); h != holders_.end() && h->second.count(r)) held += bytes_.at(in);
@@ -84,10 +82,11 @@ std::optional<std::pair<std::size_t, int>> Scheduler::choose() const {
 }
 
 void Scheduler::dispatch(std::size_t node, int rank) {
-    ready_.erase(node);
+    if (!ready_.take(node)) return;  // cannot happen: choose() offers only what may start
     std::string error;
     if (rank != 0 && !ctx_.remote_started(node, static_cast<unsigned>(rank), &error)) {
         failed_ = true;  // the host recorded why (a hook failed)
+        ready_.settle(node);
         return;
     }
     // Inputs the rank lacks come straight from a rank that holds them.
@@ -128,6 +127,7 @@ void Scheduler::finished(int rank, const NodeResult& r,
         // False also when a hook failed the node in the host.
         ok = ctx_.remote_finished(r.node, static_cast<unsigned>(rank), ok ? nullptr : &failure, r.max_rss_bytes);
     }
+    ready_.settle(r.node);  // its dependents become ready, or the failure stops what it must
     if (!ok) {
         failed_ = true;
         return;
@@ -143,8 +143,6 @@ void Scheduler::finished(int rank, const NodeResult& r,
             if (h != 0) transport_.send(h, free_value, Writer().str(in).take());
         holders_.erase(in);  // rank 0's own copy goes with its last reader (the host frees it)
     }
-    for (std::size_t d : dependents_[r.node])
-        if (--waiting_[d] == 0) ready_.insert(d);
 }
 
 void Scheduler::stop_remote_nodes() {
@@ -154,6 +152,7 @@ void Scheduler::stop_remote_nodes() {
         std::string why = "the run was stopped while node '" + std::string(ctx_.node(*node).name) + "' ran on MPI rank " +
                           std::to_string(r) + " (a rank died, or the job was interrupted)";
         ctx_.remote_finished(*node, static_cast<unsigned>(r), &why, 0);
+        ready_.settle(*node);
         node.reset();
     }
 }
@@ -166,8 +165,7 @@ void Scheduler::run() {
             stopped_ = true;
             stop_remote_nodes();
         }
-        const bool may_start = !stopped_ && (!failed_ || ctx_.settings().keep_going);
-        while (may_start) {
+        while (!stopped_) {
             auto choice = choose();
             if (!choice) break;
             dispatch(choice->first, choice->second);
@@ -198,8 +196,7 @@ void Scheduler::run() {
             }
             if (!stopped_) finished(m->source, r, outputs);
         }
-        if (!any_busy() && (stopped_ || ready_.empty() || (failed_ && !ctx_.settings().keep_going))) break;
-        if (stopped_ && !any_busy()) break;
+        if (!any_busy() && (stopped_ || ready_.finished())) break;
         if (active) backoff.reset();
         else backoff.idle();
     }

@@ -1,5 +1,6 @@
 // Rank 0 of an MpiRunner run: hands ready nodes to idle ranks one at a time, as their
-// dependencies complete (not a static partition), moves in-memory values
+// dependencies complete (not a static partition; the host's ready set decides what may
+// start, so --resources caps and --keep-going hold as under every runner), moves in-memory values
 // between ranks as nodes need them, frees them after their last reader, and reports every
 // node to the host (hooks, progress, report) as if it had run here.
 //
@@ -47,9 +48,7 @@ private:
     Transport& transport_;
     RankService& local_;
     bool locality_;
-    std::vector<std::size_t> waiting_;  // per node: dependencies not yet completed
-    std::vector<std::vector<std::size_t>> dependents_;
-    std::set<std::size_t> ready_;  // ordered: the pipeline's order breaks ties
+    ReadySet& ready_;
     std::vector<std::optional<std::size_t>> running_;  // per rank
     std::set<std::string> memory_;                      // datasets kept in memory
     std::set<std::string> free_outputs_;

@@ -30,13 +30,34 @@ public:
     void insert(std::size_t i);  // i must be absent
     void erase(std::size_t i);   // i must be present
     std::size_t lowest() const;  // the set must not be empty
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    // The lowest member >= i, or npos.
+    std::size_t lowest_from(std::size_t i) const { return find_from(0, i); }
+    bool contains(std::size_t i) const {
+        return !levels_.empty() && (i >> 6) < levels_[0].size() && (levels_[0][i >> 6] >> (i & 63) & 1) != 0;
+    }
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
 
 private:
+    std::size_t find_from(std::size_t level, std::size_t i) const;
     std::vector<std::vector<std::uint64_t>> levels_;  // [0]: a bit per index; the last has one word
     std::size_t size_ = 0;
 };
+
+// What each node declares of the capped resources, validated: the ready set orders nodes
+// by it, and the node lifecycle holds every runner to it.
+struct ResourceNeeds {
+    std::vector<std::string> names;  // the capped resources
+    std::vector<double> caps;        // per capped resource
+    std::vector<char> constrained;   // per node: needs some capped resource
+    std::vector<double> needs;       // node * names.size() + r; empty when no node is constrained
+    double need(std::size_t node, std::size_t r) const { return needs[node * names.size() + r]; }
+    bool any() const { return !needs.empty(); }
+};
+// Throws kiln::RunnerError naming the node when a node's "resources" are not an object of
+// non-negative numbers, or exceed a cap (it could never run), or a cap is not a number >= 0.
+ResourceNeeds read_resource_needs(const Pipeline& pipeline, const std::map<std::string, double>& caps);
 
 class Scheduler {
 public:
@@ -48,6 +69,11 @@ public:
     std::optional<std::size_t> next();
     void succeeded(std::size_t node);
     void failed(std::size_t node);
+    // Up to `limit` ready nodes that fit now, lowest first (for runners that choose among
+    // them); take() starts one: false unless it is ready and fits now.
+    std::size_t candidates(std::size_t* out, std::size_t limit) const;
+    bool take(std::size_t node);
+    bool is_running(std::size_t node) const { return node < state_.size() && state_[node] == State::running; }
     // A node next() returned that the runner did not start after all (a batch cut short
     // by a failure): it is ready again, and counts as never started.
     void unstart(std::size_t node);
@@ -68,17 +94,14 @@ private:
     enum class State : char { waiting, ready, running, done, failed, skipped };
 
     bool stopped() const { return failures_ > 0 && !keep_going_; }
-    bool read_needs(std::size_t i, const Node& node, const std::map<std::string, double>& caps);
     bool fits(std::size_t node) const;
-    void take(std::size_t node, double sign);
+    void claim_resources(std::size_t node, double sign);
     void make_ready(std::size_t node);
     void skip_downstream_of(std::size_t node);
 
     bool keep_going_;
-    std::vector<std::string> resource_names_;      // those with a cap
-    std::vector<double> caps_, in_use_;            // per capped resource
-    std::vector<double> needs_;                    // node * resources + r; only for constrained nodes
-    std::vector<char> constrained_;                // per node: needs some capped resource
+    ResourceNeeds resources_;
+    std::vector<double> in_use_;                   // per capped resource
     // The dependency graph as flat arrays (children of node i: children_[child_start_[i] ..
     // child_start_[i + 1])), built once: finishing a node then reads contiguous memory
     // instead of chasing the pipeline's per-dataset vectors under the runner's lock.
