@@ -137,7 +137,14 @@ bool DataCatalog::is_memory(const std::string& name) const {
     return it != entries_.end() && (it->second.type == "kiln.MemoryDataset" || it->second.type == "MemoryDataset");
 }
 
-bool DataCatalog::persists(const std::string& name) const { return contains(name) && !is_memory(name); }
+bool DataCatalog::persists(const std::string& name) const {
+    if (!contains(name) || is_memory(name)) return false;
+    auto entry = entries_.find(name);
+    if (entry == entries_.end()) return true;  // a parameter, or a runner's default dataset
+    std::string hint;
+    const DatasetType* type = registry_.find_dataset_type(entry->second.type, hint);
+    return !type || type->spec.persists;  // an unknown type fails anyway, when the entry is used
+}
 
 Value DataCatalog::memory_preset(const std::string& name, const TypeOps& type) const {
     auto it = entries_.find(name);

@@ -73,6 +73,7 @@ public:
     }
     void add_dataset_type(DatasetTypeSpec spec) noexcept override {
         try {
+            if (plugin_abi_minor < 2) spec.persists = true;  // older plugins have no such field
             datasets.push_back(std::move(spec));
         } catch (const std::exception& e) {
             errors.push_back(e.what());
@@ -102,6 +103,7 @@ public:
     }
 
     std::vector<std::unique_ptr<NodeSpec>> nodes;
+    std::uint32_t plugin_abi_minor = abi_minor;  // of the plugin registering now
     std::vector<DatasetTypeSpec> datasets;
     std::vector<RunnerTypeSpec> runners;
     std::vector<HookTypeSpec> hooks;
@@ -189,6 +191,7 @@ void Registry::load_file(const fs::path& path) {
                               "'.\n  Remove one of them from the plugin path or rename one plugin.");
 
     Collector collector;
+    collector.plugin_abi_minor = d->abi_minor;
     if (const char* message = d->register_fn(collector))
         throw PluginError("plugin '" + name + "' (" + file.string() + ") failed to register: " + message);
     absorb(collector, file, name, d->version ? d->version : "");

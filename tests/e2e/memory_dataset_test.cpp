@@ -101,3 +101,39 @@ TEST_CASE("memory_dataset.bad_data_and_unknown_arguments_name_the_entry") {
     CHECK(r.exit_code == 2);
     CHECK(r.contains("has an unknown argument \"filepath\""));
 }
+
+// A plugin dataset type that declares `static constexpr bool persists = false` is treated
+// like kiln.MemoryDataset by --only-missing-outputs and --resume, although it has a file.
+TEST_CASE("memory_dataset.a_type_that_does_not_persist_is_never_relied_on") {
+    auto scratch_project = [](Project& p, const std::string& last) {
+        p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+            {"name": "load", "func": "testnodes.seed", "outputs": "a"},
+            {"name": "prep", "func": "testnodes.neg", "inputs": "a", "outputs": "s"},
+            {"name": "fin", "func": "testnodes.)" + last + R"(", "inputs": "s", "outputs": "out"}
+        ]}}})");
+        p.catalog(R"({"a": {"type": "kiln.JsonDataset", "filepath": "data/a.json"},
+                      "s": {"type": "testnodes.ScratchDataset", "filepath": "data/s.json"},
+                      "out": {"type": "kiln.JsonDataset", "filepath": "data/out.json"}})");
+    };
+    SUBCASE("--only-missing-outputs") {
+        Project p;
+        scratch_project(p, "identity");
+        p.write("data/a.json", "1\n");
+        p.write("data/s.json", "-1\n");  // there, but not to be relied on
+        auto r = p.run({"--only-missing-outputs"});
+        INFO(r.output);
+        CHECK(r.exit_code == 0);
+        CHECK(p.ran_nodes() == Names{"prep", "fin"});
+        CHECK(p.json_file("data/out.json") == -1.0);
+    }
+    SUBCASE("resume") {
+        Project p;
+        scratch_project(p, "fail");
+        auto r = p.run();
+        INFO(r.output);
+        CHECK(r.exit_code == 1);
+        CHECK(p.exists("data/s.json"));
+        // prep saved s, but its type does not persist: the rest starts from prep.
+        CHECK(r.contains("--from-nodes \"prep\""));
+    }
+}

@@ -184,6 +184,25 @@ private:
     std::filesystem::path path_;
     double pause_ms_;
 };
+
+// A JSON number in a scratch file that nothing may rely on after the run (as a cache
+// folder wiped between jobs would be): it declares that it does not persist.
+class ScratchDataset : public kiln::Dataset {
+public:
+    static constexpr bool persists = false;
+    explicit ScratchDataset(const kiln::DatasetConfig& config) : path_(config.path_arg("filepath")) {
+        config.require_type<double>();
+    }
+    kiln::Value load() override { return kiln::Value::make(std::stod(kiln::read_file_text(path_))); }
+    void save(const kiln::Value& v) override {
+        kiln::write_file_atomic(path_, nlohmann::json(v.get<double>()).dump() + "\n");
+    }
+    bool exists() const override { return std::filesystem::exists(path_); }
+    std::string describe() const override { return "ScratchDataset(" + path_.string() + ")"; }
+
+private:
+    std::filesystem::path path_;
+};
 }  // namespace
 
 KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
@@ -218,6 +237,7 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("open_handle", &open_handle);
     reg.node("use_handle", &use_handle);
     reg.dataset<LocalDataset>("LocalDataset", {.single_process = true, .doc = "in-process only"});
+    reg.dataset<ScratchDataset>("ScratchDataset", {.doc = "a JSON number in a scratch file: does not persist"});
     reg.dataset<SlowSaveDataset>("SlowSaveDataset", {.doc = "a JSON number saved slowly (pause_ms) through a temporary file"});
     reg.type<Point>();
 }

@@ -22,6 +22,14 @@
 // failure; the host adds the dataset's name. A dataset object is used by one thread at a
 // time unless its type declares `thread_safe`. Writes should be atomic
 // (kiln::write_file_atomic) so a failed run never leaves a half-written file.
+//
+// A type whose data does not outlive the run (a cache, memory shared with other
+// processes) says so, as Kedro's _EPHEMERAL does, with a member of the class:
+//
+//     static constexpr bool persists = false;
+//
+// Its entries then count as in-memory for --only-missing-outputs and --resume: their
+// producers run again when a node that reads them must run.
 #pragma once
 
 #include <filesystem>
@@ -109,6 +117,8 @@ struct DatasetTypeSpec {
     std::string name;  // unqualified, e.g. "JsonDataset"
     DatasetTypeOptions options;
     DatasetFactory create;
+    // ABI 1.2: D::persists (default true). Read only from plugins built for 1.2 or later.
+    bool persists = true;
 };
 
 namespace detail {

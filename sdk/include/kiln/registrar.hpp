@@ -40,7 +40,9 @@ public:
         static_assert(std::is_base_of_v<Dataset, D>, "kiln: dataset types derive from kiln::Dataset");
         static_assert(std::is_constructible_v<D, const DatasetConfig&>,
                       "kiln: dataset types are constructible from const kiln::DatasetConfig&");
-        add_dataset_type(DatasetTypeSpec{std::string(name), std::move(options), &detail::make_dataset<D>});
+        bool persists = true;
+        if constexpr (requires { D::persists; }) persists = static_cast<bool>(D::persists);
+        add_dataset_type(DatasetTypeSpec{std::string(name), std::move(options), &detail::make_dataset<D>, persists});
         return *this;
     }
 

@@ -96,8 +96,9 @@ public:
     // An entry of type kiln.MemoryDataset: declared, but its value lives in memory for the
     // run only (Kedro's MemoryDataset), optionally preset with "data".
     bool is_memory(const std::string& name) const;
-    // An entry whose data outlives the run (any type but kiln.MemoryDataset), or a
-    // parameter: what --only-missing-outputs and resume may rely on.
+    // An entry whose data outlives the run (any type but kiln.MemoryDataset and types
+    // declaring `persists = false`), or a parameter: what --only-missing-outputs and
+    // resume may rely on.
     bool persists(const std::string& name) const;
     // A kiln.MemoryDataset's preset "data" as a value of `type`; an empty Value when it has
     // none. Throws kiln::ConfigError naming the entry when the data does not fit the type.
