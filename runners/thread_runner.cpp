@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "kiln/core/host_run_context.hpp"
+#include "kiln/core/run_guard.hpp"
 #include "kiln/error.hpp"
 #include "kiln/runners/builtin.hpp"
 
@@ -56,6 +57,10 @@ public:
     // A worker's whole life. Never throws: an exception escaping a std::thread would
     // terminate the process, so anything unexpected is kept for run() to rethrow.
     void work(unsigned worker) noexcept {
+        // The thread that made the RunGuard has one; a pool thread needs its own, or a
+        // node overflowing its stack would kill kiln without a word.
+        std::optional<core::SignalStack> signal_stack;
+        if (worker > 0) signal_stack.emplace();
         try {
             loop(worker);
         } catch (...) {

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <optional>
 #include <unistd.h>
 
 #include "kiln/core/pipeline.hpp"
@@ -157,23 +159,7 @@ void install(int sig, void (*handler)(int), int flags, struct sigaction* previou
 }
 
 // Room for the fatal handler when the main thread's stack overflowed.
-struct AltStack {
-    std::unique_ptr<char[]> memory;
-    stack_t previous{};
-    bool set = false;
-    void install() {
-        constexpr std::size_t size = 64 * 1024;
-        memory = std::make_unique<char[]>(size);
-        stack_t st{};
-        st.ss_sp = memory.get();
-        st.ss_size = size;
-        set = ::sigaltstack(&st, &previous) == 0;
-    }
-    void remove() {
-        if (set) ::sigaltstack(&previous, nullptr);
-        set = false;
-    }
-} alt_stack;
+std::optional<SignalStack> alt_stack;
 
 }  // namespace
 
@@ -202,7 +188,7 @@ RunGuard::RunGuard(const Pipeline& nodes, std::vector<std::size_t> node_to_journ
     active_nodes = &nodes;
     active_map = std::move(node_to_journal);
     active_hint = std::move(resume_hint);
-    alt_stack.install();
+    alt_stack.emplace();
     for (std::size_t i = 0; i < std::size(fatal_signals); ++i)
         install(fatal_signals[i], kiln_on_fatal, SA_RESETHAND | SA_ONSTACK, &previous_fatal[i]);
     if (!exit_handler_registered) exit_handler_registered = ::on_exit(on_process_exit, nullptr) == 0;
@@ -212,11 +198,25 @@ RunGuard::RunGuard(const Pipeline& nodes, std::vector<std::size_t> node_to_journ
 RunGuard::~RunGuard() {
     guard_active.store(false);
     for (std::size_t i = 0; i < std::size(fatal_signals); ++i) ::sigaction(fatal_signals[i], &previous_fatal[i], nullptr);
-    alt_stack.remove();
+    alt_stack.reset();
     active_journal.store(nullptr);
     active_nodes = nullptr;
     active_map.clear();
     active_hint.clear();
+}
+
+SignalStack::SignalStack() noexcept {
+    constexpr std::size_t size = 64 * 1024;
+    memory_.reset(new (std::nothrow) char[size]);
+    if (!memory_) return;  // no room: a crash on an overflowed stack goes unnamed
+    stack_t st{};
+    st.ss_sp = memory_.get();
+    st.ss_size = size;
+    set_ = ::sigaltstack(&st, &previous_) == 0;
+}
+
+SignalStack::~SignalStack() {
+    if (set_) ::sigaltstack(&previous_, nullptr);
 }
 
 NodeInFlight::NodeInFlight(std::size_t node) noexcept : previous_(current_node) { current_node = node; }

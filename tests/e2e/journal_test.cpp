@@ -435,3 +435,38 @@ TEST_CASE("journal.a_run_that_cannot_write_its_journal_still_runs_and_says_so") 
     CHECK(r.contains("this run cannot be resumed with --resume"));
     CHECK(number_in(p, "data/c.json") == -2.0);
 }
+
+// A node that overflows its stack is named, on the main thread and on one of the
+// ThreadRunner's own threads (each has a signal stack), and the run resumed.
+TEST_CASE("journal.stack_overflow_is_named_on_any_thread") {
+    SUBCASE("main thread") {
+        Project p;
+        crash_project(p);
+        Run first = run(p, {"--runner", "SequentialRunner"}, {"TESTNODES_FAIL=overflow"});
+        INFO(first.output);
+        CHECK(first.exit_code != 0);
+        CHECK(first.contains("node 'bump' crashed: signal 11 (SIGSEGV)"));
+        Run second = run(p, {"--resume"});
+        INFO(second.output);
+        CHECK(second.exit_code == 0);
+        CHECK(number_in(p, "data/c.json") == -2.0);
+    }
+    SUBCASE("a pool thread") {
+        // Six nodes that overflow on any thread but the main one (where they succeed).
+        Project p;
+        std::string nodes = R"({"name": "load", "func": "testnodes.seed", "outputs": "a"})";
+        for (int k = 1; k <= 6; ++k)
+            nodes += R"(, {"name": "deep)" + std::to_string(k) + R"(", "func": "testnodes.unreliable", "inputs": "a",
+                          "outputs": "d)" + std::to_string(k) + R"("})";
+        p.pipelines(R"({"pipelines": {"__default__": {"nodes": [)" + nodes + "]}}}");
+        p.catalog(R"({"a": {"type": "kiln.JsonDataset", "filepath": "data/a.json"}})");
+        Run first = run(p, {"--runner", "ThreadRunner", "--max-workers", "4"}, {"TESTNODES_FAIL=overflow_off_main"});
+        INFO(first.output);
+        CHECK(first.exit_code != 0);
+        CHECK(first.contains("crashed: signal 11 (SIGSEGV)"));
+        CHECK(first.contains("node 'deep"));
+        Run second = run(p, {"--resume"});
+        INFO(second.output);
+        CHECK(second.exit_code == 0);
+    }
+}

@@ -67,7 +67,16 @@ double crash_segv(double) {
 }
 double crash_abort(double) { std::abort(); }
 double crash_exit(double) { std::exit(7); }
-// Fails as TESTNODES_FAIL says (throw, segv, abort, exit, exit0), else returns x + 1: a
+// Recursion that never ends (as far as the compiler knows): overflows the thread's stack.
+volatile bool keep_recursing = true;
+[[gnu::noinline]] double overflow(double x) {
+    volatile char frame[4096];
+    frame[0] = static_cast<char>(x);
+    if (!keep_recursing) return frame[0];
+    return overflow(x + 1) + frame[1];
+}
+// Fails as TESTNODES_FAIL says (throw, segv, abort, exit, exit0, overflow,
+// overflow_off_main), else returns x + 1: a
 // failure that goes away without touching the project, to test --resume.
 double unreliable(double x) {
     const char* how = std::getenv("TESTNODES_FAIL");
@@ -77,6 +86,13 @@ double unreliable(double x) {
     if (mode == "abort") std::abort();
     if (mode == "exit") std::exit(7);
     if (mode == "exit0") std::exit(0);
+    if (mode == "overflow") return overflow(x);
+    // Overflows on any thread but the main one, where it takes its time and succeeds:
+    // a crash on one of a runner's own threads, whatever the order the nodes start in.
+    if (mode == "overflow_off_main") {
+        if (::gettid() != ::getpid()) return overflow(x);
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
     return x + 1;
 }
 double sleep_ms(double ms) {

@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,22 @@ public:
 
 private:
     InterruptScope interrupts_;
+};
+
+// Gives the calling thread an alternate signal stack while it lives, so that the fatal
+// handler can still name a node that overflowed this thread's stack. The RunGuard gives
+// one to the thread that makes it; a runner's own threads take one each.
+class SignalStack {
+public:
+    SignalStack() noexcept;
+    ~SignalStack();
+    SignalStack(const SignalStack&) = delete;
+    SignalStack& operator=(const SignalStack&) = delete;
+
+private:
+    std::unique_ptr<char[]> memory_;
+    stack_t previous_{};
+    bool set_ = false;
 };
 
 // Marks the calling thread as running plan node `node` while it lives.
