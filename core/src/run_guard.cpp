@@ -34,49 +34,58 @@ thread_local std::size_t current_node __attribute__((tls_model("initial-exec")))
 constexpr int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 struct sigaction previous_int {}, previous_term {}, previous_fatal[std::size(fatal_signals)];
 
-// Async-signal-safe output: write(2) and hand-made numbers only.
-void say(const char* text) noexcept {
-    std::size_t n = std::strlen(text);
-    while (n > 0) {
-        ssize_t w = ::write(STDERR_FILENO, text, n);
-        if (w <= 0) return;
-        text += w;
-        n -= static_cast<std::size_t>(w);
+// Async-signal-safe output: a message put together in a buffer on the (signal) stack,
+// with hand-made numbers, and written with one write(2), so that a log line of another
+// thread cannot land in the middle of it.
+class Say {
+public:
+    Say& operator<<(const char* text) noexcept {
+        while (*text && len_ < sizeof buf_) buf_[len_++] = *text++;
+        return *this;
     }
-}
-void say_number(long long v) noexcept {
-    char buf[24];
-    char* p = buf + sizeof buf;
-    *--p = '\0';
-    const bool negative = v < 0;
-    unsigned long long u = negative ? 0ull - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v);
-    do {
-        *--p = static_cast<char>('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (negative) *--p = '-';
-    say(p);
-}
-void say_signal(int sig) noexcept {
-    say("signal ");
-    say_number(sig);
-    if (const char* name = sigabbrev_np(sig)) {
-        say(" (SIG");
-        say(name);
-        say(")");
+    Say& operator<<(long long v) noexcept {
+        char digits[24];
+        char* p = digits + sizeof digits;
+        *--p = '\0';
+        const bool negative = v < 0;
+        unsigned long long u = negative ? 0ull - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v);
+        do {
+            *--p = static_cast<char>('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (negative) *--p = '-';
+        return *this << p;
     }
-}
-void say_node(std::size_t node) noexcept {
-    say("node '");
-    if (active_nodes && node < active_nodes->size()) say(active_nodes->nodes()[node].name.c_str());
-    say("'");
-}
-void say_hint() noexcept {
-    if (active_hint.empty()) return;
-    say("kiln: the run journal keeps what completed; finish the run with:\n  ");
-    say(active_hint.c_str());
-    say("\n");
-}
+    Say& signal(int sig) noexcept {
+        *this << "signal " << static_cast<long long>(sig);
+        if (const char* name = sigabbrev_np(sig)) *this << " (SIG" << name << ")";
+        return *this;
+    }
+    Say& node(std::size_t node) noexcept {
+        *this << "node '";
+        if (active_nodes && node < active_nodes->size()) *this << active_nodes->nodes()[node].name.c_str();
+        return *this << "'";
+    }
+    Say& hint() noexcept {
+        if (active_hint.empty()) return *this;
+        return *this << "kiln: the run journal keeps what completed; finish the run with:\n  " << active_hint.c_str()
+                     << "\n";
+    }
+    ~Say() {
+        const char* text = buf_;
+        std::size_t n = len_;
+        while (n > 0) {
+            ssize_t w = ::write(STDERR_FILENO, text, n);
+            if (w <= 0) return;
+            text += w;
+            n -= static_cast<std::size_t>(w);
+        }
+    }
+
+private:
+    char buf_[4096];
+    std::size_t len_ = 0;
+};
 
 std::uint32_t journal_index(std::size_t node) noexcept {
     return static_cast<std::uint32_t>(node < active_map.size() ? active_map[node] : node);
@@ -101,10 +110,11 @@ extern "C" void kiln_on_interrupt(int sig) {
     }
     if (repeats_handled) return;
     // A second interrupt: stop now. The journal already knows every node's state.
-    say("\nkiln: interrupted again (");
-    say_signal(sig);
-    say("): stopping at once\n");
-    say_hint();
+    {
+        Say say;
+        (say << "\nkiln: interrupted again (").signal(sig) << "): stopping at once\n";
+        say.hint();
+    }
     if (RunJournal* journal = active_journal.load()) {
         JournalRecord r;
         r.event = static_cast<std::uint8_t>(JournalEvent::ended);
@@ -120,17 +130,15 @@ extern "C" void kiln_on_fatal(int sig) {
     // SA_RESETHAND put the default action back: raising again below (or returning to the
     // faulting instruction) ends the process with this signal, as without kiln.
     const std::size_t node = current_node;
-    say("\nkiln: ");
-    if (node != SIZE_MAX) {
-        say_node(node);
-        say(" crashed: ");
-    } else {
-        say("crashed outside any node: ");
+    {
+        Say say;
+        say << "\nkiln: ";
+        if (node != SIZE_MAX) say.node(node) << " crashed: ";
+        else say << "crashed outside any node: ";
+        say.signal(sig) << "\n";
+        say.hint();
     }
-    say_signal(sig);
-    say("\n");
     record_crash(node, static_cast<std::uint64_t>(sig), true);
-    say_hint();
     ::raise(sig);
 }
 
@@ -140,13 +148,13 @@ void on_process_exit(int status, void*) {
     const std::size_t node = current_node;
     if (!guard_active.load() || node == SIZE_MAX) return;
     std::fflush(nullptr);
-    say("\nkiln: ");
-    say_node(node);
-    say(" called exit(");
-    say_number(status);
-    say(") while running; the run did not finish\n");
+    {
+        Say say;
+        say << "\nkiln: ";
+        say.node(node) << " called exit(" << static_cast<long long>(status) << ") while running; the run did not finish\n";
+        say.hint();
+    }
     record_crash(node, static_cast<std::uint64_t>(status), false);
-    say_hint();
     ::_exit(1);
 }
 
