@@ -480,7 +480,9 @@ RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
     validate(plan);
     plan.set_async(options_.is_async);  // before forking: workers inherit it
     if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
-    return core::run_in_context(plan, observer, options_, name(), [this](core::HostRunContext& ctx) { run_workers(ctx); });
+    return core::run_in_context(
+        plan, observer, options_, name(), [this](core::HostRunContext& ctx) { run_workers(ctx); },
+        core::NodeLifecycle::Checks::trusted_runner);
 }
 
 void ParallelRunner::run_workers(core::HostRunContext& ctx) {

@@ -42,7 +42,8 @@ public:
         plan.set_async(options_.is_async);
         if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
         return core::run_in_context(plan, observer, options_, name(),
-                                    [](core::HostRunContext& ctx) { run_one_at_a_time(ctx); });
+                                    [](core::HostRunContext& ctx) { run_one_at_a_time(ctx); },
+                                    core::NodeLifecycle::Checks::trusted_runner);
     }
 
 private:

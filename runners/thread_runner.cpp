@@ -194,7 +194,8 @@ public:
         // Throws kiln::RunnerError before any node runs.
         const std::size_t workers = core::workers_for(plan.pipeline(), options_.max_workers);
         return core::run_in_context(plan, observer, options_, name(),
-                                    [workers](core::HostRunContext& ctx) { run_pool(ctx, workers); });
+                                    [workers](core::HostRunContext& ctx) { run_pool(ctx, workers); },
+                                    core::NodeLifecycle::Checks::trusted_runner);
     }
 
 private:

@@ -59,11 +59,12 @@ bool constrained(const Pipeline& pipeline, const RunnerOptions& options) {
 }  // namespace
 
 HostRunContext::HostRunContext(RunPlan& plan, RunObserver* observer, const RunnerOptions& options,
-                               std::string runner)
+                               std::string runner, NodeLifecycle::Checks checks)
     : options_(options),
       lifecycle_(plan, observer, std::move(runner),
                  constrained(plan.pipeline(), options) ? read_resource_needs(plan.pipeline(), options.resources)
-                                                       : ResourceNeeds{}),
+                                                       : ResourceNeeds{},
+                 checks),
       catalog_(plan) {
     for (const auto& [name, cap] : options_.resources) caps_.push_back(ResourceCap{name, cap});
     settings_.run_id = plan.run_id();
@@ -126,8 +127,9 @@ const TypeOps* HostRunContext::value_type(std::string_view dataset) const noexce
 }
 
 RunOutcome run_in_context(RunPlan& plan, RunObserver* observer, const RunnerOptions& options,
-                          const std::string& runner, const std::function<void(HostRunContext&)>& schedule) {
-    HostRunContext context(plan, observer, options, runner);
+                          const std::string& runner, const std::function<void(HostRunContext&)>& schedule,
+                          NodeLifecycle::Checks checks) {
+    HostRunContext context(plan, observer, options, runner, checks);
     schedule(context);
     return context.outcome();
 }

@@ -13,9 +13,11 @@ namespace {
 constexpr double slack = 1e-9;
 }  // namespace
 
-NodeLifecycle::NodeLifecycle(RunPlan& plan, RunObserver* observer, std::string runner, ResourceNeeds resources)
+NodeLifecycle::NodeLifecycle(RunPlan& plan, RunObserver* observer, std::string runner, ResourceNeeds resources,
+                             Checks checks)
     : plan_(plan), observer_(observer), runner_(std::move(runner)),
-      progress_(spdlog::should_log(spdlog::level::info)), resources_(std::move(resources)) {
+      progress_(spdlog::should_log(spdlog::level::info)), check_requests_(checks == Checks::all),
+      resources_(std::move(resources)) {
     if (resources_.any()) {
         in_use_.assign(resources_.names.size(), 0.0);
         holding_.assign(plan.size(), 0);
@@ -49,7 +51,12 @@ std::span<const std::size_t> NodeLifecycle::dependencies(std::size_t i) const {
 // common case stays small enough to inline into run_here: it is paid once per node.
 inline bool NodeLifecycle::claim(std::size_t i, std::string* error) {
     bool taken = false;
-    if (i < size() && !interrupt_signal()) [[likely]] {
+    if (!check_requests_ && !interrupt_signal()) [[likely]] {
+        states_[i].store(State::running, std::memory_order_relaxed);
+        taken = true;
+        if (!resources_.any() || !resources_.constrained[i]) [[likely]]
+            return true;
+    } else if (i < size() && !interrupt_signal()) [[likely]] {
         State expected = State::pending;
         taken = states_[i].compare_exchange_strong(expected, State::running, std::memory_order_acq_rel);
         if (taken) [[likely]] {
@@ -169,10 +176,11 @@ bool NodeLifecycle::claim_refused(std::size_t i, bool taken, std::string* error)
         return refuse(error, "ran node '" + name + "' twice");
     }
     const Pipeline& p = plan_.pipeline();
-    for (std::uint32_t input : p.nodes()[i].input_ids)
-        if (std::size_t d = p.producer_of(input); d < size() && state(d) != State::done)
-            return refuse(error, "started node '" + name + "' before its dependency '" + p.nodes()[d].name +
-                                     "' completed", i);
+    if (check_requests_)
+        for (std::uint32_t input : p.nodes()[i].input_ids)
+            if (std::size_t d = p.producer_of(input); d < size() && state(d) != State::done)
+                return refuse(error, "started node '" + name + "' before its dependency '" + p.nodes()[d].name +
+                                         "' completed", i);
     if (!acquire_resources(i)) {
         states_[i].store(State::pending, std::memory_order_release);
         if (error) *error = not_started;

@@ -30,7 +30,12 @@ public:
 
     // `runner` names the runner in refusals ("runner X started node 'b' before ...");
     // `resources`: what nodes need of the capped resources (read_resource_needs).
-    NodeLifecycle(RunPlan& plan, RunObserver* observer, std::string runner, ResourceNeeds resources = {});
+    // A `trusted` runner (a built-in one: it orders nodes through the ready set or in
+    // topological order) is not checked for starting a node early or twice, which saves
+    // reading every node's inputs again; the caps are enforced all the same.
+    enum class Checks { all, trusted_runner };
+    NodeLifecycle(RunPlan& plan, RunObserver* observer, std::string runner, ResourceNeeds resources = {},
+                  Checks checks = Checks::all);
     NodeLifecycle(const NodeLifecycle&) = delete;
     NodeLifecycle& operator=(const NodeLifecycle&) = delete;
 
@@ -72,6 +77,7 @@ private:
     RunObserver* observer_;
     const std::string runner_;
     const bool progress_;  // "Completed node" lines at info level
+    const bool check_requests_;
     // Dependencies as flat arrays: node i's are deps_[dep_start_[i] .. dep_start_[i + 1]).
     mutable std::once_flag deps_built_;
     mutable std::vector<std::uint32_t> dep_start_;
