@@ -128,6 +128,10 @@ void JournalObserver::node_finished(std::size_t node, unsigned, const NodeFailur
     if (!failure) stamp_outputs(j);
     journal_->append({.event = static_cast<std::uint8_t>(failure ? JournalEvent::failed : JournalEvent::done),
                       .node = static_cast<std::uint32_t>(j)});
+    // A node that saved files paid for syncing them; its done record is synced too, so
+    // that after a power loss --resume does not run it again (a node with only in-memory
+    // outputs must run again anyway: its values died with the process).
+    if (!failure && !files_[j].empty()) journal_->sync();
 }
 
 bool JournalObserver::finish(RunEnding ending, int signal) {

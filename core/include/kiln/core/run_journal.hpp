@@ -9,7 +9,9 @@
 // signal handler can still record the crash. A record carries a checksum: after a power
 // loss a torn or missing record reads as absent, which can only make --resume re-run more,
 // never trust an output whose save did not finish (a node's "done" record is written
-// after its outputs were saved and synced).
+// after its outputs were saved and synced). The journal observer syncs the done record
+// of a node that saved files, so a power loss does not make --resume redo finished,
+// persisted work either.
 #pragma once
 
 #include <array>
