@@ -23,6 +23,10 @@ constexpr const char* control_name = "kiln.control";
 constexpr std::size_t min_segment_bytes = 16u << 20;  // sparse on tmpfs: pages cost only when written
 
 
+// Segments hold the run's values: readable and writable by this user only (created with
+// O_EXCL, so a name someone else made first is never reused).
+bip::permissions owner_only() { return bip::permissions(0600); }
+
 std::string mib(std::size_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
 
 // tmpfs allocates pages on first touch: a segment larger than what is free would fail
@@ -63,7 +67,8 @@ std::unique_ptr<ShmArena> ShmArena::create(std::size_t first_segment_bytes) {
     bip::shared_memory_object::remove(arena->segment_name(0).c_str());  // a leftover of a reused pid
     auto seg = std::make_shared<Segment>();
     try {
-        seg->memory = bip::managed_shared_memory(bip::create_only, arena->segment_name(0).c_str(), bytes);
+        seg->memory = bip::managed_shared_memory(bip::create_only, arena->segment_name(0).c_str(), bytes, nullptr,
+                                                   owner_only());
         arena->control_ = seg->memory.construct<Control>(control_name)();
     } catch (const bip::interprocess_exception& e) {
         throw RunnerError("cannot create shared memory segment '" + arena->segment_name(0) + "': " + e.what());
@@ -111,7 +116,7 @@ std::uint32_t ShmArena::create_segment(std::size_t bytes) {
     std::uint32_t index = control_->segments.fetch_add(1);
     auto seg = std::make_shared<Segment>();
     try {
-        seg->memory = bip::managed_shared_memory(bip::create_only, segment_name(index).c_str(), bytes);
+        seg->memory = bip::managed_shared_memory(bip::create_only, segment_name(index).c_str(), bytes, nullptr, owner_only());
     } catch (const bip::interprocess_exception& e) {
         throw RunnerError("cannot create shared memory segment '" + segment_name(index) + "' of " + mib(bytes) + ": " +
                           e.what());

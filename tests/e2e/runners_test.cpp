@@ -428,6 +428,13 @@ void check_interrupt(int sig, bool whole_group, const std::vector<std::string>& 
     const auto workers = kiln.workers();
     CHECK(workers.size() == 2);
     CHECK_FALSE(shm_segments_of(kiln.pid()).empty());  // the run's arena exists while it runs
+    // The run's values are this user's alone.
+    for (const auto& name : shm_segments_of(kiln.pid())) {
+        using std::filesystem::perms;
+        const perms mode = std::filesystem::status("/dev/shm/" + name).permissions();
+        CHECK_MESSAGE((mode & (perms::group_all | perms::others_all)) == perms::none,
+                      "segment " << name << " can be opened by other users");
+    }
 
     if (whole_group) kiln.signal_group(sig);
     else kiln.signal(sig);
