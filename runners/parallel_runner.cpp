@@ -353,13 +353,12 @@ void ParallelRunner::finish(std::size_t w, const RunReply& reply, core::HostRunC
     const RunPlan& plan = ctx.plan();
     if (!reply.ok) return end_node(w, node, &reply.error, reply.max_rss_bytes, ctx);
     for (const auto& out : reply.outputs) blocks_[out.slot] = OwnedBlock{out.block, w, workers_[w].generation};
+    workers_[w].node.reset();
     if (!ctx.remote_finished(node, static_cast<unsigned>(w), nullptr, reply.max_rss_bytes)) {  // a hook failed it
-        workers_[w].node.reset();
         any_failed_ = true;
         ctx.ready_set().settle(node);
         return;
     }
-    workers_[w].node.reset();
     // Free each in-memory input after its last reader (Kedro keeps them all to the end),
     // by asking the worker that allocated it. A block of a worker that has died since
     // stays until the run's segments are removed.

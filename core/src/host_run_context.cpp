@@ -72,7 +72,9 @@ HostRunContext::HostRunContext(RunPlan& plan, RunObserver* observer, const Runne
     settings_.is_async = options_.is_async;
     settings_.keep_going = options_.keep_going;
     settings_.resources = caps_;
-    if (constrained(plan.pipeline(), options_)) ready_.emplace(plan.pipeline(), lifecycle_, options_.resources, options_.keep_going);
+    // The needs were read (and validated) once, for the lifecycle: the ready set shares them.
+    if (constrained(plan.pipeline(), options_))
+        ready_.emplace(plan.pipeline(), lifecycle_, lifecycle_.resources(), options_.keep_going);
 }
 
 bool HostRunContext::stop_requested() const noexcept { return interrupt_signal() != 0; }
@@ -85,7 +87,9 @@ NodeView HostRunContext::node(std::size_t i) const noexcept {
 
 ReadySet& HostRunContext::ready_set() noexcept {
     // Unconstrained, so building it cannot throw but for memory, like any allocation here.
-    if (!ready_) ready_.emplace(plan().pipeline(), lifecycle_, options_.resources, options_.keep_going);
+    if (!ready_)
+        ready_.emplace(plan().pipeline(), lifecycle_, read_resource_needs(plan().pipeline(), options_.resources),
+                       options_.keep_going);
     return *ready_;
 }
 

@@ -8,11 +8,6 @@
 
 namespace kiln::core {
 
-namespace {
-// As in the Scheduler: a need that fits exactly is never refused for a rounding error.
-constexpr double slack = 1e-9;
-}  // namespace
-
 NodeLifecycle::NodeLifecycle(RunPlan& plan, RunObserver* observer, std::string runner, ResourceNeeds resources,
                              Checks checks)
     : plan_(plan), observer_(observer), runner_(std::move(runner)),
@@ -55,7 +50,7 @@ inline bool NodeLifecycle::claim(std::size_t i, std::string* error) {
         // Not even marked running: one store a node fewer on a cache line the workers
         // share. A trusted runner's node in progress reads as pending.
         taken = true;
-        if (!resources_.any() || !resources_.constrained[i]) [[likely]]
+        if (!resources_.constrains(i)) [[likely]]
             return true;
     } else if (i < size() && !interrupt_signal()) [[likely]] {
         State expected = State::pending;
@@ -66,7 +61,7 @@ inline bool NodeLifecycle::claim(std::size_t i, std::string* error) {
             bool ready = true;
             for (std::uint32_t input : p.nodes()[i].input_ids)
                 if (std::size_t d = p.producer_of(input); d < size() && state(d) != State::done) ready = false;
-            if (ready && (!resources_.any() || !resources_.constrained[i])) [[likely]]
+            if (ready && !resources_.constrains(i)) [[likely]]
                 return true;
         }
     }
@@ -194,29 +189,24 @@ bool NodeLifecycle::claim_refused(std::size_t i, bool taken, std::string* error)
 // Waits until node i's declared resources fit under the caps, and takes them; false when
 // the run is interrupted meanwhile.
 bool NodeLifecycle::acquire_resources(std::size_t i) {
-    if (!resources_.any() || !resources_.constrained[i]) return true;
+    if (!resources_.constrains(i)) return true;
     std::unique_lock lock(gate_mutex_);
-    auto fits = [&] {
-        for (std::size_t r = 0; r < in_use_.size(); ++r)
-            if (in_use_[r] + resources_.need(i, r) > resources_.caps[r] + slack) return false;
-        return true;
-    };
-    while (!fits()) {
+    while (!resources_.fits(i, in_use_)) {
         if (interrupt_signal()) return false;
         gate_cv_.wait_for(lock, std::chrono::milliseconds(50));  // also to notice Ctrl-C
     }
-    for (std::size_t r = 0; r < in_use_.size(); ++r) in_use_[r] += resources_.need(i, r);
+    resources_.add(i, in_use_, +1);
     holding_[i] = 1;
     return true;
 }
 
 void NodeLifecycle::release_resources(std::size_t i) noexcept {
-    if (!resources_.any() || !resources_.constrained[i]) return;
+    if (!resources_.constrains(i)) return;
     {
         std::lock_guard lock(gate_mutex_);
         if (!holding_[i]) return;
         holding_[i] = 0;
-        for (std::size_t r = 0; r < in_use_.size(); ++r) in_use_[r] -= resources_.need(i, r);
+        resources_.add(i, in_use_, -1);
     }
     gate_cv_.notify_all();
 }

@@ -125,8 +125,23 @@ ResourceNeeds read_resource_needs(const Pipeline& pipeline, const std::map<std::
     return out;
 }
 
+bool ResourceNeeds::fits(std::size_t node, const std::vector<double>& in_use) const {
+    if (!constrains(node)) return true;
+    for (std::size_t r = 0; r < names.size(); ++r)
+        if (in_use[r] + need(node, r) > caps[r] + slack) return false;
+    return true;
+}
+
+void ResourceNeeds::add(std::size_t node, std::vector<double>& in_use, double sign) const {
+    if (!constrains(node)) return;
+    for (std::size_t r = 0; r < names.size(); ++r) in_use[r] += sign * need(node, r);
+}
+
 Scheduler::Scheduler(const Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going)
-    : keep_going_(keep_going), resources_(read_resource_needs(pipeline, caps)) {
+    : Scheduler(read_resource_needs(pipeline, caps), pipeline, keep_going) {}
+
+Scheduler::Scheduler(ResourceNeeds resources, const Pipeline& pipeline, bool keep_going)
+    : keep_going_(keep_going), resources_(std::move(resources)) {
     const auto& nodes = pipeline.nodes();
     const std::size_t n = nodes.size();
     in_use_.assign(resources_.caps.size(), 0.0);
@@ -171,15 +186,12 @@ void Scheduler::make_ready(std::size_t node) {
 }
 
 bool Scheduler::fits(std::size_t node) const {
-    if (!resources_.constrained[node]) return true;
-    for (std::size_t r = 0; r < resources_.names.size(); ++r)
-        if (in_use_[r] + resources_.need(node, r) > resources_.caps[r] + slack) return false;
-    return true;
+    return resources_.fits(node, in_use_);
 }
 
 void Scheduler::claim_resources(std::size_t node, double sign) {
-    if (!resources_.constrained[node]) return;
-    for (std::size_t r = 0; r < resources_.names.size(); ++r) in_use_[r] += sign * resources_.need(node, r);
+    if (!resources_.constrains(node)) return;
+    resources_.add(node, in_use_, sign);
     if (sign < 0) {
         // Resources came back: the nodes that did not fit get another chance, in order.
         for (std::size_t b : blocked_) ready_.insert(b);

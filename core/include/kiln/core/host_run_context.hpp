@@ -24,9 +24,8 @@ class HostRunContext;
 // lifecycle, and starts nothing once the run is interrupted.
 class HostReadySet final : public ReadySet {
 public:
-    HostReadySet(const Pipeline& pipeline, const NodeLifecycle& lifecycle,
-                 const std::map<std::string, double>& caps, bool keep_going)
-        : scheduler_(pipeline, caps, keep_going), lifecycle_(lifecycle) {}
+    HostReadySet(const Pipeline& pipeline, const NodeLifecycle& lifecycle, ResourceNeeds resources, bool keep_going)
+        : scheduler_(std::move(resources), pipeline, keep_going), lifecycle_(lifecycle) {}
 
     std::size_t next() noexcept override;
     std::size_t candidates(std::size_t* out, std::size_t limit) const noexcept override;

@@ -45,6 +45,7 @@ public:
     // the built-in runners never ask, and a run should not pay for it per node.
     std::span<const std::size_t> dependencies(std::size_t i) const;
     State state(std::size_t i) const { return states_[i].load(std::memory_order_acquire); }
+    const ResourceNeeds& resources() const { return resources_; }
 
     // Runs node i in the calling thread. False, with the message in *error, when it did
     // not complete: it failed (recorded), the runner broke the contract (recorded, naming

@@ -54,6 +54,11 @@ struct ResourceNeeds {
     std::vector<double> needs;       // node * names.size() + r; empty when no node is constrained
     double need(std::size_t node, std::size_t r) const { return needs[node * names.size() + r]; }
     bool any() const { return !needs.empty(); }
+    bool constrains(std::size_t node) const { return any() && constrained[node]; }
+    // Whether the node's needs fit next to `in_use` (per capped resource), and taking
+    // (sign +1) or giving back (-1) its needs.
+    bool fits(std::size_t node, const std::vector<double>& in_use) const;
+    void add(std::size_t node, std::vector<double>& in_use, double sign) const;
 };
 // Throws kiln::RunnerError naming the node when a node's "resources" are not an object of
 // non-negative numbers, or exceed a cap (it could never run), or a cap is not a number >= 0.
@@ -64,6 +69,8 @@ public:
     // Throws kiln::RunnerError naming the node when a node's "resources" are not an object
     // of non-negative numbers, or exceed a cap (it could never run).
     Scheduler(const Pipeline& pipeline, const std::map<std::string, double>& caps, bool keep_going);
+    // With the needs already read (read_resource_needs).
+    Scheduler(ResourceNeeds resources, const Pipeline& pipeline, bool keep_going);
 
     // The next node that may start now, marked running; nullopt when none can start yet.
     std::optional<std::size_t> next();
