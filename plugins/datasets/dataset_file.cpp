@@ -43,6 +43,9 @@ void DatasetFile::check_readable() const {
     if (!fs::exists(status))
         throw load_error("the file does not exist; create it, or run the node that produces this dataset first");
     if (fs::is_directory(status)) throw load_error("it is a directory, not a file; point \"filepath\" at a file");
+    // Reading a FIFO could block forever, and a device may never end.
+    if (!fs::is_regular_file(status))
+        throw load_error("it is not a regular file (a FIFO, device or socket); point \"filepath\" at a file");
 }
 
 std::vector<std::byte> DatasetFile::read_bytes() const {

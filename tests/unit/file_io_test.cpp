@@ -182,3 +182,78 @@ TEST_CASE("temp_files.dataset_folders_are_the_catalogs_filepath_parents") {
     auto folders = kiln::core::dataset_folders(catalog);
     CHECK(folders == std::vector<fs::path>{dir / "data/01", "/abs/where"});
 }
+
+// ------------------------------------------------------------------ output paths
+
+TEST_CASE("file_io.a_symlink_is_written_through_and_stays_a_link") {
+    TempDir dir;
+    dir.write("real/out.json", "old");
+    fs::create_directories(dir / "links");
+    fs::create_symlink("../real/out.json", dir / "links/out.json");  // relative, to another folder
+    fs::create_symlink("out.json", dir / "links/again.json");        // a chain of two links
+    kiln::write_file_atomic(dir / "links/again.json", std::string_view("new"));
+    CHECK(fs::is_symlink(dir / "links/out.json"));
+    CHECK(fs::is_symlink(dir / "links/again.json"));
+    CHECK(kiln::test::read_text(dir / "real/out.json") == "new");
+    // The temporary was made and renamed in the target's folder: nothing left anywhere.
+    CHECK(names_in(dir / "real") == std::set<std::string>{"out.json"});
+    CHECK(names_in(dir / "links") == std::set<std::string>{"out.json", "again.json"});
+}
+
+TEST_CASE("file_io.a_dangling_symlink_creates_its_target") {
+    TempDir dir;
+    fs::create_symlink(dir / "elsewhere/made.txt", dir / "link.txt");
+    kiln::write_file_atomic(dir / "link.txt", std::string_view("hello"));
+    CHECK(fs::is_symlink(dir / "link.txt"));
+    CHECK(kiln::test::read_text(dir / "elsewhere/made.txt") == "hello");
+}
+
+TEST_CASE("file_io.a_symlink_loop_is_refused") {
+    TempDir dir;
+    fs::create_symlink("b", dir / "a");
+    fs::create_symlink("a", dir / "b");
+    CHECK_THROWS_WITH_AS(kiln::write_file_atomic(dir / "a", std::string_view("x")),
+                         doctest::Contains("too many levels of symbolic links"), kiln::DatasetError);
+    CHECK(fs::is_symlink(dir / "a"));
+}
+
+TEST_CASE("file_io.fifos_devices_and_directories_are_refused_not_replaced") {
+    TempDir dir;
+    REQUIRE(::mkfifo((dir / "pipe").c_str(), 0600) == 0);
+    fs::create_directories(dir / "folder");
+    fs::create_symlink(dir / "pipe", dir / "to_pipe");
+    CHECK_THROWS_WITH_AS(kiln::write_file_atomic(dir / "pipe", std::string_view("x")),
+                         doctest::Contains("it is a FIFO"), kiln::DatasetError);
+    CHECK_THROWS_WITH_AS(kiln::write_file_atomic(dir / "to_pipe", std::string_view("x")),
+                         doctest::Contains("the target of the link"), kiln::DatasetError);
+    CHECK_THROWS_WITH_AS(kiln::write_file_atomic(dir / "folder", std::string_view("x")),
+                         doctest::Contains("it is a directory"), kiln::DatasetError);
+    CHECK_THROWS_WITH_AS(kiln::write_file_atomic("/dev/null", std::string_view("x")),
+                         doctest::Contains("character device"), kiln::DatasetError);
+    // Reading one would block forever (a FIFO) or never end (/dev/zero).
+    CHECK_THROWS_WITH_AS(kiln::read_file_bytes(dir / "pipe"), doctest::Contains("FIFO"), kiln::DatasetError);
+    CHECK_THROWS_WITH_AS(kiln::read_file_bytes("/dev/zero"), doctest::Contains("character device"),
+                         kiln::DatasetError);
+    struct stat st {};
+    REQUIRE(::lstat((dir / "pipe").c_str(), &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode));
+    CHECK(names_in(dir.path()) == std::set<std::string>{"pipe", "folder", "to_pipe"});
+}
+
+TEST_CASE("file_io.a_path_with_a_nul_is_refused_before_anything_is_written") {
+    TempDir dir;
+    std::string text = (dir / "out.json").string();
+    text.insert(text.size() - 5, 1, '\0');  // ".../out\0.json"
+    CHECK_THROWS_WITH_AS(kiln::write_file_atomic(fs::path(text), std::string_view("x")),
+                         doctest::Contains("NUL character"), kiln::DatasetError);
+    CHECK(names_in(dir.path()).empty());
+}
+
+TEST_CASE("file_io.a_replaced_file_keeps_its_mode") {
+    TempDir dir;
+    dir.write("secret.json", "1");
+    fs::permissions(dir / "secret.json", fs::perms::owner_read | fs::perms::owner_write);
+    kiln::write_file_atomic(dir / "secret.json", std::string_view("2"));
+    CHECK(fs::status(dir / "secret.json").permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK(kiln::test::read_text(dir / "secret.json") == "2");
+}

@@ -61,9 +61,14 @@ struct DatasetConfig {
     std::string string_arg(const std::string& key, const std::string& fallback) const {
         return args.contains(key) ? string_arg(key) : fallback;
     }
-    // A path argument, made absolute against the project directory.
+    // A path argument, made absolute against the project directory. A NUL in it is refused:
+    // the C library would silently cut the path short there.
     std::filesystem::path path_arg(const std::string& key) const {
-        std::filesystem::path p = string_arg(key);
+        std::string text = string_arg(key);
+        if (auto nul = text.find('\0'); nul != std::string::npos)
+            throw ConfigError(where() + "\"" + key + "\" contains a NUL character (\\u0000) after '" +
+                              text.substr(0, nul) + "'; no file name can hold one, so fix the path");
+        std::filesystem::path p = std::move(text);
         return p.is_absolute() ? p : project_dir / p;
     }
     // Refuses, at pipeline build time, a value type this dataset cannot store.
