@@ -1,5 +1,5 @@
 # Per-target settings shared by everything Kiln builds: C++20, warnings, and the
-# sanitizers when KILN_SANITIZE is on (plugins must match the host: the build key checks).
+# sanitizers when KILN_SANITIZE or KILN_SANITIZE_THREAD is on (plugins must match the host: the build key checks).
 function(kiln_target_defaults target)
   target_compile_features(${target} PRIVATE cxx_std_20)
   set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF POSITION_INDEPENDENT_CODE ON)
@@ -9,5 +9,13 @@ function(kiln_target_defaults target)
     target_compile_options(${target} PRIVATE -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+  if(KILN_SANITIZE_THREAD)
+    target_compile_options(${target} PRIVATE -O1 -fsanitize=thread)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
+  endif()
+  if(KILN_BUILD_FUZZERS)
+    # Coverage feedback for libFuzzer in everything the harnesses reach.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()

@@ -156,13 +156,13 @@ struct type_ops_impl {
         return result;
     }
     static constexpr TypeOps make() {
-        TypeOps ops{codec<T>::name, sizeof(T), &encoded_size, &encode, &decode, nullptr, nullptr, false};
+        TypeOps made{codec<T>::name, sizeof(T), &encoded_size, &encode, &decode, nullptr, nullptr, false};
         if constexpr (HasJson<T>) {
-            ops.to_json = &to_json;
-            ops.from_json = &from_json;
+            made.to_json = &to_json;
+            made.from_json = &from_json;
         }
-        if constexpr (requires { codec<T>::process_local; }) ops.process_local = codec<T>::process_local;
-        return ops;
+        if constexpr (requires { codec<T>::process_local; }) made.process_local = codec<T>::process_local;
+        return made;
     }
     static constexpr TypeOps ops = make();
 };
