@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "kiln/core/name_text.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::core {
@@ -111,6 +112,14 @@ private:
         }
     }
 
+    // Dataset names end up in logs and on terminals, where an ANSI escape would act.
+    void check_dataset_name(const std::string& name) const {
+        if (has_control_character(name))
+            fail("the dataset name " + escaped(name) +
+                 " holds a control character (a line break, a tab or an ANSI escape); name datasets with printable "
+                 "characters");
+    }
+
     const NodeFunction* resolve_function() const {
         auto it = j_.find("func");
         if (it == j_.end())
@@ -133,6 +142,7 @@ private:
             if (!d.is_string() || d.get<std::string>().empty())
                 fail(std::string("\"") + field + "\" must hold dataset names (non-empty strings), but it has " +
                      d.dump());
+            check_dataset_name(d.get<std::string>());
             out.push_back(d.get<std::string>());
         };
         if (it->is_string()) {
@@ -178,6 +188,7 @@ private:
             if (!dataset.is_string() || dataset.get<std::string>().empty())
                 fail("\"inputs\" maps parameter '" + param + "' to " + dataset.dump() +
                      ", but it must map to a dataset name (a non-empty string)");
+            check_dataset_name(dataset.get<std::string>());
             out[static_cast<std::size_t>(pos - args.begin())] = dataset.get<std::string>();
         }
         if (!unknown.empty())
