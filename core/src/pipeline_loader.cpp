@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <set>
-#include <unordered_map>
 #include <utility>
 
 #include "kiln/core/name_text.hpp"
@@ -17,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* default_pipeline = "__default__";
 constexpr const char* shape_example =
     "{\"pipelines\": {\"__default__\": {\"nodes\": [{\"func\": \"myplugin.add\", \"inputs\": [\"a\", \"b\"], "
     "\"outputs\": \"c\"}]}}}";
