@@ -104,7 +104,7 @@ void write_error_report(const fs::path& path, const std::string& message, int ex
                              {"nodes", nlohmann::json::array()},
                              {"failure", {{"node", ""}, {"error", message}, {"resume_command", ""}}}};
     try {
-        write_file_atomic(path, report.dump(2) + "\n");
+        write_file_atomic(path, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     } catch (const std::exception& e) {
         spdlog::warn("could not write the run report to {}: {}", path.string(), e.what());
     }

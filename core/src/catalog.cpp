@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kiln/core/json_file.hpp"
+#include "kiln/core/name_text.hpp"
 #include "kiln/core/pipeline.hpp"
 #include "kiln/core/registry.hpp"
 #include "kiln/error.hpp"
@@ -73,6 +74,10 @@ std::map<std::string, CatalogEntry> DataCatalog::entries_from_json(const nlohman
     for (auto it = doc.begin(); it != doc.end(); ++it) {
         const std::string& name = it.key();
         if (name.empty()) throw ConfigError(where + ": a catalog entry has an empty name");
+        if (has_control_character(name))  // it would act on the terminal of whoever reads the log
+            throw ConfigError(where + ": the dataset name " + escaped(name) +
+                              " holds a control character (a line break, a tab or an ANSI escape); name datasets "
+                              "with printable characters");
         if (is_parameter_name(name))
             throw ConfigError(where + ": catalog entry '" + name +
                               "' uses a name reserved for parameters; put parameters in parameters.json");

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -88,12 +89,15 @@ std::string reword_syntax_error(const std::string& what) {
     return out;
 }
 
-// Rejects a key written twice in one object: nlohmann would silently keep the last one,
-// and a pipeline or catalog entry would vanish without a word. A SAX pass: nlohmann's
-// callback parser is two orders of magnitude slower on large files.
-class DuplicateKeyCheck {
+// One pass over the text, before any value is built: finds a key written twice in one
+// object (nlohmann would silently keep the last one, and a pipeline or catalog entry
+// would vanish without a word), nesting deeper than max_json_nesting (every walk over a
+// parsed value may then recurse safely), and where a parse error is (nlohmann's
+// out_of_range errors, such as a number too large, carry no position). A SAX pass:
+// nlohmann's callback parser is two orders of magnitude slower on large files.
+class ConfigTextCheck {
 public:
-    explicit DuplicateKeyCheck(const std::string& origin) : origin_(origin) {}
+    explicit ConfigTextCheck(const std::string& origin) : origin_(origin) {}
 
     bool null() { return element_done(); }
     bool boolean(bool) { return element_done(); }
@@ -109,13 +113,29 @@ public:
     bool key(std::string& k) {
         Frame& top = frames_.back();
         // Objects in config files are small: a linear scan beats hashing.
-        if (std::find(top.keys.begin(), top.keys.end(), k) != top.keys.end())
-            throw ConfigError(origin_ + ": key \"" + k + "\" appears twice in " + container() +
-                              "; JSON would keep only the last one: merge the two or rename one");
+        if (duplicate_.empty() && std::find(top.keys.begin(), top.keys.end(), k) != top.keys.end())
+            duplicate_ = origin_ + ": key \"" + k + "\" appears twice in " + container() +
+                         "; JSON would keep only the last one: merge the two or rename one";
         top.keys.push_back(k);
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+    bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
+        // A syntax error is found at the character before `position`; a number out of
+        // range once the whole number is read, so point at its first character.
+        const bool out_of_range = dynamic_cast<const nlohmann::json::out_of_range*>(&e) != nullptr;
+        error_offset_ = out_of_range ? position - std::min(position, token.size()) : (position > 0 ? position - 1 : 0);
+        error_ = out_of_range ? reword_out_of_range(token, e.what()) : reword_syntax_error(e.what());
+        return false;
+    }
+
+    // The first problem found, as the message to throw; "" when the text is fine.
+    std::string problem(const std::string& text) const {
+        if (!error_.empty()) {
+            const auto [line, column] = line_and_column(text, error_offset_);
+            return origin_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + error_;
+        }
+        return duplicate_;
+    }
 
 private:
     struct Frame {
@@ -124,7 +144,19 @@ private:
         std::size_t index;              // the element being read, in an array
     };
 
+    static std::string reword_out_of_range(const std::string& token, const std::string& what) {
+        if (what.find(".406]") != std::string::npos)
+            return "the number " + token + " is out of range: a JSON number here must fit a double (at most about "
+                   "1.8e308 in magnitude)";
+        const auto prefix_end = what.find("] ");
+        return prefix_end == std::string::npos ? what : what.substr(prefix_end + 2);
+    }
+
     bool open(bool object) {
+        if (frames_.size() >= max_json_nesting)
+            throw ConfigError(origin_ + ": the value at \"" + path(frames_.size()) + "\" nests deeper than " +
+                              std::to_string(max_json_nesting) +
+                              " levels of objects and lists, the most Kiln reads; flatten it");
         frames_.push_back({object, {}, 0});
         return true;
     }
@@ -137,20 +169,38 @@ private:
         return true;
     }
 
+    // The key path of the first `depth` open containers, e.g. "pipelines.etl.nodes[2]";
+    // a long one keeps its first and last steps.
+    std::string path(std::size_t depth) const {
+        auto step = [&](std::size_t i) {
+            const Frame& f = frames_[i];
+            if (!f.object) return "[" + std::to_string(f.index) + "]";
+            return (i ? "." : "") + (f.keys.empty() ? std::string() : f.keys.back());
+        };
+        constexpr std::size_t head = 8, tail = 3;
+        std::string out;
+        for (std::size_t i = 0; i < depth; ++i) {
+            if (depth > head + tail + 1 && i == head) {
+                out += " ... " + std::to_string(depth - head - tail) + " more levels ... ";
+                i = depth - tail - 1;
+                continue;
+            }
+            out += step(i);
+        }
+        return out;
+    }
+
     // Where the innermost object sits, e.g. the object at "pipelines.etl.nodes[2]".
     std::string container() const {
-        std::string path;
-        for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
-            if (frames_[i].object)
-                path += (path.empty() ? "" : ".") + frames_[i].keys.back();
-            else
-                path += "[" + std::to_string(frames_[i].index) + "]";
-        }
-        return path.empty() ? "the top-level object" : "the object at \"" + path + "\"";
+        const std::string where = frames_.empty() ? std::string() : path(frames_.size() - 1);
+        return where.empty() ? "the top-level object" : "the object at \"" + where + "\"";
     }
 
     const std::string& origin_;
     std::vector<Frame> frames_;
+    std::string duplicate_;
+    std::string error_;
+    std::size_t error_offset_ = 0;
 };
 
 }  // namespace
@@ -173,22 +223,48 @@ std::pair<std::size_t, std::size_t> line_and_column(const std::string& text, std
 nlohmann::json parse_json_text(const std::string& text, const std::string& origin) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
         throw ConfigError(origin + ":1:1: the text is empty; expected a JSON value such as {}");
+    ConfigTextCheck check(origin);
     try {
         // Comments are allowed: config files deserve them.
-        nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-        DuplicateKeyCheck check(origin);
         nlohmann::json::sax_parse(text, &check, nlohmann::json::input_format_t::json, /*strict=*/true,
                                   /*ignore_comments=*/true);
-        return doc;
-    } catch (const nlohmann::json::parse_error& e) {
-        // e.byte counts the characters read, so the offending one is at e.byte - 1.
-        const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
-        const auto [line, column] = line_and_column(text, offset);
-        throw ConfigError(origin + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-                          reword_syntax_error(e.what()));
     } catch (const nlohmann::json::exception& e) {
         throw ConfigError(origin + ": " + reword_syntax_error(e.what()));
     }
+    if (std::string problem = check.problem(text); !problem.empty()) throw ConfigError(problem);
+    try {
+        return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    } catch (const nlohmann::json::exception& e) {  // the check above saw the same text: not expected
+        throw ConfigError(origin + ": " + reword_syntax_error(e.what()));
+    }
+}
+
+std::optional<nlohmann::json> parse_json_if_json(const std::string& text, const std::string& origin) {
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return std::nullopt;
+    ConfigTextCheck check(origin);
+    try {
+        if (!nlohmann::json::sax_parse(text, &check, nlohmann::json::input_format_t::json, /*strict=*/true,
+                                       /*ignore_comments=*/false))
+            return std::nullopt;
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;
+    }
+    if (std::string problem = check.problem(text); !problem.empty()) throw ConfigError(problem);
+    return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/false);
+}
+
+std::size_t json_nesting(const nlohmann::json& value) {
+    // Iterative: the value may come from anywhere, and this is what says whether it is safe.
+    std::size_t deepest = 0;
+    std::vector<std::pair<const nlohmann::json*, std::size_t>> todo{{&value, 0}};
+    while (!todo.empty()) {
+        const auto [j, depth] = todo.back();
+        todo.pop_back();
+        if (!j->is_structured()) continue;
+        deepest = std::max(deepest, depth + 1);
+        for (const auto& child : *j) todo.emplace_back(&child, depth + 1);
+    }
+    return deepest;
 }
 
 nlohmann::json read_json_file(const std::filesystem::path& file) {

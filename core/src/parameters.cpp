@@ -1,7 +1,10 @@
+#include <algorithm>
 #include <functional>
+#include <optional>
 
 #include "kiln/core/catalog.hpp"
 #include "kiln/core/json_file.hpp"
+#include "kiln/core/name_text.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::core {
@@ -24,6 +27,28 @@ std::string strip(const std::string& s) {
     if (first == std::string::npos) return {};
     return s.substr(first, s.find_last_not_of(space) - first + 1);
 }
+// Refuses text from the command line that is not UTF-8: it could not be written to the
+// run's journal or report, and a parameter is config, so it is refused rather than mangled.
+void require_utf8(const std::string& text, const std::string& what) {
+    if (auto at = invalid_utf8_at(text))
+        throw ConfigError("--params: " + what + " is not UTF-8 text (byte " + escaped(text.substr(*at, 1)) +
+                          " at offset " + std::to_string(*at) + "); give parameters as UTF-8 (e.g. convert with iconv -f latin1 -t utf-8)");
+}
+
+// A key as messages show it: a very long one keeps its start and end.
+std::string shown_key(const std::string& key) {
+    constexpr std::size_t most = 80;
+    if (key.size() <= most) return key;
+    return key.substr(0, 50) + " ... " + key.substr(key.size() - 25);
+}
+
+// Parameter names are printed in logs and messages: a control character (an ANSI escape)
+// in one would act on the terminal of whoever reads them.
+void require_printable_key(const std::string& key, const std::string& where) {
+    if (has_control_character(key))
+        throw ConfigError(where + ": the parameter name " + escaped(key) +
+                          " holds a control character; use letters, digits, '_', '-' and '.'");
+}
 }  // namespace
 
 Parameters::Parameters(nlohmann::json root, std::string origin) : root_(std::move(root)), origin_(std::move(origin)) {
@@ -31,6 +56,17 @@ Parameters::Parameters(nlohmann::json root, std::string origin) : root_(std::mov
     if (!root_.is_object())
         throw ConfigError(origin_ + ": parameters must be a JSON object such as {\"min_length\": 3}, got " +
                           std::string(root_.type_name()));
+    // Iterative: the file's nesting is bounded, but this walk need not rely on it.
+    std::vector<std::pair<const nlohmann::json*, std::string>> todo{{&root_, ""}};
+    while (!todo.empty()) {
+        auto [j, prefix] = std::move(todo.back());
+        todo.pop_back();
+        for (auto it = j->begin(); it != j->end(); ++it) {
+            std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+            require_printable_key(it.key(), origin_ + (prefix.empty() ? "" : ": in \"" + prefix + "\""));
+            if (it->is_object()) todo.emplace_back(&*it, std::move(key));
+        }
+    }
 }
 
 void Parameters::set(const std::string& dotted_key, nlohmann::json value) {
@@ -108,8 +144,19 @@ std::vector<std::pair<std::string, nlohmann::json>> parse_params_option(const st
         if (key.empty())
             throw ConfigError("--params: item '" + item + "' must be KEY=VALUE (e.g. --params model.alpha=0.1,name=x)");
         std::string raw = strip(item.substr(eq + 1));
-        nlohmann::json value = nlohmann::json::parse(raw, nullptr, false);
-        if (value.is_discarded()) value = raw;  // not JSON: a plain string
+        require_utf8(key, "the parameter name " + escaped(key));
+        require_utf8(raw, "the value of parameter '" + shown_key(key) + "'");
+        require_printable_key(key, "--params");
+        const std::string origin = "--params: parameter '" + shown_key(key) + "'";
+        std::optional<nlohmann::json> parsed = parse_json_if_json(raw, origin);
+        nlohmann::json value = parsed ? std::move(*parsed) : nlohmann::json(raw);  // not JSON: a plain string
+        // Each dotted part nests the value one object deeper in the parameters.
+        const std::size_t parts = static_cast<std::size_t>(std::count(key.begin(), key.end(), '.')) + 1;
+        if (parts + json_nesting(value) > max_json_nesting)
+            throw ConfigError(origin + ": the key's " + std::to_string(parts) + " dotted parts and the value's " +
+                              std::to_string(json_nesting(value)) + " levels nest deeper than " +
+                              std::to_string(max_json_nesting) +
+                              " levels of objects and lists, the most Kiln reads; flatten it");
         out.emplace_back(std::move(key), std::move(value));
         if (end >= text.size()) break;
     }

@@ -226,8 +226,15 @@ std::string describe_cycle(const std::vector<Node>& nodes, const std::vector<std
     std::size_t first = 0;
     for (std::size_t t = 1; t < m; ++t)
         if (nodes[cycle_nodes[t]].name < nodes[cycle_nodes[first]].name) first = t;
+    // A long loop keeps its first and last steps: the message must stay readable.
+    constexpr std::size_t head = 4, tail = 2;
     std::string out;
     for (std::size_t t = 0; t < m; ++t) {
+        if (m > head + tail + 1 && t == head) {
+            out += "... " + std::to_string(m - head - tail) + " more nodes ... -> ";
+            t = m - tail - 1;
+            continue;
+        }
         const std::size_t k = (first + t) % m;
         out += nodes[cycle_nodes[k]].name + " -> (" + datasets[cycle_datasets[k]] + ") -> ";
     }

@@ -5,10 +5,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <set>
-#include <unordered_map>
 #include <utility>
 
+#include "kiln/core/name_text.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::core {
@@ -16,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* default_pipeline = "__default__";
 constexpr const char* shape_example =
     "{\"pipelines\": {\"__default__\": {\"nodes\": [{\"func\": \"myplugin.add\", \"inputs\": [\"a\", \"b\"], "
     "\"outputs\": \"c\"}]}}}";
@@ -111,6 +109,14 @@ private:
         }
     }
 
+    // Dataset names end up in logs and on terminals, where an ANSI escape would act.
+    void check_dataset_name(const std::string& name) const {
+        if (has_control_character(name))
+            fail("the dataset name " + escaped(name) +
+                 " holds a control character (a line break, a tab or an ANSI escape); name datasets with printable "
+                 "characters");
+    }
+
     const NodeFunction* resolve_function() const {
         auto it = j_.find("func");
         if (it == j_.end())
@@ -133,6 +139,7 @@ private:
             if (!d.is_string() || d.get<std::string>().empty())
                 fail(std::string("\"") + field + "\" must hold dataset names (non-empty strings), but it has " +
                      d.dump());
+            check_dataset_name(d.get<std::string>());
             out.push_back(d.get<std::string>());
         };
         if (it->is_string()) {
@@ -178,6 +185,7 @@ private:
             if (!dataset.is_string() || dataset.get<std::string>().empty())
                 fail("\"inputs\" maps parameter '" + param + "' to " + dataset.dump() +
                      ", but it must map to a dataset name (a non-empty string)");
+            check_dataset_name(dataset.get<std::string>());
             out[static_cast<std::size_t>(pos - args.begin())] = dataset.get<std::string>();
         }
         if (!unknown.empty())
@@ -270,105 +278,7 @@ private:
     std::string name_;  // as given, or the default once computed; "" while unknown
 };
 
-struct Declared {
-    std::vector<Node> nodes;
-    std::vector<std::string> includes;
-};
-
-using NodeRef = std::pair<std::size_t, std::size_t>;  // (pipeline, node) in declaration tables
-
-class Composer {
-public:
-    Composer(const std::string& file, const std::vector<std::string>& names, const std::vector<Declared>& declared)
-        : file_(file), names_(names), declared_(declared), state_(names.size(), State::todo),
-          closure_(names.size()) {
-        for (std::size_t p = 0; p < names.size(); ++p) index_.emplace(names[p], p);
-    }
-
-    // Builds every pipeline, the included ones first, so an error is reported on the
-    // smallest pipeline that has it.
-    std::map<std::string, Pipeline> build() {
-        for (std::size_t p = 0; p < names_.size(); ++p) visit(p);
-        if (!index_.count(default_pipeline) && !names_.empty()) {
-            std::vector<NodeRef> all;
-            for (std::size_t p = 0; p < names_.size(); ++p)
-                for (std::size_t k = 0; k < declared_[p].nodes.size(); ++k) all.emplace_back(p, k);
-            built_.emplace(default_pipeline, make("pipeline '__default__' (every pipeline together, as the file "
-                                                  "defines no \"__default__\")",
-                                                  all));
-        }
-        return std::move(built_);
-    }
-
-private:
-    enum class State { todo, visiting, done };
-
-    void visit(std::size_t p) {
-        if (state_[p] == State::done) return;
-        state_[p] = State::visiting;
-        stack_.push_back(p);
-        std::vector<NodeRef> refs;
-        for (std::size_t k = 0; k < declared_[p].nodes.size(); ++k) refs.emplace_back(p, k);
-        for (const std::string& include : declared_[p].includes) {
-            auto it = index_.find(include);
-            if (it == index_.end())
-                throw ConfigError(file_ + ": pipeline '" + names_[p] + "' includes pipeline '" + include +
-                                  "', which the file does not define" + did_you_mean(include, names_) +
-                                  "; defined: " + join(names_));
-            const std::size_t q = it->second;
-            if (state_[q] == State::visiting) {
-                std::string chain;
-                for (auto at = std::find(stack_.begin(), stack_.end(), q); at != stack_.end(); ++at)
-                    chain += "'" + names_[*at] + "' -> ";
-                throw ConfigError(file_ + ": pipelines include each other in a loop: " + chain + "'" + names_[q] +
-                                  "'; a pipeline cannot include itself, directly or through others");
-            }
-            visit(q);
-            refs.insert(refs.end(), closure_[q].begin(), closure_[q].end());
-        }
-        std::sort(refs.begin(), refs.end());
-        refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
-        built_.emplace(names_[p], make("pipeline '" + names_[p] + "'", refs));
-        closure_[p] = std::move(refs);
-        stack_.pop_back();
-        state_[p] = State::done;
-    }
-
-    // Two declarations of the same node (same name and definition) are one node; a
-    // different node under a taken name is kept, for Pipeline to report the clash.
-    Pipeline make(const std::string& label, const std::vector<NodeRef>& refs) const {
-        std::vector<Node> nodes;
-        std::unordered_map<std::string_view, const Node*> seen;
-        seen.reserve(refs.size());
-        for (const auto& [p, k] : refs) {
-            const Node& node = declared_[p].nodes[k];
-            auto [it, added] = seen.try_emplace(node.name, &node);
-            if (!added && identical(*it->second, node)) continue;
-            nodes.push_back(node);
-        }
-        try {
-            return Pipeline(std::move(nodes));
-        } catch (const PipelineError& e) {
-            throw PipelineError(file_ + ": " + label + ": " + e.what());
-        }
-    }
-
-    static bool identical(const Node& a, const Node& b) {
-        return a.func == b.func && a.name == b.name && a.namespace_ == b.namespace_ && a.inputs == b.inputs &&
-               a.outputs == b.outputs && a.tags == b.tags && a.resources == b.resources;
-    }
-
-    const std::string& file_;
-    const std::vector<std::string>& names_;
-    const std::vector<Declared>& declared_;
-    std::unordered_map<std::string, std::size_t> index_;
-    std::vector<State> state_;
-    std::vector<std::vector<NodeRef>> closure_;
-    std::vector<std::size_t> stack_;
-    std::map<std::string, Pipeline> built_;
-};
-
-Declared read_pipeline(const json& entry, const std::string& file, const std::string& name,
+PipelineSet::Declared read_pipeline(const json& entry, const std::string& file, const std::string& name,
                        const FunctionResolver& resolve) {
     const std::string where = file + ": pipeline '" + name + "'";
     if (!entry.is_object())
@@ -380,7 +290,7 @@ Declared read_pipeline(const json& entry, const std::string& file, const std::st
             throw ConfigError(where + ": unknown key \"" + key + "\"" + did_you_mean(key, pipeline_keys) +
                               "; a pipeline takes \"nodes\" (a list of nodes) and \"pipelines\" (names of "
                               "pipelines to include)");
-    Declared out;
+    PipelineSet::Declared out;
     if (auto it = entry.find("nodes"); it != entry.end() && !it->is_null()) {
         if (!it->is_array()) throw ConfigError(where + ": \"nodes\" must be a list of nodes, not " + kind_of(*it));
         out.nodes.reserve(it->size());
@@ -425,8 +335,7 @@ std::string default_node_name(const std::string& func, const std::vector<std::st
     return (dot == std::string::npos ? func : func.substr(dot + 1)) + "__" + hex;
 }
 
-std::map<std::string, Pipeline> load_pipelines(const nlohmann::json& document, const std::string& file,
-                                               const FunctionResolver& resolve) {
+PipelineSet load_pipelines(const nlohmann::json& document, const std::string& file, const FunctionResolver& resolve) {
     auto shape_error = [&](const std::string& found) {
         return ConfigError(file + ": a pipelines file is a JSON object with a \"pipelines\" object that maps each "
                                   "pipeline name to its nodes, e.g. " +
@@ -448,13 +357,13 @@ std::map<std::string, Pipeline> load_pipelines(const nlohmann::json& document, c
                               shape_example + ")");
 
     std::vector<std::string> names;
-    std::vector<Declared> declared;
+    std::vector<PipelineSet::Declared> declared;
     for (const auto& [name, entry] : pipelines->items()) {
         if (name.empty()) throw ConfigError(file + ": a pipeline has an empty name; give it a name such as \"etl\"");
         names.push_back(name);
         declared.push_back(read_pipeline(entry, file, name, resolve));
     }
-    return Composer(file, names, declared).build();
+    return PipelineSet(file, std::move(names), std::move(declared));
 }
 
 }  // namespace kiln::core

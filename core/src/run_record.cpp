@@ -33,7 +33,9 @@ RunRecord RunRecord::from_json(const nlohmann::json& j, const std::string& file)
 fs::path run_record_path(const fs::path& project_dir) { return project_dir / ".kiln" / "last_run.json"; }
 
 void write_run_record(const fs::path& project_dir, const RunRecord& record) {
-    write_file_atomic(run_record_path(project_dir), record.to_json().dump(2) + "\n");
+    // A node's error may hold any bytes (Latin-1 from a file): shown as U+FFFD, the record is still written.
+    const auto text = record.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    write_file_atomic(run_record_path(project_dir), text + "\n");
 }
 
 std::optional<RunRecord> read_run_record(const fs::path& project_dir) {

@@ -154,12 +154,9 @@ fs::path project_directory(const fs::path& dir) {
     return project;
 }
 
-const Pipeline& find_pipeline(const std::map<std::string, Pipeline>& pipelines, const std::string& name,
-                              const fs::path& pipelines_file) {
-    auto found = pipelines.find(name);
-    if (found != pipelines.end()) return found->second;
-    std::vector<std::string> names;
-    for (const auto& [n, _] : pipelines) names.push_back(n);
+const Pipeline& find_pipeline(const PipelineSet& pipelines, const std::string& name, const fs::path& pipelines_file) {
+    if (pipelines.contains(name)) return pipelines.at(name);
+    const std::vector<std::string> names = pipelines.names();
     auto matches = close_matches(name, names);
     throw ConfigError(pipelines_file.string() + ": no pipeline named '" + name + "'" +
                       (matches.empty() ? "" : "; did you mean " + join(matches) + "?") +

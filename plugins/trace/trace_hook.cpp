@@ -243,7 +243,7 @@ private:
         emit_open_nodes();
         metadata_["status"] = status;
         nlohmann::json trace = {{"traceEvents", events_}, {"displayTimeUnit", "ms"}, {"otherData", metadata_}};
-        kiln::write_file_atomic(path_, trace.dump() + "\n");
+        kiln::write_file_atomic(path_, trace.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
         written_ = true;
         kiln::log::info("Trace written to " + path_.string() + " (open it in ui.perfetto.dev or chrome://tracing)");
     }

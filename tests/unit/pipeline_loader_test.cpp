@@ -64,11 +64,11 @@ const Functions& functions() {
     return f;
 }
 
-std::map<std::string, Pipeline> load(const json& doc) {
+kiln::core::PipelineSet load(const json& doc) {
     return load_pipelines(doc, "pipes.json", functions().resolver());
 }
 
-std::map<std::string, Pipeline> load(const char* text) { return load(json::parse(text)); }
+kiln::core::PipelineSet load(const char* text) { return load(json::parse(text)); }
 
 // The message of the kiln::Error that loading `text` throws.
 std::string error_of(const char* text) {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "kiln/core/pipeline.hpp"
+#include "kiln/core/pipeline_set.hpp"
 
 namespace kiln::core {
 
@@ -30,8 +31,7 @@ namespace kiln::core {
 using FunctionResolver = std::function<const NodeFunction*(const std::string& name, std::string& hint)>;
 
 // Throws kiln::ConfigError (file, pipeline and node named) or kiln::PipelineError.
-std::map<std::string, Pipeline> load_pipelines(const nlohmann::json& document, const std::string& file,
-                                               const FunctionResolver& resolve);
+PipelineSet load_pipelines(const nlohmann::json& document, const std::string& file, const FunctionResolver& resolve);
 
 // Kedro-style default node name: "<function>__<8 hex digits of a hash of func|inputs|outputs>".
 std::string default_node_name(const std::string& func, const std::vector<std::string>& inputs,

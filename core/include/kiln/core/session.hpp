@@ -11,6 +11,7 @@
 
 #include "kiln/core/catalog.hpp"
 #include "kiln/core/pipeline.hpp"
+#include "kiln/core/pipeline_set.hpp"
 #include "kiln/core/run_plan.hpp"
 #include "kiln/core/run_journal.hpp"
 #include "kiln/core/run_record.hpp"
@@ -51,7 +52,7 @@ struct PreparedRun {
     std::string pipeline_name;
     std::string run_id;
     Registry registry;
-    std::map<std::string, Pipeline> pipelines;
+    PipelineSet pipelines;
     std::optional<JournalState> previous;  // with --resume: the interrupted run's journal
     std::string first_run_id;              // the run this one continues (its own id when fresh)
     bool nothing_to_resume = false;     // --resume after a successful run: nothing else is set
@@ -84,7 +85,7 @@ std::filesystem::path project_directory(const std::filesystem::path& dir);
 
 // The pipeline called `name`; throws kiln::ConfigError naming the file, with close matches
 // and the pipelines defined.
-const Pipeline& find_pipeline(const std::map<std::string, Pipeline>& pipelines, const std::string& name,
+const Pipeline& find_pipeline(const PipelineSet& pipelines, const std::string& name,
                               const std::filesystem::path& pipelines_file);
 
 // Loads plugins from the built-in dir, KILN_PLUGIN_PATH, PROJECT/plugins and --plugin-path.
