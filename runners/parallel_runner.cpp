@@ -106,13 +106,22 @@ std::string describe_exit(int status) {
     return "stopped (status " + std::to_string(status) + ")";
 }
 
-// Moves a value into shared memory: measured, allocated, encoded in place (one copy).
-ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string& what) {
+// Moves dataset `name`'s value into shared memory: measured, allocated, encoded in place
+// (one copy).
+ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string& name) {
+    const std::string what = "output '" + name + "'";
     const TypeOps& type = *value.type();
     std::string error;
     std::size_t size = type.encoded_size(value.raw(), &error);
     if (!error.empty()) throw NodeError("cannot encode " + what + " ('" + std::string(type.name) + "'): " + error);
-    ShmBlock block = arena.allocate(size);
+    ShmBlock block;
+    try {
+        block = arena.allocate(size);
+    } catch (const ShmExhausted& e) {
+        throw RunnerError("not enough shared memory for dataset '" + name + "': its value needs " + mib(size) + " (" +
+                          std::to_string(size) + " bytes) but /dev/shm has " + mib(e.free_bytes) + " free (of " +
+                          mib(e.total_bytes) + "). " + shm_room_hint());
+    }
     auto bytes = arena.bytes(block);
     if (!type.encode(value.raw(), bytes.data(), size, &error)) {
         arena.deallocate(block);
@@ -166,8 +175,7 @@ void serve(RunPlan& plan, ShmArena& arena, WorkerChannel& channel) {
             plan.execute(node);
             for (std::uint32_t slot : plan.step_outputs(node)) {
                 if (plan.slot_kind(slot) != SlotKind::memory) continue;
-                reply.outputs.push_back({slot, to_shared_memory(arena, plan.slot_value(slot),
-                                                                "output '" + plan.slot_name(slot) + "'")});
+                reply.outputs.push_back({slot, to_shared_memory(arena, plan.slot_value(slot), plan.slot_name(slot))});
             }
         } catch (const std::exception& e) {
             for (const auto& out : reply.outputs) arena.deallocate(out.block);
@@ -291,6 +299,7 @@ void ParallelRunner::spawn_worker(std::size_t index, const RunPlan& plan) {
     env_strings.push_back("KILN_WORKER_FD=" + std::to_string(worker_fd));
     if (snapshot_fd_ >= 0) env_strings.push_back("KILN_WORKER_SNAPSHOT_FD=" + std::to_string(snapshot_fd));
     env_strings.push_back("KILN_WORKER_HOST=" + std::to_string(::getpid()));
+    env_strings.push_back("KILN_WORKER_ARENA=" + arena_->run_name());
     env_strings.push_back("KILN_WORKER_PLAN=" + plan_fingerprint(plan));
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
@@ -622,7 +631,8 @@ int serve_spawned_worker(RunPlan& plan) {
     const char* fd_text = std::getenv("KILN_WORKER_FD");
     const char* host_text = std::getenv("KILN_WORKER_HOST");
     const char* expected = std::getenv("KILN_WORKER_PLAN");
-    if (!fd_text || !host_text || !expected) return 2;
+    const char* arena_name = std::getenv("KILN_WORKER_ARENA");
+    if (!fd_text || !host_text || !expected || !arena_name) return 2;
     const int fd = std::atoi(fd_text);
     const pid_t host = static_cast<pid_t>(std::atol(host_text));
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -633,7 +643,7 @@ int serve_spawned_worker(RunPlan& plan) {
                       plan_fingerprint(plan), expected);
         return 3;
     }
-    auto arena = ShmArena::attach(host);
+    auto arena = ShmArena::attach(arena_name);
     worker_main(plan, *arena, fd, host);
 }
 
