@@ -276,8 +276,17 @@ ShmBlock ShmArena::allocate(std::size_t size) {
     const std::size_t small = std::clamp(2 * last_small_segment_bytes_, min_segment_bytes, max_small_segment_bytes);
     const std::size_t page = 4096;
     const std::size_t own = (request + heap_overhead_bytes + page - 1) / page * page;
-    const std::uint32_t index = create_segment(own <= small ? small : own);
-    if (own <= small) last_small_segment_bytes_ = small;
+    std::uint32_t index = 0;
+    if (own < small) {
+        try {
+            index = create_segment(small);
+            last_small_segment_bytes_ = small;
+        } catch (const ShmExhausted&) {
+            index = create_segment(own);  // a nearly full /dev/shm may still hold the value itself
+        }
+    } else {
+        index = create_segment(own);
+    }
     auto& heap = segment(index).heap;
     void* p = heap.allocate(request, std::nothrow);
     if (!p) throw RunnerError("shared memory segment '" + segment_name(index) + "' cannot hold " + mib(size));

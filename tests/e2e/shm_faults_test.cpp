@@ -284,3 +284,28 @@ TEST_CASE("shm.exhaustion.values_that_do_not_fit_dev_shm_fail_the_run_with_the_d
 }
 
 }  // namespace
+
+namespace {
+// Small values need little room: a 1 MiB /dev/shm (less than one segment for small values)
+// still runs them, each worker's segment sized to what it holds.
+TEST_CASE("shm.exhaustion.a_nearly_full_dev_shm_still_passes_small_values") {
+    std::string why;
+    if (!unshare_works({"--user", "--map-root-user", "--mount"}, &why)) {
+        MESSAGE("skipped: cannot mount a small /dev/shm here: " << why);
+        return;
+    }
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
+        {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b"},
+        {"name": "third", "func": "testnodes.add", "inputs": ["a", "b"], "outputs": "c"}
+    ]}}})");
+    p.catalog(R"({"c": {"type": "kiln.JsonDataset", "filepath": "data/c.json"}})");
+    KilnChild kiln(with_small_dev_shm("1m", run_args(p, {"--runner", "ParallelRunner", "--max-workers", "2"})), {},
+                   unshare_binary);
+    const Finished r = finish(kiln, 60s);
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(p.json_file("data/c.json") == json(0.0));
+}
+}  // namespace
