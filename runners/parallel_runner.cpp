@@ -118,8 +118,10 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
     try {
         block = arena.allocate(size);
     } catch (const ShmExhausted& e) {
-        throw RunnerError("not enough shared memory for dataset '" + name + "': its value needs " + mib(size) + " (" +
-                          std::to_string(size) + " bytes) but /dev/shm has " + mib(e.free_bytes) + " free (of " +
+        throw RunnerError("not enough shared memory for dataset '" + name + "': its value needs " +
+                          (size < (1u << 20) ? std::to_string(size) + " bytes"
+                                             : mib(size) + " (" + std::to_string(size) + " bytes)") +
+                          " but /dev/shm has " + mib(e.free_bytes) + " free (of " +
                           mib(e.total_bytes) + "). " + shm_room_hint());
     }
     auto bytes = arena.bytes(block);
