@@ -150,15 +150,18 @@ private:
     int fd_ = -1;
 };
 
-// A run in another PID namespace: its host's pid (here, one above any pid_max) does not
-// exist in ours, but it is alive and holds its lock. An abandoned run: no lock.
+// Whether a run is alive is told by its lock, not by its host's pid: here every fake run
+// is named after pid 1, which exists (so a pid check keeps them all, as it would keep a
+// dead run whose pid was reused, or a container's kiln that is pid 1 there). The live one
+// holds its lock and must stay; the abandoned ones hold none and must go. (The real case,
+// a kiln in another PID namespace, is the next test.)
 TEST_CASE("shm.cleanup.removes_only_segments_no_live_run_holds") {
     const std::string tag = std::to_string(::getpid());
-    FakeSegment live0("kiln-999999999-live" + tag + "-0", true);
-    FakeSegment live1("kiln-999999999-live" + tag + "-1", false);
-    FakeSegment dead0("kiln-999999998-dead" + tag + "-0", false);
-    FakeSegment dead1("kiln-999999998-dead" + tag + "-1", false);
-    FakeSegment orphan("kiln-999999997-gone" + tag + "-3", false);  // its segment 0 is gone already
+    FakeSegment live0("kiln-1-live" + tag + "-0", true);
+    FakeSegment live1("kiln-1-live" + tag + "-1", false);
+    FakeSegment dead0("kiln-1-dead" + tag + "-0", false);
+    FakeSegment dead1("kiln-1-dead" + tag + "-1", false);
+    FakeSegment orphan("kiln-1-gone" + tag + "-3", false);  // its segment 0 is gone already
 
     Project p;
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
