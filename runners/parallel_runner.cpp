@@ -106,13 +106,24 @@ std::string describe_exit(int status) {
     return "stopped (status " + std::to_string(status) + ")";
 }
 
-// Moves a value into shared memory: measured, allocated, encoded in place (one copy).
-ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string& what) {
+// Moves dataset `name`'s value into shared memory: measured, allocated, encoded in place
+// (one copy).
+ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string& name) {
+    const std::string what = "output '" + name + "'";
     const TypeOps& type = *value.type();
     std::string error;
     std::size_t size = type.encoded_size(value.raw(), &error);
     if (!error.empty()) throw NodeError("cannot encode " + what + " ('" + std::string(type.name) + "'): " + error);
-    ShmBlock block = arena.allocate(size);
+    ShmBlock block;
+    try {
+        block = arena.allocate(size);
+    } catch (const ShmExhausted& e) {
+        throw RunnerError("not enough shared memory for dataset '" + name + "': its value needs " +
+                          (size < (1u << 20) ? std::to_string(size) + " bytes"
+                                             : mib(size) + " (" + std::to_string(size) + " bytes)") +
+                          " but /dev/shm has " + mib(e.free_bytes) + " free (of " +
+                          mib(e.total_bytes) + "). " + shm_room_hint());
+    }
     auto bytes = arena.bytes(block);
     if (!type.encode(value.raw(), bytes.data(), size, &error)) {
         arena.deallocate(block);
@@ -120,6 +131,8 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
     }
     return block;
 }
+
+void serve(RunPlan& plan, ShmArena& arena, WorkerChannel& channel);
 
 // The worker process: run what the host asks, until it says quit or goes away.
 [[noreturn]] void worker_main(RunPlan& plan, ShmArena& arena, int fd, pid_t host) {
@@ -136,6 +149,18 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
     arena.forget_own_segments();
     plan.set_events(nullptr);  // hooks fire in the host, never in a worker
     WorkerChannel channel(fd);
+    try {
+        serve(plan, arena, channel);
+    } catch (const std::exception& e) {
+        // The host sees this worker exit and fails its node; say why on stderr.
+        spdlog::error("worker process {}: {}", ::getpid(), e.what());
+        ::_exit(1);
+    }
+    ::_exit(0);
+}
+
+// Runs nodes until the host says quit or goes away.
+void serve(RunPlan& plan, ShmArena& arena, WorkerChannel& channel) {
     while (auto message = channel.receive_message()) {
         if (message->kind == WorkerMessage::Kind::quit) break;
         if (message->kind == WorkerMessage::Kind::free) {
@@ -152,8 +177,7 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
             plan.execute(node);
             for (std::uint32_t slot : plan.step_outputs(node)) {
                 if (plan.slot_kind(slot) != SlotKind::memory) continue;
-                reply.outputs.push_back({slot, to_shared_memory(arena, plan.slot_value(slot),
-                                                                "output '" + plan.slot_name(slot) + "'")});
+                reply.outputs.push_back({slot, to_shared_memory(arena, plan.slot_value(slot), plan.slot_name(slot))});
             }
         } catch (const std::exception& e) {
             for (const auto& out : reply.outputs) arena.deallocate(out.block);
@@ -168,7 +192,6 @@ ShmBlock to_shared_memory(ShmArena& arena, const Value& value, const std::string
         if (::getrusage(RUSAGE_SELF, &usage) == 0) reply.max_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
         if (!channel.send_reply(reply)) break;
     }
-    ::_exit(0);
 }
 
 struct Worker {
@@ -176,6 +199,7 @@ struct Worker {
     std::unique_ptr<WorkerChannel> channel;
     std::optional<std::size_t> node;  // running now
     std::uint32_t generation = 0;     // a replaced worker is another process: it owns no old blocks
+    std::vector<ShmBlock> frees;      // to free once it is idle (a busy worker is not reading)
     bool alive() const { return pid > 0; }
 };
 
@@ -210,6 +234,8 @@ private:
     void spawn_worker(std::size_t index, const RunPlan& plan);
     void dispatch(std::size_t worker, std::size_t node, core::HostRunContext& ctx);
     void finish(std::size_t worker, const RunReply& reply, core::HostRunContext& ctx);
+    void settle(std::size_t worker, const RunReply& reply, core::HostRunContext& ctx);
+    void send_frees_to_idle_workers();
     void end_node(std::size_t worker, std::size_t node, const std::string* failure, std::uint64_t max_rss,
                   core::HostRunContext& ctx);
     void stop_workers(bool kill);
@@ -275,6 +301,7 @@ void ParallelRunner::spawn_worker(std::size_t index, const RunPlan& plan) {
     env_strings.push_back("KILN_WORKER_FD=" + std::to_string(worker_fd));
     if (snapshot_fd_ >= 0) env_strings.push_back("KILN_WORKER_SNAPSHOT_FD=" + std::to_string(snapshot_fd));
     env_strings.push_back("KILN_WORKER_HOST=" + std::to_string(::getpid()));
+    env_strings.push_back("KILN_WORKER_ARENA=" + arena_->run_name());
     env_strings.push_back("KILN_WORKER_PLAN=" + plan_fingerprint(plan));
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
@@ -295,6 +322,7 @@ void ParallelRunner::spawn_worker(std::size_t index, const RunPlan& plan) {
     workers_[index].pid = pid;
     workers_[index].channel = std::make_unique<WorkerChannel>(fds[0]);
     workers_[index].node.reset();
+    workers_[index].frees.clear();
     ++workers_[index].generation;
 }
 
@@ -320,6 +348,7 @@ void ParallelRunner::start_worker(std::size_t index, RunPlan& plan) {
     workers_[index].pid = pid;
     workers_[index].channel = std::make_unique<WorkerChannel>(fds[0]);
     workers_[index].node.reset();
+    workers_[index].frees.clear();
     ++workers_[index].generation;
 }
 
@@ -349,6 +378,22 @@ void ParallelRunner::end_node(std::size_t w, std::size_t node, const std::string
 }
 
 void ParallelRunner::finish(std::size_t w, const RunReply& reply, core::HostRunContext& ctx) {
+    settle(w, reply, ctx);
+    send_frees_to_idle_workers();
+}
+
+// One message per worker with everything it may free now. Only to idle workers: a busy
+// one reads nothing until its node is done, and a long message to it could block the
+// host while that worker blocks sending its reply.
+void ParallelRunner::send_frees_to_idle_workers() {
+    for (auto& worker : workers_) {
+        if (worker.frees.empty() || !worker.alive() || worker.node) continue;
+        worker.channel->send_free(worker.frees);  // a dead worker shows up in poll
+        worker.frees.clear();
+    }
+}
+
+void ParallelRunner::settle(std::size_t w, const RunReply& reply, core::HostRunContext& ctx) {
     const std::size_t node = reply.node;
     const RunPlan& plan = ctx.plan();
     if (!reply.ok) return end_node(w, node, &reply.error, reply.max_rss_bytes, ctx);
@@ -366,7 +411,7 @@ void ParallelRunner::finish(std::size_t w, const RunReply& reply, core::HostRunC
         if (--pending_reads_[slot] == 0 && !plan.slot_kept(slot) && blocks_[slot]) {
             const OwnedBlock& owned = *blocks_[slot];
             Worker& owner = workers_[owned.worker];
-            if (owner.alive() && owner.generation == owned.generation) owner.channel->send_free({owned.block});
+            if (owner.alive() && owner.generation == owned.generation) owner.frees.push_back(owned.block);
             blocks_[slot].reset();
             spdlog::debug("Releasing {}", plan.slot_name(slot));
         }
@@ -588,7 +633,8 @@ int serve_spawned_worker(RunPlan& plan) {
     const char* fd_text = std::getenv("KILN_WORKER_FD");
     const char* host_text = std::getenv("KILN_WORKER_HOST");
     const char* expected = std::getenv("KILN_WORKER_PLAN");
-    if (!fd_text || !host_text || !expected) return 2;
+    const char* arena_name = std::getenv("KILN_WORKER_ARENA");
+    if (!fd_text || !host_text || !expected || !arena_name) return 2;
     const int fd = std::atoi(fd_text);
     const pid_t host = static_cast<pid_t>(std::atol(host_text));
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -599,7 +645,7 @@ int serve_spawned_worker(RunPlan& plan) {
                       plan_fingerprint(plan), expected);
         return 3;
     }
-    auto arena = ShmArena::attach(host);
+    auto arena = ShmArena::attach(arena_name);
     worker_main(plan, *arena, fd, host);
 }
 

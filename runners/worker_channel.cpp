@@ -1,5 +1,6 @@
 #include "worker_channel.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sys/socket.h>
@@ -10,9 +11,14 @@
 namespace kiln::runners {
 
 namespace {
-enum class Kind : std::uint32_t { run = 1, quit = 2, reply = 3, free = 4 };
-// Error texts are cut to keep every message well under the socket buffer.
+enum class Kind : std::uint32_t { run = 1, quit = 2, reply = 3, free = 4, long_message = 5 };
+// Error texts are cut: a node's message is for people, and a huge one only costs.
 constexpr std::size_t max_error_bytes = 32 * 1024;
+
+struct LongHeader {
+    Kind kind = Kind::long_message;
+    std::uint64_t bytes = 0;  // of the message that follows
+};
 
 class Writer {
 public:
@@ -30,7 +36,7 @@ public:
 
 class Reader {
 public:
-    explicit Reader(const std::vector<std::byte>& b) : bytes_(b) {}
+    explicit Reader(std::span<const std::byte> b) : bytes_(b) {}
     template <class T>
     T get() {
         if (pos_ + sizeof(T) > bytes_.size()) throw RunnerError("truncated message between kiln processes");
@@ -39,9 +45,15 @@ public:
         pos_ += sizeof v;
         return v;
     }
-    std::vector<SlotBlock> get_blocks() {
+    // A count of `item_bytes` items: never more than the message holds, so a corrupt
+    // count is an error rather than a huge allocation.
+    std::uint32_t get_count(std::size_t item_bytes) {
         auto n = get<std::uint32_t>();
-        std::vector<SlotBlock> blocks(n);
+        if (n > (bytes_.size() - pos_) / item_bytes) throw RunnerError("truncated message between kiln processes");
+        return n;
+    }
+    std::vector<SlotBlock> get_blocks() {
+        std::vector<SlotBlock> blocks(get_count(sizeof(SlotBlock)));
         for (auto& b : blocks) b = get<SlotBlock>();
         return blocks;
     }
@@ -52,9 +64,19 @@ public:
     }
 
 private:
-    const std::vector<std::byte>& bytes_;
+    std::span<const std::byte> bytes_;
     std::size_t pos_ = 0;
 };
+
+[[noreturn]] void fail(const char* what, int error) {
+    std::string text = std::string("cannot ") + what + " a message between kiln processes: " + std::strerror(error);
+    if (error == EMSGSIZE)
+        text += " (a packet of " + std::to_string(WorkerChannel::max_packet_bytes) +
+                " bytes does not fit the socket buffer: raise net.core.wmem_default)";
+    throw RunnerError(text);
+}
+
+bool peer_gone(int error) { return error == EPIPE || error == ECONNRESET; }
 }  // namespace
 
 void WorkerChannel::make_pair(int fds[2]) {
@@ -62,25 +84,64 @@ void WorkerChannel::make_pair(int fds[2]) {
         throw RunnerError(std::string("cannot create a socket pair for a worker process: ") + std::strerror(errno));
 }
 
-bool WorkerChannel::send(const std::vector<std::byte>& message) {
+bool WorkerChannel::send_packet(const std::byte* data, std::size_t size) {
     while (true) {
-        ssize_t n = ::send(fd_, message.data(), message.size(), MSG_NOSIGNAL);
-        if (n >= 0) return static_cast<std::size_t>(n) == message.size();
-        if (errno != EINTR) return false;
+        ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
+        if (n >= 0) {
+            if (static_cast<std::size_t>(n) != size) fail("send", EMSGSIZE);  // a packet is all or nothing
+            return true;
+        }
+        if (errno == EINTR) continue;
+        if (peer_gone(errno)) return false;
+        fail("send", errno);
     }
 }
 
-bool WorkerChannel::receive(std::vector<std::byte>& message) {
-    message.resize(64 * 1024 + max_error_bytes);
+bool WorkerChannel::send(const std::vector<std::byte>& message) {
+    if (message.size() <= max_packet_bytes) return send_packet(message.data(), message.size());
+    const LongHeader header{Kind::long_message, message.size()};
+    if (!send_packet(reinterpret_cast<const std::byte*>(&header), sizeof header)) return false;
+    for (std::size_t at = 0; at < message.size(); at += max_packet_bytes)
+        if (!send_packet(message.data() + at, std::min(max_packet_bytes, message.size() - at))) return false;
+    return true;
+}
+
+std::optional<std::size_t> WorkerChannel::receive_packet(std::byte* into, std::size_t capacity) {
     while (true) {
-        ssize_t n = ::recv(fd_, message.data(), message.size(), 0);
+        iovec io{into, capacity};
+        msghdr msg{};
+        msg.msg_iov = &io;
+        msg.msg_iovlen = 1;
+        ssize_t n = ::recvmsg(fd_, &msg, 0);
         if (n > 0) {
-            message.resize(static_cast<std::size_t>(n));
-            return true;
+            if (msg.msg_flags & MSG_TRUNC) throw RunnerError("truncated message between kiln processes");
+            return static_cast<std::size_t>(n);
         }
-        if (n == 0) return false;
-        if (errno != EINTR) return false;
+        if (n == 0) return std::nullopt;
+        if (errno == EINTR) continue;
+        if (peer_gone(errno)) return std::nullopt;
+        fail("receive", errno);
     }
+}
+
+std::optional<std::span<const std::byte>> WorkerChannel::receive() {
+    if (buffer_.size() < max_packet_bytes) buffer_.resize(max_packet_bytes);
+    auto n = receive_packet(buffer_.data(), max_packet_bytes);
+    if (!n) return std::nullopt;
+    LongHeader header;
+    if (*n != sizeof header || std::memcmp(buffer_.data(), &header.kind, sizeof header.kind) != 0)
+        return std::span<const std::byte>(buffer_.data(), *n);
+    std::memcpy(&header, buffer_.data(), sizeof header);
+    const std::size_t total = header.bytes;
+    // Room for a whole packet past the end, so that a longer message is seen as an error.
+    if (buffer_.size() < total + max_packet_bytes) buffer_.resize(total + max_packet_bytes);
+    for (std::size_t at = 0; at < total;) {
+        auto got = receive_packet(buffer_.data() + at, max_packet_bytes);
+        if (!got) return std::nullopt;
+        at += *got;
+        if (at > total) throw RunnerError("truncated message between kiln processes");
+    }
+    return std::span<const std::byte>(buffer_.data(), total);
 }
 
 bool WorkerChannel::send_request(const RunRequest& request) {
@@ -92,9 +153,8 @@ bool WorkerChannel::send_request(const RunRequest& request) {
 }
 
 bool WorkerChannel::send_quit() {
-    Writer w;
-    w.put(Kind::quit);
-    return send(w.bytes);
+    const Kind quit = Kind::quit;
+    return send_packet(reinterpret_cast<const std::byte*>(&quit), sizeof quit);
 }
 
 bool WorkerChannel::send_free(const std::vector<ShmBlock>& blocks) {
@@ -119,9 +179,9 @@ bool WorkerChannel::send_reply(const RunReply& reply) {
 }
 
 std::optional<WorkerMessage> WorkerChannel::receive_message() {
-    std::vector<std::byte> message;
-    if (!receive(message)) return std::nullopt;
-    Reader r(message);
+    auto message = receive();
+    if (!message) return std::nullopt;
+    Reader r(*message);
     WorkerMessage m{WorkerMessage::Kind::quit, {}, {}};
     switch (r.get<Kind>()) {
         case Kind::run:
@@ -131,20 +191,20 @@ std::optional<WorkerMessage> WorkerChannel::receive_message() {
             break;
         case Kind::free: {
             m.kind = WorkerMessage::Kind::free;
-            auto n = r.get<std::uint32_t>();
-            m.blocks.resize(n);
+            m.blocks.resize(r.get_count(sizeof(ShmBlock)));
             for (auto& b : m.blocks) b = r.get<ShmBlock>();
             break;
         }
-        default: break;
+        case Kind::quit: break;
+        default: throw RunnerError("unexpected message from the kiln host process");
     }
     return m;
 }
 
 std::optional<RunReply> WorkerChannel::receive_reply() {
-    std::vector<std::byte> message;
-    if (!receive(message)) return std::nullopt;
-    Reader r(message);
+    auto message = receive();
+    if (!message) return std::nullopt;
+    Reader r(*message);
     if (r.get<Kind>() != Kind::reply) throw RunnerError("unexpected message from a worker process");
     RunReply reply;
     reply.node = r.get<std::uint32_t>();

@@ -1,5 +1,6 @@
 #include "mpi_transport.hpp"
 
+#include <climits>
 #include <cstring>
 
 #include <kiln/error.hpp>
@@ -28,6 +29,12 @@ Transport::Transport() {
 }
 
 void Transport::send(int to, Tag tag, std::vector<std::byte> bytes) {
+    // MPI counts are int. Values travel in chunks (send_value); a control message this
+    // large (a node with tens of millions of inputs) is refused rather than cut.
+    if (bytes.size() > static_cast<std::size_t>(INT_MAX))
+        throw RunnerError("MpiRunner: a message of " + std::to_string(bytes.size()) + " bytes (tag " +
+                          std::to_string(tag) + ") to rank " + std::to_string(to) +
+                          " is larger than one MPI message can be (2 GiB); split the node's inputs over several nodes");
     Pending& p = outbox_.emplace_back();
     p.bytes = std::move(bytes);
     MPI_Request r;
@@ -76,7 +83,10 @@ std::optional<Message> Transport::poll() {
     check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status), "MPI_Iprobe");
     if (!flag) return std::nullopt;
     int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
+    check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+    if (count < 0)  // MPI_UNDEFINED: more than an int counts; no rank sends that
+        throw RunnerError("MpiRunner: a message from rank " + std::to_string(status.MPI_SOURCE) +
+                          " is larger than one MPI message can be (2 GiB)");
     Message m{status.MPI_SOURCE, status.MPI_TAG, std::vector<std::byte>(static_cast<std::size_t>(count))};
     check(MPI_Recv(m.bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD,
                    MPI_STATUS_IGNORE),
