@@ -11,6 +11,8 @@
 #include "host_logger.hpp"
 #include "kiln/abi.hpp"
 #include "kiln/core/pipeline.hpp"
+#include "kiln/core/plugin_file_checks.hpp"
+#include "kiln/core/run_guard.hpp"
 #include "kiln/error.hpp"
 #include "kiln/registrar.hpp"
 
@@ -144,7 +146,10 @@ void Registry::load_file(const fs::path& path) {
     const fs::path file = fs::weakly_canonical(path, ec);
     if (has_plugin_file(file)) return;  // the same file found through two search paths
     if (!fs::exists(file)) throw PluginError("plugin '" + path.string() + "' does not exist");
+    check_before_loading(file);
 
+    // From here on the plugin's own code runs (constructors, entry point, register block).
+    PluginLoadGuard loading(file);
     boost::dll::shared_library lib;
     try {
         // RTLD_LOCAL (Boost's default) keeps each plugin's symbols to itself.
@@ -197,6 +202,17 @@ void Registry::load_file(const fs::path& path) {
     absorb(collector, file, name, d->version ? d->version : "");
     resident_libraries().push_back(std::move(lib));
     spdlog::debug("Loaded plugin {} {} from {}", name, d->version ? d->version : "", file.string());
+}
+
+void Registry::check_before_loading(const fs::path& file) {
+    for (const fs::path& p : {file.parent_path(), file})
+        if (auto problem = writable_by_others(p); !problem.empty())
+            throw PluginError(std::string(p == file ? "plugin '" : "plugin folder '") + p.string() + "' " + problem);
+    ElfFacts facts;
+    if (auto problem = elf_problem(file, facts); !problem.empty())
+        throw PluginError("cannot load plugin '" + file.string() + "': it " + problem);
+    if (auto problem = sanitizer_problem(facts); !problem.empty())
+        throw PluginError("plugin '" + file.string() + "' " + problem);
 }
 
 void Registry::add_builtin(const std::string& plugin_name, const std::string& version,
