@@ -5,6 +5,7 @@
 // functions made by a plugin's code must never outlive that code.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -111,6 +112,7 @@ private:
     std::set<std::string> builtin_runner_names_;
     std::map<std::string, const TypeOps*, std::less<>> types_;
     std::map<std::string, std::filesystem::path> type_origin_;
+    std::map<std::string, std::uint64_t> type_layout_;  // TypeOps::layout; 0 where unknown
 };
 
 }  // namespace kiln::core
