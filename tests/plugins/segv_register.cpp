@@ -1,9 +1,10 @@
-// Dereferences a null pointer in its register block: kiln must name this file and stop
-// with an error, not die of SIGSEGV.
+// Writes to read-only memory in its register block: a real SIGSEGV that no sanitizer
+// reports first (a null store would be UBSan's in a KILN_SANITIZE build). kiln must name
+// this file and stop with an error, not die of the signal.
 #include <kiln/sdk.hpp>
 
 namespace {
-int* volatile target = nullptr;  // volatile: the compiler may not drop the store
+char* volatile target = const_cast<char*>("read-only");  // volatile: the store stays
 }
 
-KILN_PLUGIN(segv_register) { *target = 1; }
+KILN_PLUGIN(segv_register) { *target = 'x'; }
