@@ -11,6 +11,8 @@
 #include "host_logger.hpp"
 #include "kiln/abi.hpp"
 #include "kiln/core/pipeline.hpp"
+#include "kiln/core/plugin_file_checks.hpp"
+#include "kiln/core/run_guard.hpp"
 #include "kiln/error.hpp"
 #include "kiln/registrar.hpp"
 
@@ -50,6 +52,15 @@ bool same_contents(const fs::path& a, const fs::path& b) {
     if (fs::file_size(a, ec1) != fs::file_size(b, ec2) || ec1 || ec2) return false;
     std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
     return std::equal(std::istreambuf_iterator<char>(fa), {}, std::istreambuf_iterator<char>(fb));
+}
+
+// Of two plugins disagreeing on a type, the one built earlier is probably built against an
+// old version of it.
+std::string stale_plugin_hint(const fs::path& a, const fs::path& b) {
+    std::error_code ea, eb;
+    const auto ta = fs::last_write_time(a, ea), tb = fs::last_write_time(b, eb);
+    if (ea || eb || ta == tb) return "Rebuild the plugin that was built against an old version of the type";
+    return "'" + (ta < tb ? a : b).string() + "' is the older file, probably stale: rebuild it against the current type";
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -144,7 +155,10 @@ void Registry::load_file(const fs::path& path) {
     const fs::path file = fs::weakly_canonical(path, ec);
     if (has_plugin_file(file)) return;  // the same file found through two search paths
     if (!fs::exists(file)) throw PluginError("plugin '" + path.string() + "' does not exist");
+    check_before_loading(file);
 
+    // From here on the plugin's own code runs (constructors, entry point, register block).
+    PluginLoadGuard loading(file);
     boost::dll::shared_library lib;
     try {
         // RTLD_LOCAL (Boost's default) keeps each plugin's symbols to itself.
@@ -199,6 +213,17 @@ void Registry::load_file(const fs::path& path) {
     spdlog::debug("Loaded plugin {} {} from {}", name, d->version ? d->version : "", file.string());
 }
 
+void Registry::check_before_loading(const fs::path& file) {
+    for (const fs::path& p : {file.parent_path(), file})
+        if (auto problem = writable_by_others(p); !problem.empty())
+            throw PluginError(std::string(p == file ? "plugin '" : "plugin folder '") + p.string() + "' " + problem);
+    ElfFacts facts;
+    if (auto problem = elf_problem(file, facts); !problem.empty())
+        throw PluginError("cannot load plugin '" + file.string() + "': it " + problem);
+    if (auto problem = sanitizer_problem(facts); !problem.empty())
+        throw PluginError("plugin '" + file.string() + "' " + problem);
+}
+
 void Registry::add_builtin(const std::string& plugin_name, const std::string& version,
                            const std::function<void(Registrar&)>& register_body) {
     Collector collector;
@@ -244,13 +269,23 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
             throw PluginError(where + " declares hooks named '" + h.name + "': use letters, digits, '_' and '-'");
         if (!seen.insert("hooks:" + h.name).second) throw PluginError(where + " declares hooks '" + h.name + "' twice");
     }
+    // Plugins built before ABI 1.3 have no layout fingerprint (0: only the size is compared).
+    const auto layout_of = [&](const TypeOps* t) -> std::uint64_t { return c.plugin_abi_minor >= 3 ? t->layout : 0; };
     for (const TypeOps* t : types) {
         auto it = types_.find(t->name);
-        if (it != types_.end() && it->second->size != t->size)
-            throw PluginError("value type '" + std::string(t->name) + "' means different things in " +
-                              type_origin_[std::string(t->name)].string() + " (" + std::to_string(it->second->size) +
-                              " bytes) and " + file.string() + " (" + std::to_string(t->size) +
-                              " bytes).\n  Give one of the codecs another name.");
+        if (it == types_.end()) continue;
+        const std::string name(t->name);
+        const fs::path& first = type_origin_[name];
+        const std::uint64_t known = type_layout_[name], layout = layout_of(t);
+        if (it->second->size != t->size)
+            throw PluginError("value type '" + name + "' means different things in " + first.string() + " (" +
+                              std::to_string(it->second->size) + " bytes) and " + file.string() + " (" +
+                              std::to_string(t->size) + " bytes).\n  " + stale_plugin_hint(first, file) +
+                              "; or, if they are different types, give one of the codecs another name.");
+        if (known != 0 && layout != 0 && known != layout)
+            throw PluginError("value type '" + name + "' means different things in " + first.string() + " and " +
+                              file.string() + ": the types it is built from differ in name or size (e.g. an " +
+                              "element type that changed).\n  " + stale_plugin_hint(first, file) + ".");
     }
 
     for (auto& n : c.nodes) {
@@ -282,6 +317,7 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
     for (const TypeOps* t : types) {
         std::string name(t->name);
         if (types_.emplace(name, t).second) type_origin_[name] = file;
+        if (auto& known = type_layout_[name]; known == 0) known = layout_of(t);
         if (std::find(info.types.begin(), info.types.end(), name) == info.types.end()) info.types.push_back(name);
     }
     std::sort(info.types.begin(), info.types.end());

@@ -26,6 +26,9 @@ std::vector<std::size_t> active_map;
 std::string active_hint;
 std::atomic<bool> guard_active{false};
 bool exit_handler_registered = false;
+bool quick_exit_handler_registered = false;
+// The plugin file being loaded (dlopen and its register block), or null.
+std::atomic<const char*> loading_plugin{nullptr};
 int interrupt_scopes = 0;  // nesting depth; only the outermost installs the handlers
 
 // The node this thread runs. initial-exec: reading it in a signal handler never allocates.
@@ -126,7 +129,29 @@ extern "C" void kiln_on_interrupt(int sig) {
     ::raise(sig);
 }
 
+// A plugin that crashes or calls exit() while it loads: kiln cannot go on without it, and
+// ends with the exit code of any other bad plugin.
+constexpr int bad_plugin_exit_code = 2;
+
+[[noreturn]] void stop_loading(const char* file, const char* what, long long status) noexcept {
+    {
+        Say say;
+        say << "\nkiln: plugin '" << file << "' " << what;
+        if (status >= 0) say << "(" << status << ")";
+        say << " while being loaded; kiln stops.\n  Fix the plugin or move it out of the plugin path.\n";
+    }
+    ::_exit(bad_plugin_exit_code);
+}
+
 extern "C" void kiln_on_fatal(int sig) {
+    if (const char* file = loading_plugin.load()) {
+        {
+            Say say;  // writes when it goes out of scope
+            (say << "\nkiln: plugin '" << file << "' crashed while being loaded: ").signal(sig)
+                << "\n  Fix the plugin or move it out of the plugin path.\n";
+        }
+        ::_exit(bad_plugin_exit_code);
+    }
     // SA_RESETHAND put the default action back: raising again below (or returning to the
     // faulting instruction) ends the process with this signal, as without kiln.
     const std::size_t node = current_node;
@@ -145,6 +170,10 @@ extern "C" void kiln_on_fatal(int sig) {
 // exit() called by a node: the process would end with whatever status the node chose,
 // possibly 0, having not finished the run. Name the node and end with 1 (a node failed).
 void on_process_exit(int status, void*) {
+    if (const char* file = loading_plugin.load()) {
+        std::fflush(nullptr);
+        stop_loading(file, "called exit", status);
+    }
     const std::size_t node = current_node;
     if (!guard_active.load() || node == SIZE_MAX) return;
     std::fflush(nullptr);
@@ -156,6 +185,10 @@ void on_process_exit(int status, void*) {
     }
     record_crash(node, static_cast<std::uint64_t>(status), false);
     ::_exit(1);
+}
+
+void on_quick_exit() {
+    if (const char* file = loading_plugin.load()) stop_loading(file, "called quick_exit()", -1);
 }
 
 void install(int sig, void (*handler)(int), int flags, struct sigaction* previous) {
@@ -225,6 +258,20 @@ SignalStack::SignalStack() noexcept {
 
 SignalStack::~SignalStack() {
     if (set_) ::sigaltstack(&previous_, nullptr);
+}
+
+PluginLoadGuard::PluginLoadGuard(const std::filesystem::path& file) : file_(file.string()) {
+    static_assert(std::size(fatal_signals) == std::extent_v<decltype(previous_fatal_)>);
+    for (std::size_t i = 0; i < std::size(fatal_signals); ++i)
+        install(fatal_signals[i], kiln_on_fatal, SA_RESETHAND | SA_ONSTACK, &previous_fatal_[i]);
+    if (!exit_handler_registered) exit_handler_registered = ::on_exit(on_process_exit, nullptr) == 0;
+    if (!quick_exit_handler_registered) quick_exit_handler_registered = std::at_quick_exit(on_quick_exit) == 0;
+    previous_file_ = loading_plugin.exchange(file_.c_str());
+}
+
+PluginLoadGuard::~PluginLoadGuard() {
+    loading_plugin.store(previous_file_);
+    for (std::size_t i = 0; i < std::size(fatal_signals); ++i) ::sigaction(fatal_signals[i], &previous_fatal_[i], nullptr);
 }
 
 NodeInFlight::NodeInFlight(std::size_t node) noexcept : previous_(current_node) { current_node = node; }

@@ -16,7 +16,8 @@ class Registrar;
 // Bump the major version when a change breaks existing plugins (layout or semantics of
 // anything in sdk/); bump the minor version when adding something old plugins can ignore.
 inline constexpr std::uint32_t abi_major = 1;
-inline constexpr std::uint32_t abi_minor = 2;  // 1.1: runners and hooks; 1.2: ReadySet, resource caps
+inline constexpr std::uint32_t abi_minor = 3;  // 1.1: runners and hooks; 1.2: ReadySet, resource caps;
+                                               // 1.3: TypeOps::layout (codec identity of nested types)
 
 // Symbol every plugin exports (extern "C").
 inline constexpr const char* plugin_entry_symbol = "kiln_plugin_entry";

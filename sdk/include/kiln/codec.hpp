@@ -22,7 +22,13 @@
 //
 // The name identifies the type across plugins (never typeid: RTTI identity is not
 // reliable across shared libraries). Two plugins using the same name must mean the same
-// C++ type.
+// C++ type: kiln compares a fingerprint of the name and size of the type and of every
+// type it is built from, and refuses a plugin whose fingerprint differs (a stale build).
+// The built-in containers list their element type; a codec of yours that stores other
+// codec types can list them too, so that a change in one of them is noticed:
+//
+//     static constexpr std::string_view name = "mylib.Segment";
+//     using built_from = std::tuple<Point, Point>;  // optional; no recursive types
 #pragma once
 
 #include <cstddef>
@@ -35,6 +41,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -236,6 +243,7 @@ template <class E>
     requires requires { codec<E>::name; } && (!std::is_same_v<E, bool>)
 struct codec<std::vector<E>> {
     static constexpr std::string_view name = detail::joined<detail::vector_open, codec<E>::name, detail::close_angle>::value;
+    using built_from = std::tuple<E>;
     static void encode(const std::vector<E>& v, Encoder& out) {
         out.put_size(v.size());
         if constexpr (detail::Arithmetic<E>) {
@@ -299,6 +307,7 @@ template <detail::Arithmetic T>
     requires(!std::is_same_v<T, bool>)
 struct codec<Tensor<T>> {
     static constexpr std::string_view name = detail::joined<detail::tensor_open, codec<T>::name, detail::close_angle>::value;
+    using built_from = std::tuple<T>;
     static void encode(const Tensor<T>& t, Encoder& out) {
         out.put_size(t.shape().size());
         for (auto d : t.shape()) out.put_size(d);
@@ -346,5 +355,36 @@ concept Codec = requires(const T& v, Encoder& e, Decoder& d) {
     codec<T>::encode(v, e);
     { codec<T>::decode(d) } -> std::convertible_to<T>;
 };
+
+namespace detail {
+// FNV-1a, 64 bits: stable across compilers and runs, computed at compile time.
+constexpr std::uint64_t fingerprint_byte(std::uint64_t h, unsigned char b) { return (h ^ b) * 0x100000001b3ull; }
+constexpr std::uint64_t fingerprint_word(std::uint64_t h, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) h = fingerprint_byte(h, static_cast<unsigned char>(v >> (8 * i)));
+    return h;
+}
+constexpr std::uint64_t fingerprint_text(std::uint64_t h, std::string_view s) {
+    for (char c : s) h = fingerprint_byte(h, static_cast<unsigned char>(c));
+    return fingerprint_word(h, s.size());
+}
+
+template <class T>
+constexpr std::uint64_t layout_fingerprint();
+template <class Tuple, std::size_t... I>
+constexpr std::uint64_t parts_fingerprint(std::uint64_t h, std::index_sequence<I...>) {
+    ((h = fingerprint_word(h, layout_fingerprint<std::tuple_element_t<I, Tuple>>())), ...);
+    return h;
+}
+// The codec's name and sizeof(T), then the same of every type listed in its built_from.
+template <class T>
+constexpr std::uint64_t layout_fingerprint() {
+    std::uint64_t h = fingerprint_word(fingerprint_text(0xcbf29ce484222325ull, codec<T>::name), sizeof(T));
+    if constexpr (requires { typename codec<T>::built_from; }) {
+        using Parts = typename codec<T>::built_from;
+        h = parts_fingerprint<Parts>(h, std::make_index_sequence<std::tuple_size_v<Parts>>{});
+    }
+    return h;
+}
+}  // namespace detail
 
 }  // namespace kiln

@@ -42,6 +42,10 @@ struct TypeOps {
     // `static constexpr bool process_local = true;`): the ParallelRunner refuses them.
     bool process_local = false;
 
+    // detail::layout_fingerprint<T>(): the name and size of T and of every type it is built
+    // from (ABI 1.3; the host reads it only from plugins built for 1.3 or later).
+    std::uint64_t layout = 0;
+
     bool has_json() const { return to_json != nullptr && from_json != nullptr; }
 };
 
@@ -162,6 +166,7 @@ struct type_ops_impl {
             made.from_json = &from_json;
         }
         if constexpr (requires { codec<T>::process_local; }) made.process_local = codec<T>::process_local;
+        made.layout = layout_fingerprint<T>();
         return made;
     }
     static constexpr TypeOps ops = make();

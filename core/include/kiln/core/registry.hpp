@@ -5,6 +5,7 @@
 // functions made by a plugin's code must never outlive that code.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -61,8 +62,11 @@ public:
     // `required` makes a missing directory an error too.
     void load_directory(const std::filesystem::path& dir, bool required);
     // Loads one plugin file. Throws kiln::PluginError naming the file for: a file that
-    // cannot be loaded (with the loader's message), one with no kiln entry point, another
-    // ABI or build key, a failing register block, and names already taken (both files named).
+    // cannot be loaded (with the loader's message), a truncated or foreign ELF file, one
+    // needing a sanitizer runtime kiln lacks, a file or folder other users can write to,
+    // one with no kiln entry point, another ABI or build key, a failing register block,
+    // and names already taken (both files named). A plugin that crashes or calls exit()
+    // while loading ends kiln with exit code 2 and its file named (PluginLoadGuard).
     void load_file(const std::filesystem::path& file);
 
     // Lookup by qualified name, or by unqualified name when exactly one plugin has it.
@@ -89,6 +93,9 @@ public:
                      const std::function<void(Registrar&)>& register_body);
 
 private:
+    // What can be refused before any of the plugin's code runs: write access for other
+    // users, a file the loader would crash on, a sanitizer runtime kiln lacks.
+    static void check_before_loading(const std::filesystem::path& file);
     void absorb(Collector& collector, const std::filesystem::path& file, const std::string& plugin_name,
                 const std::string& version);
 
@@ -105,6 +112,7 @@ private:
     std::set<std::string> builtin_runner_names_;
     std::map<std::string, const TypeOps*, std::less<>> types_;
     std::map<std::string, std::filesystem::path> type_origin_;
+    std::map<std::string, std::uint64_t> type_layout_;  // TypeOps::layout; 0 where unknown
 };
 
 }  // namespace kiln::core

@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,6 +76,24 @@ private:
     std::unique_ptr<char[]> memory_;
     stack_t previous_{};
     bool set_ = false;
+};
+
+// While a plugin file is loaded (dlopen, then its register block): a fatal signal or an
+// exit() / quick_exit() from the plugin's code prints "plugin 'FILE' crashed while being
+// loaded" (or "called exit(N)") and ends kiln with exit code 2, never with success or a
+// bare signal.
+class PluginLoadGuard {
+public:
+    explicit PluginLoadGuard(const std::filesystem::path& file);
+    ~PluginLoadGuard();
+    PluginLoadGuard(const PluginLoadGuard&) = delete;
+    PluginLoadGuard& operator=(const PluginLoadGuard&) = delete;
+
+private:
+    std::string file_;
+    const char* previous_file_ = nullptr;
+    SignalStack stack_;  // a plugin overflowing the stack is named too
+    struct sigaction previous_fatal_[5] {};
 };
 
 // Marks the calling thread as running plan node `node` while it lives.
