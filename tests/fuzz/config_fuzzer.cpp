@@ -96,9 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (auto& [key, value] : parse_params_option(parts[3])) parameters.set(key, std::move(value));
         DataCatalog catalog(DataCatalog::entries_from_json(parse_or_empty(parts[1], "catalog.json"), "catalog.json"),
                             std::move(parameters), "/nonexistent-kiln-fuzz-project", reg, "catalog.json");
-        auto it = pipelines.find("__default__");
-        if (it == pipelines.end()) return 0;
-        RunPlan plan(it->second, catalog, "fuzz");
+        if (!pipelines.contains("__default__")) return 0;
+        RunPlan plan(pipelines.at("__default__"), catalog, "fuzz");
     } catch (const kiln::Error&) {
         // The answer to bad input; its message was built, which is what is exercised.
     }

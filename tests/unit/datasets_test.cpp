@@ -311,12 +311,12 @@ TEST_CASE("datasets.atomic.write_failure_midway_keeps_old_file") {
     CHECK(dir.files() == std::set<std::string>{"big.bin"});
 }
 
-TEST_CASE("datasets.atomic.rename_failure_leaves_no_temp") {
+TEST_CASE("datasets.atomic.a_directory_in_the_way_leaves_no_temp") {
     TempDir dir;
     fs::create_directories(dir / "target.json/inside");  // a non-empty directory cannot be replaced by a file
     JsonDataset ds(typed<double>(dir, "JsonDataset", "target.json"));
     std::string msg = message_of<DatasetError>([&] { ds.save(Value::make(1.0)); });
-    CHECK(contains(msg, "cannot replace '" + (dir / "target.json").string() + "'"));
+    CHECK(contains(msg, "cannot write '" + (dir / "target.json").string() + "': it is a directory"));
     CHECK(dir.files().empty());
     CHECK(fs::is_directory(dir / "target.json/inside"));
 }
