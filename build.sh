@@ -64,7 +64,7 @@ fuzz() {
     build-fuzz/bin/kiln_config_fuzzer -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
         -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus/config tests/fuzz/corpus/config \
         2>build-fuzz/config_fuzzer.log || { tail -60 build-fuzz/config_fuzzer.log >&2; exit 1; }
-    grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss" build-fuzz/config_fuzzer.log || true
+    grep -E "^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss" build-fuzz/config_fuzzer.log || true
 }
 
 case "${1:-}" in
