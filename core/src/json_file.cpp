@@ -1,6 +1,8 @@
 // JSON config files: errors as "FILE:LINE:COL: message", in words a user can act on.
 #include "kiln/core/json_file.hpp"
 
+#include "elided_list.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -177,17 +179,8 @@ private:
             if (!f.object) return "[" + std::to_string(f.index) + "]";
             return (i ? "." : "") + (f.keys.empty() ? std::string() : f.keys.back());
         };
-        constexpr std::size_t head = 8, tail = 3;
-        std::string out;
-        for (std::size_t i = 0; i < depth; ++i) {
-            if (depth > head + tail + 1 && i == head) {
-                out += " ... " + std::to_string(depth - head - tail) + " more levels ... ";
-                i = depth - tail - 1;
-                continue;
-            }
-            out += step(i);
-        }
-        return out;
+        return elided_list(depth, 8, 3, step,
+                           [](std::size_t hidden) { return " ... " + std::to_string(hidden) + " more levels ... "; });
     }
 
     // Where the innermost object sits, e.g. the object at "pipelines.etl.nodes[2]".

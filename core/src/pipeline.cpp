@@ -3,6 +3,8 @@
 // thousand nodes builds in a few passes over its nodes (Kedro's is quadratic in places).
 #include "kiln/core/pipeline.hpp"
 
+#include "elided_list.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -227,17 +229,13 @@ std::string describe_cycle(const std::vector<Node>& nodes, const std::vector<std
     for (std::size_t t = 1; t < m; ++t)
         if (nodes[cycle_nodes[t]].name < nodes[cycle_nodes[first]].name) first = t;
     // A long loop keeps its first and last steps: the message must stay readable.
-    constexpr std::size_t head = 4, tail = 2;
-    std::string out;
-    for (std::size_t t = 0; t < m; ++t) {
-        if (m > head + tail + 1 && t == head) {
-            out += "... " + std::to_string(m - head - tail) + " more nodes ... -> ";
-            t = m - tail - 1;
-            continue;
-        }
-        const std::size_t k = (first + t) % m;
-        out += nodes[cycle_nodes[k]].name + " -> (" + datasets[cycle_datasets[k]] + ") -> ";
-    }
+    const std::string out = elided_list(
+        m, 4, 2,
+        [&](std::size_t t) {
+            const std::size_t k = (first + t) % m;
+            return nodes[cycle_nodes[k]].name + " -> (" + datasets[cycle_datasets[k]] + ") -> ";
+        },
+        [](std::size_t hidden) { return "... " + std::to_string(hidden) + " more nodes ... -> "; });
     return out + nodes[cycle_nodes[first]].name;
 }
 

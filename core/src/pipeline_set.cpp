@@ -1,5 +1,7 @@
 #include "kiln/core/pipeline_set.hpp"
 
+#include "elided_list.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 #include <string_view>
@@ -91,16 +93,10 @@ void PipelineSet::check_includes() const {
             if (state[q] == State::visiting) {
                 auto from = std::find_if(stack.begin(), stack.end(), [&](const auto& f) { return f.first == q; });
                 const auto length = static_cast<std::size_t>(stack.end() - from);
-                std::string chain;
-                constexpr std::size_t head = 4, tail = 2;  // a long loop keeps its ends, to stay readable
-                for (std::size_t k = 0; k < length; ++k) {
-                    if (length > head + tail + 1 && k == head) {
-                        chain += "... " + std::to_string(length - head - tail) + " more pipelines ... -> ";
-                        k = length - tail - 1;
-                        continue;
-                    }
-                    chain += "'" + names_[from[static_cast<std::ptrdiff_t>(k)].first] + "' -> ";
-                }
+                const std::string chain = elided_list(
+                    length, 4, 2,
+                    [&](std::size_t k) { return "'" + names_[from[static_cast<std::ptrdiff_t>(k)].first] + "' -> "; },
+                    [](std::size_t hidden) { return "... " + std::to_string(hidden) + " more pipelines ... -> "; });
                 throw ConfigError(file_ + ": pipelines include each other in a loop: " + chain + "'" + names_[q] +
                                   "'; a pipeline cannot include itself, directly or through others");
             }
