@@ -2,7 +2,7 @@
 #
 #   bin/kiln                        the host
 #   lib/kiln/plugins/*.so           the plugins Kiln ships (kiln finds them relative to itself)
-#   include/kiln/...                the SDK, and the core and runners headers for embedding
+#   include/kiln/...                the SDK, and kiln/embed.hpp for embedding
 #   lib/libkiln_core.a, ...         the static libraries, for embedding
 #   lib/cmake/Kiln/                 KilnConfig.cmake: Kiln::sdk, Kiln::core, Kiln::runners,
 #                                   Kiln::kiln, KILN_PLUGIN_DIR and kiln_add_plugin()
@@ -21,14 +21,15 @@ function(kiln_install_shipped_plugin target)
   install(TARGETS ${target} LIBRARY DESTINATION "${KILN_INSTALL_PLUGINDIR}")
 endfunction()
 
-# kiln_install_library(<target> <export name> <public include dir>): installs a Kiln
-# library as Kiln::<export name> with the headers under <dir>/kiln (found through
-# Kiln::sdk's include/, which every Kiln library links).
-function(kiln_install_library target export_name include_dir)
+# kiln_install_library(<target> <export name> [<public include dir>]): installs a Kiln
+# library as Kiln::<export name>, with the headers under <dir>/kiln when a dir is given
+# (found through Kiln::sdk's include/, which every Kiln library links).
+function(kiln_install_library target export_name)
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})
   install(TARGETS ${target} EXPORT KilnTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
-  install(DIRECTORY "${include_dir}/kiln" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-          FILES_MATCHING PATTERN "*.hpp")
+  if(ARGC GREATER 2)
+    install(DIRECTORY "${ARGV2}/kiln" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" FILES_MATCHING PATTERN "*.hpp")
+  endif()
 endfunction()
 
 install(EXPORT KilnTargets NAMESPACE Kiln:: DESTINATION "${KILN_INSTALL_CMAKEDIR}")

@@ -1,4 +1,4 @@
-#include "kiln/runners/builtin.hpp"
+#include "builtin_runners.hpp"
 
 namespace kiln::runners {
 

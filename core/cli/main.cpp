@@ -8,16 +8,16 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "kiln/core/logging.hpp"
-#include "kiln/core/progress_line.hpp"
-#include "kiln/core/session.hpp"
+#include "builtin_runners.hpp"
+#include "commands/new_command.hpp"
+#include "commands/plugins_command.hpp"
+#include "commands/viz_command.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
-#include "kiln/runners/builtin.hpp"
 #include "kiln/version.hpp"
-#include "new_command.hpp"
-#include "plugins_command.hpp"
-#include "viz_command.hpp"
+#include "session/session.hpp"
+#include "terminal/logging.hpp"
+#include "terminal/progress_line.hpp"
 
 namespace fs = std::filesystem;
 using namespace kiln;
@@ -292,6 +292,10 @@ int main(int argc, char** argv) {
             core::configure_logging(verbosity);
             return runners::serve_spawned_worker(*prepared->plan);
         }
+        o.progress = [](const core::Pipeline& to_run) -> std::unique_ptr<core::RunObserver> {
+            if (!core::ProgressLine::wanted()) return nullptr;
+            return std::make_unique<core::ProgressLine>(to_run);
+        };
         return core::run_session(o, &runners::make_builtin_runner, runners::builtin_runner_names());
     } catch (const Error& e) {
         spdlog::error("{}", e.what());

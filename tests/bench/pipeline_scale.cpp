@@ -13,12 +13,12 @@
 #include <string>
 #include <unistd.h>
 
-#include "kiln/core/json_file.hpp"
-#include "kiln/core/pipeline_loader.hpp"
-#include "kiln/core/registry.hpp"
-#include "kiln/core/run_plan.hpp"
-#include "kiln/runners/builtin.hpp"
+#include "builtin_runners.hpp"
+#include "config/json_file.hpp"
+#include "config/pipeline_loader.hpp"
 #include "kiln/sdk.hpp"
+#include "plugins/registry.hpp"
+#include "run/run_plan.hpp"
 
 namespace fs = std::filesystem;
 using namespace kiln::core;

@@ -29,12 +29,12 @@
 #include <unistd.h>
 #include <vector>
 
-#include "kiln/core/catalog.hpp"
-#include "kiln/core/pipeline.hpp"
-#include "kiln/core/registry.hpp"
-#include "kiln/core/run_plan.hpp"
-#include "kiln/runners/builtin.hpp"
+#include "builtin_runners.hpp"
+#include "catalog/catalog.hpp"
 #include "kiln/sdk.hpp"
+#include "model/pipeline.hpp"
+#include "plugins/registry.hpp"
+#include "run/run_plan.hpp"
 
 namespace fs = std::filesystem;
 using namespace kiln::core;

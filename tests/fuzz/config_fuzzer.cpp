@@ -18,14 +18,14 @@
 #include <kiln/sdk.hpp>
 
 #include "binary_dataset.hpp"
+#include "catalog/catalog.hpp"
+#include "config/json_file.hpp"
+#include "config/pipeline_loader.hpp"
 #include "csv_dataset.hpp"
 #include "json_dataset.hpp"
-#include "kiln/core/catalog.hpp"
-#include "kiln/core/json_file.hpp"
-#include "kiln/core/pipeline_loader.hpp"
-#include "kiln/core/registry.hpp"
-#include "kiln/core/run_plan.hpp"
 #include "npy_dataset.hpp"
+#include "plugins/registry.hpp"
+#include "run/run_plan.hpp"
 #include "text_dataset.hpp"
 
 namespace {

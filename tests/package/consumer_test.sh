@@ -49,7 +49,7 @@ configure_and_build() {
 
 run "$work/install.log" "$cmake" --install "$build" --prefix "$prefix"
 for f in bin/kiln lib/kiln/plugins/kiln_datasets.so include/kiln/sdk.hpp include/kiln/version.hpp \
-    include/kiln/core/session.hpp include/kiln/runners/builtin.hpp lib/cmake/Kiln/KilnConfig.cmake \
+    include/kiln/embed.hpp lib/cmake/Kiln/KilnConfig.cmake \
     lib/cmake/Kiln/KilnConfigVersion.cmake lib/cmake/Kiln/KilnPlugin.cmake; do
     [ -e "$prefix/$f" ] || fail "cmake --install did not install $f" "$work/install.log"
 done
@@ -95,12 +95,12 @@ file(GENERATE OUTPUT kiln_paths.txt CONTENT "$<TARGET_FILE:Kiln::kiln>\n${KILN_P
 CMAKE
     cat >"$work/embed/main.cpp" <<'CPP'
 #include <iostream>
-#include <kiln/runners/builtin.hpp>
+#include <kiln/embed.hpp>
 #include <kiln/version.hpp>
 
 int main() {
     std::cout << "Kiln " KILN_VERSION_STRING ":";
-    for (const auto& name : kiln::runners::builtin_runner_names()) std::cout << ' ' << name;
+    for (const auto& name : kiln::builtin_runner_names()) std::cout << ' ' << name;
     std::cout << '\n';
 }
 CPP

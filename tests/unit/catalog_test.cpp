@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
+#include "catalog/catalog.hpp"
 #include "json_dataset.hpp"
-#include "kiln/core/catalog.hpp"
-#include "kiln/core/registry.hpp"
 #include "kiln/sdk.hpp"
+#include "plugins/registry.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;

@@ -3,8 +3,8 @@
 // plugins whose fingerprints for one name differ.
 #include <doctest/doctest.h>
 
-#include "kiln/core/registry.hpp"
 #include "kiln/sdk.hpp"
+#include "plugins/registry.hpp"
 #include "test_support.hpp"
 
 using kiln::detail::layout_fingerprint;

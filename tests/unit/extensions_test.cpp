@@ -2,9 +2,9 @@
 // and which hook points a hook class implements.
 #include <doctest/doctest.h>
 
-#include "kiln/core/hook_settings.hpp"
-#include "kiln/core/registry.hpp"
+#include "hooks/hook_settings.hpp"
 #include "kiln/sdk.hpp"
+#include "plugins/registry.hpp"
 #include "test_support.hpp"
 
 using kiln::core::Registry;

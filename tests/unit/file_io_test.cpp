@@ -1,5 +1,5 @@
 // kiln::write_file_atomic's durability (the directory is synced after the rename) and the
-// removal of temporary files that killed writers left (kiln/core/temp_files.hpp).
+// removal of temporary files that killed writers left (core/src/catalog/temp_files.hpp).
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -15,9 +15,9 @@
 
 #include <kiln/file_io.hpp>
 
-#include "kiln/core/catalog.hpp"
-#include "kiln/core/registry.hpp"
-#include "kiln/core/temp_files.hpp"
+#include "catalog/catalog.hpp"
+#include "catalog/temp_files.hpp"
+#include "plugins/registry.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "kiln/core/catalog.hpp"
-#include "kiln/core/json_file.hpp"
-#include "kiln/core/name_text.hpp"
-#include "kiln/core/pipeline_loader.hpp"
+#include "catalog/catalog.hpp"
+#include "config/json_file.hpp"
+#include "config/pipeline_loader.hpp"
 #include "kiln/error.hpp"
+#include "text/name_text.hpp"
 
 using kiln::ConfigError;
 using kiln::core::max_json_nesting;

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "kiln/core/json_file.hpp"
+#include "config/json_file.hpp"
 #include "kiln/error.hpp"
 
 using kiln::ConfigError;

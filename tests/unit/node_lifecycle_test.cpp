@@ -7,9 +7,9 @@
 #include <random>
 #include <set>
 
-#include "kiln/core/host_run_context.hpp"
-#include "kiln/core/registry.hpp"
 #include "kiln/sdk.hpp"
+#include "plugins/registry.hpp"
+#include "run/host_run_context.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "kiln/core/pipeline.hpp"
-#include "kiln/core/pipeline_graph.hpp"
+#include "model/pipeline.hpp"
 #include "test_support.hpp"
+#include "viz/pipeline_graph.hpp"
 
 using kiln::core::GraphFormat;
 using kiln::core::GraphOptions;

@@ -8,7 +8,7 @@
 #include <tuple>
 #include <vector>
 
-#include "kiln/core/pipeline_loader.hpp"
+#include "config/pipeline_loader.hpp"
 #include "kiln/error.hpp"
 
 using kiln::ConfigError;

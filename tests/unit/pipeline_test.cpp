@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "kiln/core/pipeline.hpp"
 #include "kiln/error.hpp"
+#include "model/pipeline.hpp"
 
 using kiln::PipelineError;
 using kiln::core::close_matches;

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "kiln/core/plugin_file_checks.hpp"
+#include "plugins/plugin_file_checks.hpp"
 #include "test_support.hpp"
 
 using kiln::core::ElfFacts;

@@ -23,10 +23,10 @@
 #include <unistd.h>
 #include <vector>
 
-#include "kiln/core/fork_safe_threads.hpp"
-#include "kiln/core/logging.hpp"
-#include "kiln/core/progress_line.hpp"
 #include "kiln/logger.hpp"
+#include "run/fork_safe_threads.hpp"
+#include "terminal/logging.hpp"
+#include "terminal/progress_line.hpp"
 
 using namespace kiln::core;
 using namespace std::chrono_literals;

@@ -1,8 +1,8 @@
 // The registry loads real plugin files built by tests/plugins.
 #include <doctest/doctest.h>
 
-#include "kiln/core/registry.hpp"
 #include "kiln/sdk.hpp"
+#include "plugins/registry.hpp"
 #include "test_support.hpp"
 
 using kiln::core::Registry;

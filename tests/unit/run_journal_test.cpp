@@ -6,7 +6,7 @@
 #include <fstream>
 #include <thread>
 
-#include "kiln/core/run_journal.hpp"
+#include "journal/run_journal.hpp"
 #include "kiln/error.hpp"
 #include "test_support.hpp"
 

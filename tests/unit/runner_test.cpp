@@ -2,12 +2,12 @@
 // JSON datasets on disk.
 #include <doctest/doctest.h>
 
+#include "builtin_runners.hpp"
 #include "json_dataset.hpp"
-#include "kiln/core/registry.hpp"
-#include "kiln/core/run_plan.hpp"
-#include "kiln/core/run_selection.hpp"
-#include "kiln/runners/builtin.hpp"
 #include "kiln/sdk.hpp"
+#include "plugins/registry.hpp"
+#include "run/run_plan.hpp"
+#include "run/run_selection.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;

@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include "kiln/core/pipeline.hpp"
 #include "kiln/error.hpp"
-#include "kiln/core/scheduler.hpp"
+#include "model/pipeline.hpp"
+#include "run/scheduler.hpp"
 #include "test_support.hpp"
 
 using kiln::core::Node;

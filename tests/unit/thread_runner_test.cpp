@@ -19,10 +19,10 @@
 #include <sstream>
 #include <thread>
 
-#include "kiln/core/registry.hpp"
-#include "kiln/core/run_plan.hpp"
-#include "kiln/runners/builtin.hpp"
+#include "builtin_runners.hpp"
 #include "kiln/sdk.hpp"
+#include "plugins/registry.hpp"
+#include "run/run_plan.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "kiln/error.hpp"
-#include "worker_channel.hpp"
+#include "parallel/worker_channel.hpp"
 
 using kiln::runners::RunReply;
 using kiln::runners::RunRequest;

@@ -87,7 +87,7 @@ inline std::filesystem::path write_target(const std::filesystem::path& path) {
 // a directory, FIFO, device or socket, or holds a NUL, is refused with a DatasetError
 // (replacing a FIFO or device with a file is never what was meant). The new file keeps the
 // mode of the file it replaces. (A process killed between creating and renaming the
-// temporary cannot remove it: the next `kiln run` does, see kiln/core/temp_files.hpp.)
+// temporary cannot remove it: the next `kiln run` does, see core/src/catalog/temp_files.hpp.)
 inline void write_file_atomic(const std::filesystem::path& given, std::span<const std::byte> bytes) {
     namespace fs = std::filesystem;
     detail::refuse_nul(given);

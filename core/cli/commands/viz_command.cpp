@@ -1,0 +1,80 @@
+#include "commands/viz_command.hpp"
+
+#include <iostream>
+#include <map>
+#include <spdlog/spdlog.h>
+
+#include "catalog/catalog.hpp"
+#include "config/json_file.hpp"
+#include "config/pipeline_loader.hpp"
+#include "kiln/error.hpp"
+#include "kiln/file_io.hpp"
+#include "plugins/registry.hpp"
+#include "viz/pipeline_graph.hpp"
+
+using namespace kiln;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* format_choices = "mermaid, dot or html";
+constexpr const char* extension_choices = ".mmd/.mermaid (mermaid), .dot/.gv (dot) or .html/.htm (html)";
+
+core::GraphFormat choose_format(const VizOptions& o) {
+    if (!o.format.empty()) {
+        if (auto f = core::graph_format_from_name(o.format)) return *f;
+        throw ConfigError("unknown --format '" + o.format + "'; choose " + format_choices);
+    }
+    if (o.output.empty()) return core::GraphFormat::mermaid;
+    if (auto f = core::graph_format_from_path(o.output)) return *f;
+    throw ConfigError("cannot tell the format of '" + o.output.string() + "' from its extension; name the file " +
+                      extension_choices + ", or pass --format " + format_choices);
+}
+
+}  // namespace
+
+int run_viz(const VizOptions& o) {
+    // A bad format is a usage error: say so before loading anything.
+    const core::GraphFormat format = choose_format(o);
+    const fs::path project = core::project_directory(o.project_dir);
+    const fs::path pipelines_file = project / "pipelines.json";
+
+    core::Registry registry;  // owns the node functions the pipelines point to: keep it alive
+    core::load_plugins(registry, o.plugins, project);
+    core::FunctionResolver resolver = [&](const std::string& name, std::string& hint) {
+        return registry.find_node(name, hint);
+    };
+    const auto pipelines = core::load_pipelines(core::read_json_file(pipelines_file), pipelines_file.string(), resolver);
+    const std::string name = o.pipeline.empty() ? "__default__" : o.pipeline;
+    const core::Pipeline& full = core::find_pipeline(pipelines, name, pipelines_file);
+    const core::Pipeline pipeline = o.filter.empty() ? full : full.filter(o.filter);
+
+    core::GraphOptions options;
+    options.show_parameters = !o.hide_parameters;
+    options.title = project.filename().string() + " / " + name;
+    if (pipeline.size() != full.size())
+        options.title += " (" + std::to_string(pipeline.size()) + " of " + std::to_string(full.size()) + " nodes)";
+    // Entry names and types only: nothing is built, so missing files or plugins of a
+    // dataset type do not matter. A type is shown qualified when a plugin provides it.
+    for (const auto& [entry_name, entry] : core::DataCatalog::read_entries(project / "catalog.json")) {
+        std::string hint;
+        const core::DatasetType* type = registry.find_dataset_type(entry.type, hint);
+        options.catalog[entry_name] = type ? type->qualified_name : entry.type;
+    }
+
+    const std::string text = core::render_graph(pipeline, options, format);
+    if (o.output.empty()) {
+        std::cout << text << std::flush;
+        if (!std::cout) throw ConfigError("could not write the drawing to standard output");
+        return 0;
+    }
+    try {
+        write_file_atomic(o.output, text);
+    } catch (const Error& e) {
+        throw ConfigError("cannot write the drawing to '" + o.output.string() + "': " + e.what() +
+                          "; pass -o with a writable path");
+    }
+    spdlog::info("Pipeline '{}' ({} nodes) drawn as {} in {}", name, pipeline.size(),
+                 core::graph_format_name(format), o.output.string());
+    return 0;
+}

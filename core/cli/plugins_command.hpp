@@ -1,9 +1,0 @@
-// `kiln plugins`: what the loaded plugins provide, with typed node signatures.
-#pragma once
-
-#include <string>
-#include <vector>
-
-#include "kiln/core/session.hpp"
-
-int print_plugins(const kiln::core::SessionOptions& options, const std::vector<std::string>& runner_names);

@@ -1,0 +1,193 @@
+#include "catalog/catalog.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "config/json_file.hpp"
+#include "kiln/error.hpp"
+#include "model/pipeline.hpp"
+#include "plugins/registry.hpp"
+#include "text/name_text.hpp"
+
+namespace kiln::core {
+namespace fs = std::filesystem;
+
+DatasetRef::DatasetRef(std::string name, std::string type, DatasetTypeOptions options,
+                       std::unique_ptr<DatasetHandle> handle)
+    : name_(std::move(name)), type_(std::move(type)), options_(std::move(options)), handle_(std::move(handle)) {
+    description_ = handle_->describe();
+}
+
+Value DatasetRef::load() {
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (!options_.thread_safe) lock.lock();
+    spdlog::debug("Loading data from {} ({})...", name_, description_);
+    Value v;
+    std::string error;
+    if (!handle_->load(&v, &error)) throw DatasetError("failed to load dataset '" + name_ + "' (" + description_ + "): " + error);
+    return v;
+}
+
+void DatasetRef::save(const Value& value) {
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (!options_.thread_safe) lock.lock();
+    spdlog::debug("Saving data to {} ({})...", name_, description_);
+    std::string error;
+    if (!handle_->save(value, &error))
+        throw DatasetError("failed to save dataset '" + name_ + "' (" + description_ + "): " + error);
+}
+
+bool DatasetRef::exists() {
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (!options_.thread_safe) lock.lock();
+    std::string error;
+    int r = handle_->exists(&error);
+    if (r < 0) throw DatasetError("cannot tell whether dataset '" + name_ + "' (" + description_ + ") exists: " + error);
+    return r == 1;
+}
+
+void DatasetRef::release() {
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (!options_.thread_safe) lock.lock();
+    std::string error;
+    if (!handle_->release(&error)) spdlog::warn("releasing dataset '{}' failed: {}", name_, error);
+}
+
+DataCatalog::DataCatalog(std::map<std::string, CatalogEntry> entries, Parameters parameters, fs::path project_dir,
+                         const Registry& registry, std::string origin)
+    : entries_(std::move(entries)),
+      parameters_(std::move(parameters)),
+      project_dir_(std::move(project_dir)),
+      registry_(registry),
+      origin_(std::move(origin)) {}
+
+std::map<std::string, CatalogEntry> DataCatalog::read_entries(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return {};
+    return entries_from_json(read_json_file(file), file.string());
+}
+
+std::map<std::string, CatalogEntry> DataCatalog::entries_from_json(const nlohmann::json& doc, const std::string& where) {
+    std::map<std::string, CatalogEntry> entries;
+    if (!doc.is_object())
+        throw ConfigError(where + ": the catalog must be a JSON object mapping dataset names to entries, e.g. "
+                                  "{\"counts\": {\"type\": \"kiln.JsonDataset\", \"filepath\": \"data/counts.json\"}}");
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+        const std::string& name = it.key();
+        if (name.empty()) throw ConfigError(where + ": a catalog entry has an empty name");
+        if (has_control_character(name))  // it would act on the terminal of whoever reads the log
+            throw ConfigError(where + ": the dataset name " + escaped(name) +
+                              " holds a control character (a line break, a tab or an ANSI escape); name datasets "
+                              "with printable characters");
+        if (is_parameter_name(name))
+            throw ConfigError(where + ": catalog entry '" + name +
+                              "' uses a name reserved for parameters; put parameters in parameters.json");
+        if (!it->is_object())
+            throw ConfigError(where + ": catalog entry '" + name + "' must be an object with a \"type\", got " +
+                              it->dump());
+        auto type = it->find("type");
+        if (type == it->end() || !type->is_string() || type->get<std::string>().empty())
+            throw ConfigError(where + ": catalog entry '" + name +
+                              "' needs a \"type\" naming a dataset type, e.g. \"kiln.JsonDataset\" (see `kiln plugins`)");
+        nlohmann::json args = *it;
+        args.erase("type");
+        entries.emplace(name, CatalogEntry{name, type->get<std::string>(), std::move(args)});
+    }
+    return entries;
+}
+
+nlohmann::json DataCatalog::entries_to_json() const {
+    nlohmann::json doc = nlohmann::json::object();
+    for (const auto& [name, entry] : entries_) {
+        nlohmann::json e = entry.args;
+        e["type"] = entry.type;
+        doc[name] = std::move(e);
+    }
+    return doc;
+}
+
+bool DataCatalog::contains(const std::string& name) const {
+    if (is_parameter_name(name)) return name == "parameters" || parameters_.find(name.substr(7)) != nullptr;
+    return entries_.count(name) != 0 || added_.count(name) != 0;
+}
+
+DatasetRef& DataCatalog::add_dataset(const std::string& name, const std::string& type,
+                                     std::unique_ptr<DatasetHandle> handle) {
+    if (contains(name) || materialised_.count(name))
+        throw ConfigError("dataset '" + name + "' is already in the catalog");
+    auto ref = std::make_unique<DatasetRef>(name, type, DatasetTypeOptions{}, std::move(handle));
+    DatasetRef& added = *ref;
+    materialised_.emplace(name, std::move(ref));
+    added_.insert(name);
+    return added;
+}
+
+DatasetRef& DataCatalog::dataset(const std::string& name, const TypeOps* value_type, const std::string& run_id) {
+    if (auto it = materialised_.find(name); it != materialised_.end()) return *it->second;
+    auto entry = entries_.find(name);
+    if (entry == entries_.end()) throw ConfigError("dataset '" + name + "' is not in the catalog");
+    std::string hint;
+    const DatasetType* type = registry_.find_dataset_type(entry->second.type, hint);
+    if (!type)
+        throw ConfigError(origin_ + ": catalog entry '" + name + "': unknown dataset type '" + entry->second.type + "'; " + hint);
+    DatasetConfig config{name, type->qualified_name, entry->second.args, project_dir_, value_type, run_id};
+    std::string error;
+    auto handle = type->spec.create(config, &error);
+    if (!handle) throw ConfigError(origin_ + ": catalog entry '" + name + "' (" + type->qualified_name + "): " + error);
+    auto ref = std::make_unique<DatasetRef>(name, type->qualified_name, type->spec.options, std::move(handle));
+    return *materialised_.emplace(name, std::move(ref)).first->second;
+}
+
+bool DataCatalog::is_memory(const std::string& name) const {
+    auto it = entries_.find(name);
+    return it != entries_.end() && (it->second.type == "kiln.MemoryDataset" || it->second.type == "MemoryDataset");
+}
+
+bool DataCatalog::persists(const std::string& name) const {
+    if (!contains(name) || is_memory(name)) return false;
+    auto entry = entries_.find(name);
+    if (entry == entries_.end()) return true;  // a parameter, or a runner's default dataset
+    std::string hint;
+    const DatasetType* type = registry_.find_dataset_type(entry->second.type, hint);
+    return !type || type->spec.persists;  // an unknown type fails anyway, when the entry is used
+}
+
+Value DataCatalog::memory_preset(const std::string& name, const TypeOps& type) const {
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return {};
+    for (const auto& [key, _] : it->second.args.items())
+        if (key != "data" && key != "metadata")
+            throw ConfigError(origin_ + ": catalog entry '" + name + "' (kiln.MemoryDataset) has an unknown argument \"" +
+                              key + "\"; it takes only \"data\" (a preset value) and \"metadata\"");
+    auto data = it->second.args.find("data");
+    if (data == it->second.args.end()) return {};
+    try {
+        return Value::from_json(type, *data);
+    } catch (const TypeError& e) {
+        throw ConfigError(origin_ + ": catalog entry '" + name + "' (kiln.MemoryDataset): \"data\" " + data->dump() +
+                          " cannot be read as '" + std::string(type.name) + "': " + e.what());
+    }
+}
+
+Value DataCatalog::parameter(const std::string& name, const TypeOps& type) const {
+    const nlohmann::json* j = nullptr;
+    if (name == "parameters") {
+        j = &parameters_.root();
+    } else {
+        j = parameters_.find(name.substr(7));
+        if (!j) {
+            auto matches = close_matches(name.substr(7), parameters_.keys());
+            std::string hint;
+            for (const auto& m : matches) hint += (hint.empty() ? "" : ", ") + std::string("params:") + m;
+            throw ConfigError("parameter '" + name + "' is not defined in parameters.json or --params" +
+                              (hint.empty() ? std::string() : "; did you mean " + hint + "?"));
+        }
+    }
+    try {
+        return Value::from_json(type, *j);
+    } catch (const TypeError& e) {
+        throw ConfigError("parameter '" + name + "' = " + j->dump() + " cannot be read as '" + std::string(type.name) +
+                          "': " + e.what());
+    }
+}
+
+}  // namespace kiln::core

@@ -1,0 +1,369 @@
+// pipelines.json -> named Pipelines. Every message starts with the file and names the
+// pipeline and the node (index in "nodes" and name), so a user can go straight to it.
+#include "config/pipeline_loader.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <utility>
+
+#include "kiln/error.hpp"
+#include "text/name_text.hpp"
+
+namespace kiln::core {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* shape_example =
+    "{\"pipelines\": {\"__default__\": {\"nodes\": [{\"func\": \"myplugin.add\", \"inputs\": [\"a\", \"b\"], "
+    "\"outputs\": \"c\"}]}}}";
+const std::vector<std::string> node_keys = {"func", "inputs", "outputs", "name", "namespace", "tags", "resources"};
+const std::vector<std::string> pipeline_keys = {"nodes", "pipelines"};
+
+std::string kind_of(const json& j) {
+    switch (j.type()) {
+        case json::value_t::null: return "null";
+        case json::value_t::object: return "an object";
+        case json::value_t::array: return "a list";
+        case json::value_t::string: return "a string";
+        case json::value_t::boolean: return "a boolean";
+        case json::value_t::binary: return "binary data";
+        case json::value_t::discarded: return "nothing";
+        default: return "a number";
+    }
+}
+
+std::string join(const std::vector<std::string>& items, const char* quote = "'") {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ", ") + (quote + s + quote);
+    return out;
+}
+
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& known) {
+    auto matches = close_matches(name, known);
+    return matches.empty() ? std::string() : " (did you mean " + join(matches) + "?)";
+}
+
+bool is_valid_name(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+               c == '-';
+    });
+}
+
+std::string count_given(std::size_t n) {
+    return n == 0 ? "none is given" : std::to_string(n) + (n == 1 ? " is given" : " are given");
+}
+
+std::string type_list(const std::vector<const TypeOps*>& types) {
+    std::vector<std::string> names;
+    for (const TypeOps* t : types) names.emplace_back(t ? t->name : "?");
+    return join(names, "");
+}
+
+// Parses one entry of a pipeline's "nodes". Messages name the node by `name_`, which is
+// filled as soon as the name is known (given, defaulted, then namespaced).
+class NodeReader {
+public:
+    NodeReader(const json& j, const std::string& file, const std::string& pipeline, std::size_t index,
+               const FunctionResolver& resolve)
+        : j_(j), file_(file), pipeline_(pipeline), index_(index), resolve_(resolve) {}
+
+    Node read() {
+        if (!j_.is_object())
+            fail("a node must be an object such as {\"func\": \"myplugin.add\", \"inputs\": [\"a\", \"b\"], "
+                 "\"outputs\": \"c\"}, not " + kind_of(j_));
+        if (auto it = j_.find("name"); it != j_.end() && it->is_string()) name_ = it->get<std::string>();
+        check_keys();
+        Node node;
+        node.func = resolve_function();
+        node.inputs = read_inputs(*node.func);
+        node.outputs = read_datasets("outputs");
+        check_signature(node);
+        node.name = read_name(node);
+        if (auto it = j_.find("namespace"); it != j_.end() && !it->is_null()) {
+            if (!it->is_string() || !is_valid_name(it->get<std::string>()))
+                fail("\"namespace\" must be a string of letters, digits, '_', '-' and '.', not " + it->dump());
+            node.namespace_ = it->get<std::string>();
+            node.name = node.namespace_ + "." + node.name;
+            name_ = node.name;
+        }
+        node.tags = read_tags();
+        node.resources = read_resources();
+        node.origin = file_ + ": pipeline '" + pipeline_ + "'";
+        return node;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) const {
+        throw ConfigError(file_ + ": pipeline '" + pipeline_ + "', nodes[" + std::to_string(index_) + "] " +
+                          (name_.empty() ? "(unnamed)" : "'" + name_ + "'") + ": " + what);
+    }
+
+    void check_keys() const {
+        for (const auto& [key, value] : j_.items()) {
+            if (std::find(node_keys.begin(), node_keys.end(), key) != node_keys.end()) continue;
+            fail("unknown key \"" + key + "\"" + did_you_mean(key, node_keys) + "; a node takes " +
+                 join(node_keys, "\""));
+        }
+    }
+
+    // Dataset names end up in logs and on terminals, where an ANSI escape would act.
+    void check_dataset_name(const std::string& name) const {
+        if (has_control_character(name))
+            fail("the dataset name " + escaped(name) +
+                 " holds a control character (a line break, a tab or an ANSI escape); name datasets with printable "
+                 "characters");
+    }
+
+    const NodeFunction* resolve_function() const {
+        auto it = j_.find("func");
+        if (it == j_.end())
+            fail("no \"func\": every node names its node function, e.g. \"func\": \"myplugin.add\"");
+        if (!it->is_string() || it->get<std::string>().empty())
+            fail("\"func\" must be the name of a node function, e.g. \"myplugin.add\", not " + it->dump());
+        const std::string name = it->get<std::string>();
+        std::string hint;
+        const NodeFunction* fn = resolve_(name, hint);
+        if (!fn) fail("unknown node function '" + name + "'" + (hint.empty() ? "" : ": " + hint));
+        return fn;
+    }
+
+    // A string, a list, or null/absent for none.
+    std::vector<std::string> read_datasets(const char* field) const {
+        auto it = j_.find(field);
+        if (it == j_.end() || it->is_null()) return {};
+        std::vector<std::string> out;
+        auto add = [&](const json& d) {
+            if (!d.is_string() || d.get<std::string>().empty())
+                fail(std::string("\"") + field + "\" must hold dataset names (non-empty strings), but it has " +
+                     d.dump());
+            check_dataset_name(d.get<std::string>());
+            out.push_back(d.get<std::string>());
+        };
+        if (it->is_string()) {
+            add(*it);
+        } else if (it->is_array()) {
+            for (const json& d : *it) add(d);
+        } else {
+            fail(std::string("\"") + field + "\" must be a dataset name or a list of them" +
+                 (std::string(field) == "inputs" ? " (or an object mapping parameter names to datasets)" : "") +
+                 ", not " + kind_of(*it));
+        }
+        return out;
+    }
+
+    std::vector<std::string> read_inputs(const NodeFunction& fn) const {
+        auto it = j_.find("inputs");
+        if (it == j_.end() || !it->is_object()) return read_datasets("inputs");
+        const NodeSpec* spec = fn.spec;
+        const std::vector<std::string> args = spec ? spec->options.args : std::vector<std::string>{};
+        if (args.empty()) {
+            std::string placeholders;
+            for (std::size_t k = 0; spec && k < spec->inputs.size(); ++k)
+                placeholders += (k ? ", \"" : "\"") + std::string("param") + std::to_string(k + 1) + "\"";
+            fail("\"inputs\" maps parameter names to datasets, but '" + fn.qualified_name +
+                 "' declares no parameter names: give \"inputs\" as a list in parameter order, or declare the "
+                 "names where the plugin registers it: reg.node(\"" + (spec ? spec->name : fn.qualified_name) +
+                 "\", ..., {.args = {" + placeholders + "}})");
+        }
+        std::string expected;
+        for (std::size_t k = 0; k < args.size(); ++k) {
+            expected += (k ? ", " : "") + args[k];
+            if (spec && k < spec->inputs.size() && spec->inputs[k])
+                expected += " (" + std::string(spec->inputs[k]->name) + ")";
+        }
+        std::vector<std::string> out(args.size());
+        std::vector<std::string> unknown;
+        for (const auto& [param, dataset] : it->items()) {
+            auto pos = std::find(args.begin(), args.end(), param);
+            if (pos == args.end()) {
+                unknown.push_back(param);
+                continue;
+            }
+            if (!dataset.is_string() || dataset.get<std::string>().empty())
+                fail("\"inputs\" maps parameter '" + param + "' to " + dataset.dump() +
+                     ", but it must map to a dataset name (a non-empty string)");
+            check_dataset_name(dataset.get<std::string>());
+            out[static_cast<std::size_t>(pos - args.begin())] = dataset.get<std::string>();
+        }
+        if (!unknown.empty())
+            fail("\"inputs\" names " + std::string(unknown.size() == 1 ? "a parameter" : "parameters") + " that '" +
+                 fn.qualified_name + "' does not have: " + join(unknown) +
+                 (unknown.size() == 1 ? did_you_mean(unknown.front(), args) : "") + "; its parameters are " +
+                 expected);
+        std::vector<std::string> missing;
+        for (std::size_t k = 0; k < args.size(); ++k)
+            if (out[k].empty()) missing.push_back(args[k]);
+        if (!missing.empty())
+            fail("\"inputs\" gives no dataset for " + std::string(missing.size() == 1 ? "parameter " : "parameters ") +
+                 join(missing) + " of '" + fn.qualified_name + "'; its parameters are " + expected);
+        return out;
+    }
+
+    void check_signature(const Node& node) const {
+        const NodeSpec* spec = node.func->spec;
+        if (!spec) return;
+        const std::string& fn = node.func->qualified_name;
+        if (node.inputs.size() != spec->inputs.size()) {
+            const std::size_t n = spec->inputs.size();
+            fail("'" + fn + "' takes " +
+                 (n == 0 ? std::string("no inputs")
+                         : std::to_string(n) + (n == 1 ? " input (" : " inputs (") + type_list(spec->inputs) + ")") +
+                 " but " + count_given(node.inputs.size()));
+        }
+        if (node.outputs.size() != spec->outputs.size()) {
+            const std::size_t n = spec->outputs.size();
+            fail("'" + fn + "' returns " +
+                 (n == 0 ? std::string("nothing (void)")
+                         : std::to_string(n) + (n == 1 ? " output (" : " outputs (") + type_list(spec->outputs) + ")") +
+                 " but " + count_given(node.outputs.size()) + " in \"outputs\"");
+        }
+        if (spec->inputs.empty() && spec->outputs.empty())
+            fail("'" + fn + "' takes no inputs and returns nothing, so this node would read and write no "
+                 "dataset: a node needs at least one input or output");
+    }
+
+    std::string read_name(const Node& node) {
+        auto it = j_.find("name");
+        if (it == j_.end() || it->is_null()) {
+            name_ = default_node_name(node.func->qualified_name, node.inputs, node.outputs);
+            return name_;
+        }
+        if (!it->is_string()) fail("\"name\" must be a string, not " + kind_of(*it));
+        if (!is_valid_name(name_))
+            fail("'" + name_ + "' is not a valid node name: it may contain only letters, digits, '_', '-' and '.'");
+        return name_;
+    }
+
+    std::vector<std::string> read_tags() const {
+        auto it = j_.find("tags");
+        if (it == j_.end() || it->is_null()) return {};
+        std::vector<std::string> tags;
+        auto add = [&](const json& t) {
+            if (!t.is_string() || !is_valid_name(t.get<std::string>()))
+                fail("tag " + t.dump() + " is not valid: a tag is a string of letters, digits, '_', '-' and '.'");
+            tags.push_back(t.get<std::string>());
+        };
+        if (it->is_string()) {
+            add(*it);
+        } else if (it->is_array()) {
+            for (const json& t : *it) add(t);
+        } else {
+            fail("\"tags\" must be a tag or a list of tags, not " + kind_of(*it));
+        }
+        std::sort(tags.begin(), tags.end());
+        tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+        return tags;
+    }
+
+    json read_resources() const {
+        auto it = j_.find("resources");
+        if (it == j_.end() || it->is_null()) return nullptr;
+        if (!it->is_object())
+            fail("\"resources\" must be an object of numbers such as {\"gpu\": 1}, not " + kind_of(*it));
+        for (const auto& [key, value] : it->items())
+            if (!value.is_number())
+                fail("resource \"" + key + "\" must be a number, not " + value.dump() +
+                     " (\"resources\" is an object of numbers such as {\"gpu\": 1})");
+        return *it;
+    }
+
+    const json& j_;
+    const std::string& file_;
+    const std::string& pipeline_;
+    std::size_t index_;
+    const FunctionResolver& resolve_;
+    std::string name_;  // as given, or the default once computed; "" while unknown
+};
+
+PipelineSet::Declared read_pipeline(const json& entry, const std::string& file, const std::string& name,
+                       const FunctionResolver& resolve) {
+    const std::string where = file + ": pipeline '" + name + "'";
+    if (!entry.is_object())
+        throw ConfigError(where + " must be an object such as {\"nodes\": [...], \"pipelines\": [...]}, not " +
+                          kind_of(entry) +
+                          (entry.is_array() ? " (put the list of nodes under \"nodes\")" : std::string()));
+    for (const auto& [key, value] : entry.items())
+        if (std::find(pipeline_keys.begin(), pipeline_keys.end(), key) == pipeline_keys.end())
+            throw ConfigError(where + ": unknown key \"" + key + "\"" + did_you_mean(key, pipeline_keys) +
+                              "; a pipeline takes \"nodes\" (a list of nodes) and \"pipelines\" (names of "
+                              "pipelines to include)");
+    PipelineSet::Declared out;
+    if (auto it = entry.find("nodes"); it != entry.end() && !it->is_null()) {
+        if (!it->is_array()) throw ConfigError(where + ": \"nodes\" must be a list of nodes, not " + kind_of(*it));
+        out.nodes.reserve(it->size());
+        for (std::size_t k = 0; k < it->size(); ++k)
+            out.nodes.push_back(NodeReader((*it)[k], file, name, k, resolve).read());
+    }
+    if (auto it = entry.find("pipelines"); it != entry.end() && !it->is_null()) {
+        auto bad = [&] {
+            return ConfigError(where + ": \"pipelines\" must be a list of pipeline names to include, e.g. "
+                                       "[\"prep\", \"report\"], not " + it->dump());
+        };
+        if (!it->is_array()) throw bad();
+        for (const json& include : *it) {
+            if (!include.is_string()) throw bad();
+            out.includes.push_back(include.get<std::string>());
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string default_node_name(const std::string& func, const std::vector<std::string>& inputs,
+                              const std::vector<std::string>& outputs) {
+    // FNV-1a 64 of "func|in1,in2|out1"; the first 8 of its 16 hex digits (like Kedro's
+    // sha256[:8]) keep names short and stable across runs and platforms.
+    std::uint64_t hash = 14695981039346656037ULL;
+    auto feed = [&](std::string_view s) {
+        for (unsigned char c : s) {
+            hash ^= c;
+            hash *= 1099511628211ULL;
+        }
+    };
+    feed(func);
+    feed("|");
+    for (std::size_t k = 0; k < inputs.size(); ++k) feed(k ? "," + inputs[k] : inputs[k]);
+    feed("|");
+    for (std::size_t k = 0; k < outputs.size(); ++k) feed(k ? "," + outputs[k] : outputs[k]);
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(hash >> 32));
+    const auto dot = func.rfind('.');
+    return (dot == std::string::npos ? func : func.substr(dot + 1)) + "__" + hex;
+}
+
+PipelineSet load_pipelines(const nlohmann::json& document, const std::string& file, const FunctionResolver& resolve) {
+    auto shape_error = [&](const std::string& found) {
+        return ConfigError(file + ": a pipelines file is a JSON object with a \"pipelines\" object that maps each "
+                                  "pipeline name to its nodes, e.g. " +
+                           std::string(shape_example) + "; but " + found);
+    };
+    if (!document.is_object()) throw shape_error("this file holds " + kind_of(document));
+    auto pipelines = document.find("pipelines");
+    if (pipelines == document.end()) {
+        std::vector<std::string> keys;
+        for (const auto& [key, value] : document.items()) keys.push_back(key);
+        throw shape_error(keys.empty() ? "the object is empty"
+                                       : "it has no \"pipelines\" key (its keys: " + join(keys, "\"") + ")");
+    }
+    if (!pipelines->is_object()) throw shape_error("\"pipelines\" is " + kind_of(*pipelines));
+    for (const auto& [key, value] : document.items())
+        if (key != "pipelines" && key != "$schema")
+            throw ConfigError(file + ": unknown top-level key \"" + key +
+                              "\"; a pipelines file holds only \"pipelines\" (put nodes inside a pipeline: " +
+                              shape_example + ")");
+
+    std::vector<std::string> names;
+    std::vector<PipelineSet::Declared> declared;
+    for (const auto& [name, entry] : pipelines->items()) {
+        if (name.empty()) throw ConfigError(file + ": a pipeline has an empty name; give it a name such as \"etl\"");
+        names.push_back(name);
+        declared.push_back(read_pipeline(entry, file, name, resolve));
+    }
+    return PipelineSet(file, std::move(names), std::move(declared));
+}
+
+}  // namespace kiln::core

@@ -1,0 +1,70 @@
+// The hooks enabled for one run, and the calls into them. Hook code is plugin code: every
+// call goes through its noexcept handle, and a failure is reported with the hook's name.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiln/hooks.hpp"
+#include "run/node_events.hpp"
+#include "run/run_plan.hpp"
+
+namespace kiln::core {
+
+struct EnabledHook {
+    std::string name;         // qualified, e.g. "trace.ChromeTrace"
+    std::string plugin_file;  // for messages
+    std::unique_ptr<HookHandle> handle;
+};
+
+class HookDispatcher final : public NodeEvents {
+public:
+    // `plan` must outlive the dispatcher; node views point into its pipeline.
+    HookDispatcher(std::vector<EnabledHook> hooks, const RunPlan& plan, const CatalogView& catalog);
+
+    bool empty() const { return hooks_.empty(); }
+    const std::vector<NodeView>& node_views() const { return views_; }
+
+    // Pipeline hooks. Return "" or the failure message naming the hook.
+    std::string before_pipeline_run(const PipelineRunInfo& run);
+    std::string after_pipeline_run(const PipelineRunInfo& run, std::span<const NamedValue> outputs);
+    void on_pipeline_error(const PipelineRunInfo& run, std::string_view error) noexcept;
+
+    bool wants_dataset_events() const noexcept override { return dataset_events_; }
+    bool wants_node_events() const noexcept override { return node_events_; }
+    void before_load(std::size_t node, const std::string& dataset) override;
+    void after_load(std::size_t node, const std::string& dataset, const Value* data) override;
+    void before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs) override;
+    void after_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
+                    std::span<const NamedValue> outputs, std::uint64_t max_rss_bytes) override;
+    void before_save(std::size_t node, const std::string& dataset, const Value* data) override;
+    void after_save(std::size_t node, const std::string& dataset, const Value* data) override;
+    void node_error(std::size_t node, unsigned worker, std::span<const NamedValue> inputs, const std::string& error,
+                    std::uint64_t max_rss_bytes) noexcept override;
+
+private:
+    struct Hook {
+        EnabledHook enabled;
+        std::uint32_t points;
+    };
+    // Calls every hook that implements the event's point; returns "" or the first failure.
+    std::string fire(const HookEvent& event) noexcept;
+    void fire_or_throw(const HookEvent& event, std::size_t node);
+    void dataset_event(HookPoint point, std::size_t node, const std::string& dataset, const Value* data);
+    NodeRunInfo node_run(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
+                         std::span<const NamedValue> outputs, std::uint64_t max_rss) const;
+
+    std::vector<Hook> hooks_;
+    std::uint32_t points_ = 0;
+    bool dataset_events_ = false, node_events_ = false;
+    const RunPlan& plan_;
+    const CatalogView& catalog_;
+    std::vector<NodeView> views_;
+};
+
+// The peak resident memory of this process, in bytes.
+std::uint64_t max_rss_bytes() noexcept;
+
+}  // namespace kiln::core
