@@ -22,6 +22,7 @@
 
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
+#include "test_skip.hpp"
 
 extern char** environ;
 
@@ -166,10 +167,7 @@ bool pty_available() {
 }
 
 #define KILN_REQUIRE_PTY()                                                                       \
-    if (!pty_available()) {                                                                      \
-        MESSAGE("skipped: no pseudo-terminal here (" << std::strerror(errno) << "; /dev/pts?)"); \
-        return;                                                                                  \
-    }
+    if (!pty_available()) KILN_SKIP_TEST("no pseudo-terminal here (" << std::strerror(errno) << "; /dev/pts?)")
 
 struct PtyRun {
     int exit_code = -1;

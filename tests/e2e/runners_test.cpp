@@ -22,6 +22,7 @@
 #include "kiln_child.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
+#include "test_skip.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::test;
@@ -1001,8 +1002,7 @@ TEST_CASE("runners.intermediate_values_are_released_after_their_last_consumer") 
 TEST_CASE("runners.parallel.large_tensor_between_worker_processes") {
     std::size_t free_bytes = 0;
     if (!shm_has_room(std::size_t(1) << 30, &free_bytes)) {
-        MESSAGE("skipped: /dev/shm has " << (free_bytes >> 20) << " MiB free, this test needs 1 GiB");
-        return;
+        KILN_SKIP_TEST("/dev/shm has " << (free_bytes >> 20) << " MiB free, this test needs 1 GiB");
     }
     // 4096 x 9600 doubles = 300 MiB, read by two nodes at once (two workers): at least
     // one of them in another process than the producer.

@@ -18,6 +18,7 @@
 #include "kiln_child.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
+#include "test_skip.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::test;
@@ -185,8 +186,7 @@ TEST_CASE("shm.cleanup.removes_only_segments_no_live_run_holds") {
 TEST_CASE("shm.cleanup.a_kiln_in_another_pid_namespace_leaves_a_live_run_alone") {
     std::string why;
     if (!unshare_works({"--user", "--map-root-user", "--pid", "--fork"}, &why)) {
-        MESSAGE("skipped: no PID namespace here: " << why);
-        return;
+        KILN_SKIP_TEST("no PID namespace here: " << why);
     }
     Project slow;
     slow.pipelines(R"({"pipelines": {"__default__": {"nodes": [
@@ -250,8 +250,7 @@ void three_big_values_project(Project& p, int producers) {
 TEST_CASE("shm.exhaustion.values_that_do_not_fit_dev_shm_fail_the_run_with_the_dataset_named") {
     std::string why;
     if (!unshare_works({"--user", "--map-root-user", "--mount"}, &why)) {
-        MESSAGE("skipped: cannot mount a small /dev/shm here: " << why);
-        return;
+        KILN_SKIP_TEST("cannot mount a small /dev/shm here: " << why);
     }
     Project p;
     three_big_values_project(p, 3);
@@ -294,8 +293,7 @@ namespace {
 TEST_CASE("shm.exhaustion.a_nearly_full_dev_shm_still_passes_small_values") {
     std::string why;
     if (!unshare_works({"--user", "--map-root-user", "--mount"}, &why)) {
-        MESSAGE("skipped: cannot mount a small /dev/shm here: " << why);
-        return;
+        KILN_SKIP_TEST("cannot mount a small /dev/shm here: " << why);
     }
     Project p;
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [

@@ -33,11 +33,11 @@ run() {
     "$@" >"$log" 2>&1 || fail "exit code $? from: $*" "$log"
 }
 
-# configure_and_build SOURCE BINARY: as an outside project, with the compiler Kiln was built
-# with. The package prints nothing, and it must be the one just installed.
+# configure_and_build SOURCE BINARY [CMAKE ARGS...]: as an outside project, with the compiler
+# Kiln was built with. The package prints nothing, and it must be the one just installed.
 configure_and_build() {
     run "$2.configure.log" "$cmake" -S "$1" -B "$2" -G "$generator" -DCMAKE_MAKE_PROGRAM="$make_program" \
-        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF "${@:3}"
     if grep -q "CMake \(Warning\|Deprecation\)" "$2.configure.log" ||
         grep -v "Build files have been written" "$2.configure.log" | grep -q "Kiln\|kiln_"; then
         fail "find_package(Kiln) is not quiet" "$2.configure.log"
@@ -130,8 +130,9 @@ new_plugin)
     done
     grep -q "C identifier" "$work/refused.log" || fail "no reason given for refusing 9lives" "$work/refused.log"
 
-    # The commands its README gives, in the project folder.
-    (cd "$project" && configure_and_build . build)
+    # The commands its README gives, in the project folder; a plugin-only project does not
+    # need spdlog (hidden from find_package here).
+    (cd "$project" && configure_and_build . build -DCMAKE_DISABLE_FIND_PACKAGE_spdlog=ON)
     [ -f "$project/plugins/demo.so" ] || fail "the build did not write plugins/demo.so" "$project/build.build.log"
     run "$work/run.log" "$kiln" run --project "$project"
     summary=$project/data/08_reporting/summary.json

@@ -33,7 +33,7 @@ endif()
 find_package(Kiln REQUIRED)
 
 # Writes plugins/@NAME@.so into this project: `kiln run --project .` loads plugins/ by itself.
-kiln_add_plugin(@NAME@ SOURCES src/@NAME@.cpp OUTPUT_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/plugins")
+kiln_add_plugin(@NAME@ SOURCES src/@NAME@.cpp OUTPUT_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/plugins" PRECOMPILE_SDK)
 )kiln";
 
 constexpr std::string_view plugin_source = R"kiln(// The @NAME@ plugin: node functions, wired into a pipeline by pipelines.json.
