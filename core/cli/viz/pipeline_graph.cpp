@@ -16,6 +16,15 @@
 #include "catalog/catalog.hpp"
 
 namespace kiln::core {
+namespace viz {
+
+// viz/assets/viz.css and viz.js, byte for byte: core/cli/CMakeLists.txt compiles them in
+// at build time through cmake/EmbedAsset.cmake.
+extern const std::string_view html_style;
+extern const std::string_view html_script;
+
+}  // namespace viz
+
 namespace {
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
@@ -697,209 +706,6 @@ Layout layout(const Pipeline& p, const GraphOptions& o, const Graph& g) {
 
 // ---------------------------------------------------------------------------- HTML page
 
-constexpr const char* html_style = R"CSS(
-*{box-sizing:border-box}
-html,body{margin:0;height:100%;font:13px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2433;background:#f7f8fa}
-body{display:flex;flex-direction:column}
-header{display:flex;gap:14px;align-items:center;flex-wrap:wrap;padding:8px 14px;background:#fff;border-bottom:1px solid #dde1e8}
-h1{font-size:15px;margin:0;font-weight:600}
-.stats{color:#5b6475}
-.legend{display:flex;gap:10px;align-items:center;color:#5b6475}
-.legend svg{vertical-align:middle}
-#q{width:240px;padding:4px 8px;border:1px solid #c5ccd8;border-radius:6px;font:inherit}
-#count{color:#5b6475;min-width:70px}
-button{font:inherit;padding:3px 9px;border:1px solid #c5ccd8;border-radius:6px;background:#fff;cursor:pointer}
-button:hover{background:#eef1f7}
-main{flex:1;position:relative;overflow:hidden}
-#graph{width:100%;height:100%;display:block;cursor:grab;user-select:none;-webkit-user-select:none;touch-action:none}
-#graph.dragging{cursor:grabbing}
-.it{cursor:pointer}
-.it text{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;fill:#1d2433;pointer-events:none}
-.it text.s{font-size:11px;fill:#5b6475}
-.sh{stroke-width:1.3}
-.nd .sh{fill:#e8f0fe;stroke:#3b6fd8}
-.dp .sh{fill:#fff4e0;stroke:#c77800}
-.dm .sh{fill:#fff;stroke:#8a93a3;stroke-dasharray:4 3}
-.dq .sh{fill:#eaf6ea;stroke:#3d8b3d}
-.edge{fill:none;stroke:#a3abb9;stroke-width:1.2;marker-end:url(#ah)}
-.band{cursor:pointer}
-.band rect{fill:#eef1f7;stroke:#c9d0de;stroke-width:1}
-.band text{font-size:11px;fill:#5b6475}
-svg.focus .it:not(.hl):not(.hs),svg.focus .edge:not(.hl){opacity:.12}
-svg.searching .it:not(.match){opacity:.18}
-svg.searching .edge{opacity:.08}
-svg.searching.focus .edge.hl{opacity:1}
-.edge.hl{stroke:#d9480f;stroke-width:2.2;marker-end:url(#ahl)}
-.it.hl .sh{stroke:#d9480f;stroke-width:2}
-.it.hs .sh{stroke:#d9480f;stroke-width:3}
-.it.match .sh{stroke:#9b30d9;stroke-width:3}
-#details{position:absolute;right:12px;top:12px;width:340px;max-height:calc(100% - 24px);overflow:auto;background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:10px 14px;box-shadow:0 4px 16px rgba(0,0,0,.08);display:none}
-#details h2{font-size:14px;margin:0 0 6px;word-break:break-all}
-#details dl{margin:0}
-#details dt{color:#5b6475;margin-top:6px}
-#details dd{margin:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
-#details a{color:#3b6fd8;cursor:pointer;text-decoration:underline}
-.help{color:#8a93a3;font-size:12px}
-)CSS";
-
-constexpr const char* html_script = R"JS(
-(function () {
-  "use strict";
-  var svg = document.getElementById("graph"), vp = document.getElementById("vp");
-  var W = +svg.getAttribute("data-w"), H = +svg.getAttribute("data-h");
-  var q = document.getElementById("q"), count = document.getElementById("count");
-  var panel = document.getElementById("details");
-  var kinds = {nd: "node", dp: "persisted dataset", dm: "in-memory dataset", dq: "parameter"};
-  var recs = [], byId = {};
-  Array.prototype.forEach.call(vp.querySelectorAll(".it"), function (el) {
-    var r = {el: el, ins: [], outs: [], name: (el.getAttribute("data-name") || "").toLowerCase()};
-    recs.push(r);
-    byId[el.id] = r;
-  });
-  Array.prototype.forEach.call(vp.querySelectorAll(".edge"), function (e) {
-    var s = byId[e.getAttribute("data-s")], t = byId[e.getAttribute("data-t")];
-    if (s && t) { s.outs.push(e); t.ins.push(e); }
-  });
-
-  var view = {x: 0, y: 0, k: 1};
-  function apply() { vp.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")"); }
-  function fit() {
-    var b = svg.getBoundingClientRect();
-    var k = Math.min(b.width / W, b.height / H, 1.5);
-    if (!(k > 0)) k = 1;
-    view.k = k; view.x = (b.width - W * k) / 2; view.y = (b.height - H * k) / 2; apply();
-  }
-  function zoomAt(mx, my, factor) {
-    var k = Math.max(0.02, Math.min(8, view.k * factor));
-    view.x = mx - (mx - view.x) * k / view.k; view.y = my - (my - view.y) * k / view.k; view.k = k; apply();
-  }
-  function center(el) {
-    var m = el.transform.baseVal.consolidate().matrix, bb = el.getBBox(), b = svg.getBoundingClientRect();
-    view.k = Math.max(view.k, 0.9);
-    view.x = b.width / 2 - (m.e + bb.x + bb.width / 2) * view.k;
-    view.y = b.height / 2 - (m.f + bb.y + bb.height / 2) * view.k;
-    apply();
-  }
-
-  var lit = [], litId = null, pinned = null;
-  function mark(el, c) { el.classList.add(c); lit.push(el); }
-  function clearLight() {
-    lit.forEach(function (el) { el.classList.remove("hl", "hs"); });
-    lit = []; litId = null; svg.classList.remove("focus");
-  }
-  function light(id) {
-    if (litId === id) return;
-    clearLight();
-    litId = id;
-    var r = byId[id];
-    if (!r) return;
-    svg.classList.add("focus");
-    mark(r.el, "hs");
-    r.ins.forEach(function (e) { mark(e, "hl"); mark(byId[e.getAttribute("data-s")].el, "hl"); });
-    r.outs.forEach(function (e) { mark(e, "hl"); mark(byId[e.getAttribute("data-t")].el, "hl"); });
-  }
-  function add(dl, term, value) {
-    if (!value) return;
-    var dt = document.createElement("dt"), dd = document.createElement("dd");
-    dt.textContent = term;
-    if (typeof value === "string") dd.textContent = value; else dd.appendChild(value);
-    dl.appendChild(dt); dl.appendChild(dd);
-  }
-  function links(edges, end) {
-    if (!edges.length) return null;
-    var span = document.createElement("span");
-    edges.forEach(function (e, i) {
-      var id = e.getAttribute(end), a = document.createElement("a");
-      a.textContent = byId[id].el.getAttribute("data-name");
-      a.addEventListener("click", function () { pin(id); center(byId[id].el); });
-      if (i) span.appendChild(document.createElement("br"));
-      span.appendChild(a);
-    });
-    return span;
-  }
-  function details(id) {
-    var r = byId[id], el = r.el, dl = document.createElement("dl"), h = document.createElement("h2");
-    h.textContent = el.getAttribute("data-name");
-    add(dl, "kind", kinds[el.classList[1]] || "");
-    add(dl, "function", el.getAttribute("data-func"));
-    add(dl, "signature", el.getAttribute("data-sig"));
-    add(dl, "type", el.getAttribute("data-type"));
-    add(dl, "namespace", el.getAttribute("data-ns"));
-    add(dl, "tags", el.getAttribute("data-tags"));
-    add(dl, el.classList.contains("nd") ? "inputs" : "produced by", links(r.ins, "data-s"));
-    add(dl, el.classList.contains("nd") ? "outputs" : "read by", links(r.outs, "data-t"));
-    panel.textContent = "";
-    panel.appendChild(h); panel.appendChild(dl);
-    panel.style.display = "block";
-  }
-  function pin(id) { pinned = id; light(id); details(id); }
-  function unpin() { pinned = null; clearLight(); panel.style.display = "none"; }
-
-  var matches = [], current = -1;
-  function search() {
-    var s = q.value.trim().toLowerCase();
-    matches.forEach(function (r) { r.el.classList.remove("match"); });
-    matches = []; current = -1;
-    if (!s) { svg.classList.remove("searching"); count.textContent = ""; return; }
-    recs.forEach(function (r) { if (r.name.indexOf(s) >= 0) { r.el.classList.add("match"); matches.push(r); } });
-    svg.classList.add("searching");
-    count.textContent = matches.length + (matches.length === 1 ? " match" : " matches");
-  }
-  q.addEventListener("input", search);
-  q.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && matches.length) {
-      current = (current + 1) % matches.length;
-      pin(matches[current].el.id); center(matches[current].el);
-      count.textContent = (current + 1) + " of " + matches.length;
-    } else if (e.key === "Escape") { q.value = ""; search(); q.blur(); }
-  });
-  document.addEventListener("keydown", function (e) {
-    if (e.target === q) return;
-    if (e.key === "/") { e.preventDefault(); q.focus(); }
-    else if (e.key === "Escape") unpin();
-  });
-
-  svg.addEventListener("pointerover", function (e) {
-    var it = e.target.closest(".it");
-    if (it && pinned === null) light(it.id);
-  });
-  svg.addEventListener("pointerout", function (e) {
-    var it = e.target.closest(".it");
-    if (it && pinned === null && !(e.relatedTarget && it.contains(e.relatedTarget))) clearLight();
-  });
-  var drag = null, moved = false;
-  svg.addEventListener("pointerdown", function (e) {
-    if (e.button !== 0) return;
-    drag = {x: e.clientX, y: e.clientY, vx: view.x, vy: view.y}; moved = false;
-  });
-  window.addEventListener("pointermove", function (e) {
-    if (!drag) return;
-    var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
-    if (!moved && Math.abs(dx) + Math.abs(dy) > 4) { moved = true; svg.classList.add("dragging"); }
-    if (moved) { view.x = drag.vx + dx; view.y = drag.vy + dy; apply(); }
-  });
-  window.addEventListener("pointerup", function () { drag = null; svg.classList.remove("dragging"); });
-  svg.addEventListener("click", function (e) {
-    if (moved) return;
-    var it = e.target.closest(".it"), band = e.target.closest(".band");
-    if (it) pin(it.id);
-    else if (band) { q.value = band.getAttribute("data-ns") + "."; search(); }
-    else unpin();
-  });
-  svg.addEventListener("wheel", function (e) {
-    e.preventDefault();
-    var b = svg.getBoundingClientRect();
-    zoomAt(e.clientX - b.left, e.clientY - b.top, Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015)));
-  }, {passive: false});
-  function zoomCenter(f) { var b = svg.getBoundingClientRect(); zoomAt(b.width / 2, b.height / 2, f); }
-  document.getElementById("fit").addEventListener("click", fit);
-  document.getElementById("zin").addEventListener("click", function () { zoomCenter(1.25); });
-  document.getElementById("zout").addEventListener("click", function () { zoomCenter(0.8); });
-  window.addEventListener("resize", fit);
-  fit();
-})();
-)JS";
-
 const char* item_class(Kind kind) {
     switch (kind) {
         case Kind::node: return "nd";
@@ -1076,10 +882,11 @@ std::string render_html(const Pipeline& p, const GraphOptions& o) {
     out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
            "<meta name=\"generator\" content=\"kiln viz\">\n<title>" +
-           html_text(title) + "</title>\n<style>" + html_style + "</style>\n</head>\n<body>\n<header>\n<h1>" +
-           html_text(title) + "</h1>\n<span class=\"stats\">" + std::to_string(g.node_count) +
-           (g.node_count == 1 ? " node, " : " nodes, ") + std::to_string(g.dataset_count) +
-           (g.dataset_count == 1 ? " dataset" : " datasets") + "</span>\n";
+           html_text(title) + "</title>\n<style>\n";
+    out += viz::html_style;
+    out += "</style>\n</head>\n<body>\n<header>\n<h1>" + html_text(title) + "</h1>\n<span class=\"stats\">" +
+           std::to_string(g.node_count) + (g.node_count == 1 ? " node, " : " nodes, ") +
+           std::to_string(g.dataset_count) + (g.dataset_count == 1 ? " dataset" : " datasets") + "</span>\n";
     append_legend(out);
     out += "\n<input id=\"q\" type=\"search\" placeholder=\"Search names ( / )\" autocomplete=\"off\" "
            "aria-label=\"Search nodes and datasets\">\n<span id=\"count\"></span>\n"
@@ -1136,8 +943,8 @@ std::string render_html(const Pipeline& p, const GraphOptions& o) {
     }
     out += "</g>\n<g class=\"items\">\n";
     for (std::size_t k = 0; k < g.items.size(); ++k) append_item(out, p, o, g, g.items[k], L.boxes[k]);
-    out += "</g>\n</g>\n</svg>\n<div id=\"details\"></div>\n</main>\n<script>";
-    out += html_script;
+    out += "</g>\n</g>\n</svg>\n<div id=\"details\"></div>\n</main>\n<script>\n";
+    out += viz::html_script;
     out += "</script>\n</body>\n</html>\n";
     return out;
 }
