@@ -13,11 +13,12 @@
 // dataset -> node -> dataset, and namespaces as nested subgraphs (Mermaid), clusters (DOT) or
 // shaded bands (HTML). A dataset named "<namespace>.<rest>" is drawn inside that namespace.
 //
-// The HTML page is laid out here: the pipeline's layers are columns left to right, a dataset
-// sits right after its producer (a free input right before its first reader), each column is
-// ordered by barycenter sweeps to reduce crossings, and edges spanning several columns run
-// between the items of the columns they cross. Mermaid renderers draw at most 500 edges
-// unless their maxEdges setting is raised; the Mermaid text says so when it has more.
+// The HTML page is laid out by kiln itself (viz/html_layout.cpp): the pipeline's layers are
+// columns left to right, a dataset sits right after its producer (a free input right before
+// its first reader), each column is ordered by barycenter sweeps to reduce crossings, and
+// edges spanning several columns run between the items of the columns they cross. Mermaid
+// renderers draw at most 500 edges unless their maxEdges setting is raised; the Mermaid text
+// says so when it has more.
 //
 // Names never become identifiers: ids are generated ("n3" for node 3 in topological order,
 // "d5" for the fifth dataset met, "g2" for a namespace), and every name is escaped for the
