@@ -18,9 +18,12 @@
 #include "session/session.hpp"
 #include "terminal/logging.hpp"
 #include "terminal/progress_line.hpp"
+#include "text/split.hpp"
 
 namespace fs = std::filesystem;
 using namespace kiln;
+using core::split_commas;
+using core::strip;
 
 namespace {
 
@@ -33,30 +36,6 @@ fs::path builtin_plugin_dir() {
     for (fs::path candidate : {prefix / "plugins", prefix / "lib" / "kiln" / "plugins"})
         if (fs::is_directory(candidate, ec)) return candidate;
     return {};
-}
-
-std::string strip(const std::string& s) {
-    constexpr const char* space = " \t\n\r\f\v";
-    const auto first = s.find_first_not_of(space);
-    if (first == std::string::npos) return {};
-    return s.substr(first, s.find_last_not_of(space) - first + 1);
-}
-
-// Comma-separated option values, as Kedro splits them: "a, b,,c " -> [a, b, c] (each item
-// stripped of surrounding whitespace, empty items dropped).
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
-    std::vector<std::string> out;
-    for (const auto& v : values) {
-        std::size_t start = 0;
-        while (start <= v.size()) {
-            auto comma = v.find(',', start);
-            std::string part = strip(v.substr(start, comma - start));
-            if (!part.empty()) out.push_back(part);
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-    }
-    return out;
 }
 
 // "gpu=1,mem_gb=16" -> {gpu: 1, mem_gb: 16}

@@ -4,6 +4,7 @@
 #include "model/pipeline.hpp"
 
 #include "text/elided_list.hpp"
+#include "text/join.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -97,12 +98,6 @@ std::string label(const Node& node) {
 
 std::string count_of(std::size_t n, const char* what) {
     return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
-}
-
-std::string type_list(const std::vector<const TypeOps*>& types) {
-    std::string out;
-    for (const TypeOps* t : types) out += (out.empty() ? "" : ", ") + std::string(t ? t->name : "?");
-    return out;
 }
 
 void check_names(Node& node) {
@@ -241,12 +236,14 @@ std::string describe_cycle(const std::vector<Node>& nodes, const std::vector<std
 
 }  // namespace
 
+std::string type_list(const std::vector<const TypeOps*>& types) {
+    return join(types, ", ", [](const TypeOps* t) { return std::string(t ? t->name : "?"); });
+}
+
 std::string Node::describe() const {
     auto list = [](const std::vector<std::string>& names) {
         if (names.empty()) return std::string("None");
-        std::string out = "[";
-        for (std::size_t k = 0; k < names.size(); ++k) out += (k ? ";" : "") + names[k];
-        return out + "]";
+        return "[" + join(names, ";") + "]";
     };
     return name + ": " + (func ? func->qualified_name : std::string("<unbound>")) + "(" + list(inputs) + ") -> " +
            list(outputs);

@@ -116,6 +116,10 @@ private:
     std::vector<std::uint64_t> dataset_slots_;
 };
 
+// A node function's input or output types as messages list them: "i64, str" ("?" for a
+// type it does not know).
+std::string type_list(const std::vector<const TypeOps*>& types);
+
 // Up to three known names closest to `name` (edit distance), for "did you mean" hints.
 std::vector<std::string> close_matches(const std::string& name, const std::vector<std::string>& known);
 

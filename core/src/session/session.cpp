@@ -25,17 +25,12 @@
 #include "run/run_selection.hpp"
 #include "run/run_views.hpp"
 #include "session/run_invocation.hpp"
+#include "text/join.hpp"
 
 namespace kiln::core {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
-    std::string s;
-    for (const auto& i : items) s += (s.empty() ? "" : sep) + i;
-    return s;
-}
 
 nlohmann::json read_optional_json(const fs::path& file) {
     std::error_code ec;
