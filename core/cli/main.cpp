@@ -2,7 +2,6 @@
 // what the plugins provide.
 #include <CLI/CLI.hpp>
 #include <cmath>
-#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,6 +14,7 @@
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
 #include "kiln/version.hpp"
+#include "run/run_guard.hpp"
 #include "session/session.hpp"
 #include "terminal/logging.hpp"
 #include "terminal/progress_line.hpp"
@@ -225,10 +225,7 @@ int main(int argc, char** argv) {
     core::configure_logging(worker ? core::Verbosity::quiet : verbosity);
     // Ctrl-C (or SIGTERM to the process group) reaches a spawned worker too, even while it
     // sets up: the host decides what stops, and when.
-    if (worker) {
-        std::signal(SIGINT, SIG_IGN);
-        std::signal(SIGTERM, SIG_IGN);
-    }
+    if (worker) core::leave_interrupts_to_host();
     // Spawned workers erase the host's status line before printing their log lines.
     if (worker && ::isatty(STDERR_FILENO)) core::StatusLine::standard_error().set_erase_before_print(true);
     o.plugins.builtin_dir = builtin_plugin_dir();
