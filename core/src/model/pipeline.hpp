@@ -105,6 +105,10 @@ public:
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 private:
+    void take_in_order(std::vector<Node>& nodes, const std::vector<std::size_t>& order,
+                       const std::vector<std::size_t>& producer, const std::vector<std::size_t>& start,
+                       const std::vector<std::size_t>& readers);
+
     std::vector<Node> nodes_;
     std::vector<std::size_t> layer_starts_;
     std::vector<std::string> dataset_names_;
