@@ -2,7 +2,6 @@
 // what the plugins provide.
 #include <CLI/CLI.hpp>
 #include <cmath>
-#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,12 +14,16 @@
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
 #include "kiln/version.hpp"
+#include "run/run_guard.hpp"
 #include "session/session.hpp"
 #include "terminal/logging.hpp"
 #include "terminal/progress_line.hpp"
+#include "text/split.hpp"
 
 namespace fs = std::filesystem;
 using namespace kiln;
+using core::split_commas;
+using core::strip;
 
 namespace {
 
@@ -33,30 +36,6 @@ fs::path builtin_plugin_dir() {
     for (fs::path candidate : {prefix / "plugins", prefix / "lib" / "kiln" / "plugins"})
         if (fs::is_directory(candidate, ec)) return candidate;
     return {};
-}
-
-std::string strip(const std::string& s) {
-    constexpr const char* space = " \t\n\r\f\v";
-    const auto first = s.find_first_not_of(space);
-    if (first == std::string::npos) return {};
-    return s.substr(first, s.find_last_not_of(space) - first + 1);
-}
-
-// Comma-separated option values, as Kedro splits them: "a, b,,c " -> [a, b, c] (each item
-// stripped of surrounding whitespace, empty items dropped).
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
-    std::vector<std::string> out;
-    for (const auto& v : values) {
-        std::size_t start = 0;
-        while (start <= v.size()) {
-            auto comma = v.find(',', start);
-            std::string part = strip(v.substr(start, comma - start));
-            if (!part.empty()) out.push_back(part);
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-    }
-    return out;
 }
 
 // "gpu=1,mem_gb=16" -> {gpu: 1, mem_gb: 16}
@@ -121,38 +100,75 @@ fs::path report_argument(int argc, char** argv) {
     return {};
 }
 
-}  // namespace
+// The seven filters `run` and `viz` both take, as Kedro's `kedro run` does; each value
+// may be repeated and comma-separated.
+struct FilterArguments {
+    std::vector<std::string> nodes, from_nodes, to_nodes, tags, from_inputs, to_outputs, namespaces;
 
-int main(int argc, char** argv) {
-    CLI::App app{"Kiln " KILN_VERSION_STRING " - run data pipelines whose nodes, datasets and runners are C++ plugins.",
-                 "kiln"};
-    app.require_subcommand(1);
-    app.set_version_flag("--version", KILN_VERSION_STRING);
+    core::PipelineFilter parsed() const {
+        core::PipelineFilter filter;
+        filter.node_names = split_commas(nodes);
+        filter.from_nodes = split_commas(from_nodes);
+        filter.to_nodes = split_commas(to_nodes);
+        filter.tags = split_commas(tags);
+        filter.from_inputs = split_commas(from_inputs);
+        filter.to_outputs = split_commas(to_outputs);
+        filter.namespaces = split_commas(namespaces);
+        return filter;
+    }
+};
 
-    core::SessionOptions o;
-    std::vector<std::string> plugin_paths, nodes, from_nodes, to_nodes, tags, from_inputs, to_outputs, namespaces;
+// `verb` opens each help text: "Run only these nodes", "Draw only these nodes".
+void add_filter_options(CLI::App* cmd, FilterArguments& f, const std::string& verb) {
+    cmd->add_option("-n,--nodes", f.nodes, verb + " only these nodes (comma-separated)");
+    cmd->add_option("--from-nodes", f.from_nodes, verb + " from these nodes on (they and everything downstream)");
+    cmd->add_option("--to-nodes", f.to_nodes, verb + " up to these nodes (they and everything upstream)");
+    cmd->add_option("-t,--tags", f.tags, verb + " only nodes with any of these tags");
+    cmd->add_option("--from-inputs", f.from_inputs, verb + " the nodes that read these datasets, and downstream");
+    cmd->add_option("--to-outputs", f.to_outputs, verb + " the nodes that produce these datasets, and upstream");
+    cmd->add_option("--namespaces", f.namespaces, verb + " only nodes in these namespaces");
+}
+
+// Everything the command line fills in, before it is checked and turned into options.
+struct Arguments {
+    core::SessionOptions session;
+    std::vector<std::string> plugin_paths, hooks;
+    FilterArguments filters;
     bool parallel = false, quiet = false, verbose = false;
     int max_workers = 0;
+    std::string resources;
+    VizOptions viz;
+    std::string new_name, new_dir = ".";
+};
 
-    auto add_project_options = [&](CLI::App* cmd) {
-        cmd->add_option("--project", o.project_dir, "Project directory holding pipelines.json, catalog.json, "
-                                                     "parameters.json and plugins/")
-            ->default_str(".");
-        cmd->add_option("--plugin-path", plugin_paths,
-                        "Extra plugin directory or .so file (repeatable; KILN_PLUGIN_PATH is read too)");
-        cmd->add_flag("-q,--quiet", quiet, "Only warnings and errors");
-        cmd->add_flag("-v,--verbose", verbose, "Debug logging (dataset loads/saves, plugin loading)");
-    };
+struct Commands {
+    CLI::App* run;
+    CLI::App* plugins;
+    CLI::App* viz;
+    CLI::App* new_plugin;
+};
 
+void add_project_options(CLI::App* cmd, Arguments& a) {
+    cmd->add_option("--project", a.session.project_dir, "Project directory holding pipelines.json, catalog.json, "
+                                                         "parameters.json and plugins/")
+        ->default_str(".");
+    cmd->add_option("--plugin-path", a.plugin_paths,
+                    "Extra plugin directory or .so file (repeatable; KILN_PLUGIN_PATH is read too)");
+    cmd->add_flag("-q,--quiet", a.quiet, "Only warnings and errors");
+    cmd->add_flag("-v,--verbose", a.verbose, "Debug logging (dataset loads/saves, plugin loading)");
+}
+
+CLI::App* add_run_command(CLI::App& app, Arguments& a) {
+    core::SessionOptions& o = a.session;
     CLI::App* run = app.add_subcommand("run", "Run a pipeline of the project");
-    add_project_options(run);
+    add_project_options(run, a);
     run->add_option("-p,--pipeline", o.pipeline, "Pipeline to run (default: __default__)");
     auto* runner_opt = run->add_option("-r,--runner", o.runner,
                                        "Runner: SequentialRunner (default), ThreadRunner, ParallelRunner, or a runner from a "
                                        "plugin (e.g. DryRunner)");
-    auto* parallel_opt = run->add_flag("--parallel", parallel, "Use the ParallelRunner (same as --runner=ParallelRunner)");
+    auto* parallel_opt = run->add_flag("--parallel", a.parallel, "Use the ParallelRunner (same as --runner=ParallelRunner)");
     parallel_opt->excludes(runner_opt);
-    run->add_option("--max-workers", max_workers, "Worker count for concurrent runners (must be positive)");
+    run->add_option("--max-workers", a.max_workers, "Worker count for concurrent runners (must be positive)");
     run->add_flag("--async", o.runner_options.is_async, "Load inputs and save outputs of a node concurrently");
     run->add_flag("--keep-going", o.runner_options.keep_going,
                   "After a node fails, still run every node that does not depend on it, then fail");
@@ -160,19 +176,12 @@ int main(int argc, char** argv) {
                     "ParallelRunner workers: fork (default; spawns instead if plugins started threads) or spawn "
                     "(fresh processes that re-load the plugins); also KILN_START_METHOD")
         ->check(CLI::IsMember({"fork", "spawn"}));
-    std::string resources;
-    run->add_option("--resources", resources,
+    run->add_option("--resources", a.resources,
                     "Caps on node resources, e.g. gpu=1,mem_gb=16: nodes declaring \"resources\" run only while "
                     "their needs fit");
     run->add_option("--params", o.params, "Override parameters: KEY=VALUE[,KEY=VALUE...]; dotted keys reach nested "
                                           "values; VALUE is JSON when it parses as JSON");
-    run->add_option("-n,--nodes", nodes, "Run only these nodes (comma-separated)");
-    run->add_option("--from-nodes", from_nodes, "Run from these nodes on (they and everything downstream)");
-    run->add_option("--to-nodes", to_nodes, "Run up to these nodes (they and everything upstream)");
-    run->add_option("-t,--tags", tags, "Run only nodes with any of these tags");
-    run->add_option("--from-inputs", from_inputs, "Run the nodes that read these datasets, and downstream");
-    run->add_option("--to-outputs", to_outputs, "Run the nodes that produce these datasets, and upstream");
-    run->add_option("--namespaces", namespaces, "Run only nodes in these namespaces");
+    add_filter_options(run, a.filters, "Run");
     run->add_flag("--only-missing-outputs", o.only_missing_outputs,
                   "Skip nodes whose persisted outputs exist and are not needed by nodes that run");
     run->add_flag("--resume", o.resume,
@@ -181,122 +190,148 @@ int main(int argc, char** argv) {
     run->add_flag("--force", o.force_resume,
                   "With --resume: resume even though pipelines, catalog, parameters or plugin binaries changed since");
     run->add_option("--report", o.report, "Write a JSON run report to this file");
-    std::vector<std::string> hooks;
-    run->add_option("--hooks", hooks, "Enable hooks from plugins (comma-separated names), beside those in the "
-                                      "project's settings.json");
+    run->add_option("--hooks", a.hooks, "Enable hooks from plugins (comma-separated names), beside those in the "
+                                        "project's settings.json");
     run->add_option("--trace", o.trace, "Write a Chrome trace-event JSON file of the run (per-node timing, worker "
                                         "and memory; open it in Perfetto or chrome://tracing)");
+    return run;
+}
 
-    CLI::App* plugins = app.add_subcommand("plugins", "List loaded plugins: node functions with their types, dataset "
-                                                      "types, runners and hooks");
-    add_project_options(plugins);
-
-    VizOptions viz_options;
+CLI::App* add_viz_command(CLI::App& app, Arguments& a) {
     CLI::App* viz = app.add_subcommand("viz", "Draw a pipeline: a Mermaid flowchart (default), a Graphviz DOT graph or "
                                               "a self-contained HTML page");
-    add_project_options(viz);
-    viz->add_option("-p,--pipeline", o.pipeline, "Pipeline to draw (default: __default__)");
-    viz->add_option("-f,--format", viz_options.format,
+    add_project_options(viz, a);
+    viz->add_option("-p,--pipeline", a.session.pipeline, "Pipeline to draw (default: __default__)");
+    viz->add_option("-f,--format", a.viz.format,
                     "mermaid, dot or html (default: from the --output extension, else mermaid)");
-    viz->add_option("-o,--output", viz_options.output,
+    viz->add_option("-o,--output", a.viz.output,
                     "Write to this file (.mmd/.mermaid, .dot/.gv, .html/.htm) instead of standard output");
-    viz->add_option("-n,--nodes", nodes, "Draw only these nodes (comma-separated)");
-    viz->add_option("--from-nodes", from_nodes, "Draw from these nodes on (they and everything downstream)");
-    viz->add_option("--to-nodes", to_nodes, "Draw up to these nodes (they and everything upstream)");
-    viz->add_option("-t,--tags", tags, "Draw only nodes with any of these tags");
-    viz->add_option("--from-inputs", from_inputs, "Draw the nodes that read these datasets, and downstream");
-    viz->add_option("--to-outputs", to_outputs, "Draw the nodes that produce these datasets, and upstream");
-    viz->add_option("--namespaces", namespaces, "Draw only nodes in these namespaces");
-    viz->add_flag("--hide-parameters", viz_options.hide_parameters, "Leave out params:... and parameters inputs");
+    add_filter_options(viz, a.filters, "Draw");
+    viz->add_flag("--hide-parameters", a.viz.hide_parameters, "Leave out params:... and parameters inputs");
+    return viz;
+}
 
+// `kiln new plugin NAME`; returns the `plugin` subcommand.
+CLI::App* add_new_command(CLI::App& app, Arguments& a) {
     CLI::App* new_cmd = app.add_subcommand("new", "Create a project from a template: kiln new plugin NAME");
     new_cmd->require_subcommand(1);
     CLI::App* new_plugin = new_cmd->add_subcommand(
         "plugin", "Create a plugin project NAME/: a plugin with two nodes, its CMakeLists.txt (find_package(Kiln)), "
                   "pipelines.json, catalog.json, parameters.json and input data");
-    std::string new_name, new_dir = ".";
-    new_plugin->add_option("name", new_name, "Plugin name, a C identifier (names the plugin, its nodes and its folder)")
+    new_plugin->add_option("name", a.new_name, "Plugin name, a C identifier (names the plugin, its nodes and its folder)")
         ->required();
-    new_plugin->add_option("--dir", new_dir, "Folder to create NAME/ in (created if missing)")->default_str(".");
+    new_plugin->add_option("--dir", a.new_dir, "Folder to create NAME/ in (created if missing)")->default_str(".");
+    return new_plugin;
+}
+
+// Says why the command line was refused (and writes the --report it asked for); exit code 2.
+int refuse_command_line(const CLI::ParseError& e, int argc, char** argv, const core::SessionOptions& o) {
+    if (e.get_name() == "ExcludesError") {
+        std::cerr << "kiln: error: --parallel and --runner cannot be used together; use one of them\n";
+    } else if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" && std::string(argv[1]) != "plugins" &&
+               std::string(argv[1]) != "new" && std::string(argv[1]) != "viz") {
+        std::cerr << "kiln: error: unknown command '" << argv[1] << "'; commands: run, plugins, new, viz (see kiln --help)\n";
+    } else {
+        std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
+    }
+    write_error_report(report_argument(argc, argv), e.what(), 2, o);
+    return 2;
+}
+
+// Logging and signals for this process: a spawned ParallelRunner worker sets up quietly
+// (the host has reported all that), then logs at the run's level, as a forked worker does.
+void set_up_process(bool worker, core::Verbosity verbosity) {
+    core::configure_logging(worker ? core::Verbosity::quiet : verbosity);
+    // Ctrl-C (or SIGTERM to the process group) reaches a spawned worker too, even while it
+    // sets up: the host decides what stops, and when.
+    if (worker) core::leave_interrupts_to_host();
+    // Spawned workers erase the host's status line before printing their log lines.
+    if (worker && ::isatty(STDERR_FILENO)) core::StatusLine::standard_error().set_erase_before_print(true);
+}
+
+// The run options the parser could not check itself: --max-workers, --parallel,
+// --resources, --hooks and the filters. Throws kiln::ConfigError.
+void complete_run_options(Arguments& a, const CLI::App& run) {
+    core::SessionOptions& o = a.session;
+    if (run.count("--max-workers")) {
+        if (a.max_workers <= 0)
+            throw ConfigError("--max-workers must be a positive number of workers, got " + std::to_string(a.max_workers));
+        o.runner_options.max_workers = a.max_workers;
+    }
+    if (a.parallel) o.runner = "ParallelRunner";
+    o.runner_options.resources = parse_resources(a.resources);
+    o.runner_options.worker_command = o.command_line;
+    o.hooks = split_commas(a.hooks);
+    o.filter = a.filters.parsed();
+}
+
+int draw_pipeline(Arguments& a) {
+    a.viz.project_dir = a.session.project_dir;
+    a.viz.plugins = a.session.plugins;
+    a.viz.pipeline = a.session.pipeline;
+    a.viz.filter = a.session.filter;
+    return run_viz(a.viz);
+}
+
+int run_pipeline(core::SessionOptions& o, bool worker, core::Verbosity verbosity) {
+    if (o.force_resume && !o.resume)
+        throw ConfigError("--force only applies to --resume (resume although the project changed)");
+    if (worker) {
+        auto prepared = core::prepare_run(o);
+        if (!prepared->plan) return 2;
+        // The nodes it runs are logged here, "Running node: ..." (and with -v its loads
+        // and saves), the same lines a forked worker writes.
+        core::configure_logging(verbosity);
+        return runners::serve_spawned_worker(*prepared->plan);
+    }
+    o.progress = [](const core::Pipeline& to_run) -> std::unique_ptr<core::RunObserver> {
+        if (!core::ProgressLine::wanted()) return nullptr;
+        return std::make_unique<core::ProgressLine>(to_run);
+    };
+    return core::run_session(o, &runners::make_builtin_runner, runners::builtin_runner_names());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Kiln " KILN_VERSION_STRING " - run data pipelines whose nodes, datasets and runners are C++ plugins.",
+                 "kiln"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", KILN_VERSION_STRING);
+
+    Arguments a;
+    core::SessionOptions& o = a.session;
+    Commands commands{};
+    commands.run = add_run_command(app, a);
+    commands.plugins = app.add_subcommand("plugins", "List loaded plugins: node functions with their types, dataset "
+                                                     "types, runners and hooks");
+    add_project_options(commands.plugins, a);
+    commands.viz = add_viz_command(app, a);
+    commands.new_plugin = add_new_command(app, a);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-        if (e.get_name() == "ExcludesError") {
-            std::cerr << "kiln: error: --parallel and --runner cannot be used together; use one of them\n";
-        } else if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" && std::string(argv[1]) != "plugins" &&
-                   std::string(argv[1]) != "new" && std::string(argv[1]) != "viz") {
-            std::cerr << "kiln: error: unknown command '" << argv[1] << "'; commands: run, plugins, new, viz (see kiln --help)\n";
-        } else {
-            std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
-        }
-        write_error_report(report_argument(argc, argv), e.what(), 2, o);
-        return 2;
+        return refuse_command_line(e, argc, argv, o);
     }
 
-    if (new_plugin->parsed()) return create_plugin_project(new_name, new_dir);
+    if (commands.new_plugin->parsed()) return create_plugin_project(a.new_name, a.new_dir);
 
-    // A spawned ParallelRunner worker sets up quietly (the host has reported all that),
-    // then logs at the run's level, as a forked worker does (below).
     const bool worker = runners::is_spawned_worker();
-    const core::Verbosity verbosity = quiet     ? core::Verbosity::quiet
-                                      : verbose ? core::Verbosity::verbose
-                                                : core::Verbosity::normal;
-    core::configure_logging(worker ? core::Verbosity::quiet : verbosity);
-    // Ctrl-C (or SIGTERM to the process group) reaches a spawned worker too, even while it
-    // sets up: the host decides what stops, and when.
-    if (worker) {
-        std::signal(SIGINT, SIG_IGN);
-        std::signal(SIGTERM, SIG_IGN);
-    }
-    // Spawned workers erase the host's status line before printing their log lines.
-    if (worker && ::isatty(STDERR_FILENO)) core::StatusLine::standard_error().set_erase_before_print(true);
+    const core::Verbosity verbosity = a.quiet     ? core::Verbosity::quiet
+                                      : a.verbose ? core::Verbosity::verbose
+                                                  : core::Verbosity::normal;
+    set_up_process(worker, verbosity);
     o.plugins.builtin_dir = builtin_plugin_dir();
-    for (const auto& p : split_commas(plugin_paths)) o.plugins.explicit_dirs.emplace_back(p);
+    for (const auto& p : split_commas(a.plugin_paths)) o.plugins.explicit_dirs.emplace_back(p);
     o.command_line.assign(argv, argv + argc);
 
     try {
-        if (plugins->parsed()) return print_plugins(o, runners::builtin_runner_names());
-
-        if (run->count("--max-workers")) {
-            if (max_workers <= 0)
-                throw ConfigError("--max-workers must be a positive number of workers, got " + std::to_string(max_workers));
-            o.runner_options.max_workers = max_workers;
-        }
-        if (parallel) o.runner = "ParallelRunner";
-        o.runner_options.resources = parse_resources(resources);
-        o.runner_options.worker_command = o.command_line;
-        o.hooks = split_commas(hooks);
-        o.filter.node_names = split_commas(nodes);
-        o.filter.from_nodes = split_commas(from_nodes);
-        o.filter.to_nodes = split_commas(to_nodes);
-        o.filter.tags = split_commas(tags);
-        o.filter.from_inputs = split_commas(from_inputs);
-        o.filter.to_outputs = split_commas(to_outputs);
-        o.filter.namespaces = split_commas(namespaces);
-        if (viz->parsed()) {
-            viz_options.project_dir = o.project_dir;
-            viz_options.plugins = o.plugins;
-            viz_options.pipeline = o.pipeline;
-            viz_options.filter = o.filter;
-            return run_viz(viz_options);
-        }
-        if (o.force_resume && !o.resume)
-            throw ConfigError("--force only applies to --resume (resume although the project changed)");
-        if (worker) {
-            auto prepared = core::prepare_run(o);
-            if (!prepared->plan) return 2;
-            // The nodes it runs are logged here, "Running node: ..." (and with -v its loads
-            // and saves), the same lines a forked worker writes.
-            core::configure_logging(verbosity);
-            return runners::serve_spawned_worker(*prepared->plan);
-        }
-        o.progress = [](const core::Pipeline& to_run) -> std::unique_ptr<core::RunObserver> {
-            if (!core::ProgressLine::wanted()) return nullptr;
-            return std::make_unique<core::ProgressLine>(to_run);
-        };
-        return core::run_session(o, &runners::make_builtin_runner, runners::builtin_runner_names());
+        if (commands.plugins->parsed()) return print_plugins(o, runners::builtin_runner_names());
+        complete_run_options(a, *commands.run);
+        if (commands.viz->parsed()) return draw_pipeline(a);
+        return run_pipeline(o, worker, verbosity);
     } catch (const Error& e) {
         spdlog::error("{}", e.what());
         if (!worker) write_error_report(o.report, e.what(), 2, o);

@@ -17,11 +17,12 @@ void check(int rc, const char* call) {
 
 std::string Reader::str() {
     std::uint32_t n = u32();
-    if (at_ + n > bytes_.size()) throw RunnerError("MpiRunner: a malformed message from another rank");
-    std::string s(reinterpret_cast<const char*>(bytes_.data() + at_), n);
-    at_ += n;
-    return s;
+    if (bytes_.remaining() < n) malformed();
+    auto text = bytes_.take(n);
+    return std::string(reinterpret_cast<const char*>(text.data()), text.size());
 }
+
+void Reader::malformed() { throw RunnerError("MpiRunner: a malformed message from another rank"); }
 
 Transport::Transport() {
     check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <kiln/codec.hpp>
 #include <kiln/error.hpp>
 
 namespace kiln::mpi {
@@ -53,7 +54,9 @@ private:
     std::vector<std::byte> bytes_;
 };
 
-// Reads a message; throws kiln::RunnerError on a short or malformed one.
+// Reads a message; throws kiln::RunnerError on a short or malformed one. The bounds are
+// the SDK's kiln::Decoder's (the ParallelRunner's messages are read with it too), checked
+// first so that a short message is a RunnerError, not a codec's out_of_range.
 class Reader {
 public:
     explicit Reader(const std::vector<std::byte>& bytes) : bytes_(bytes) {}
@@ -66,14 +69,11 @@ public:
 private:
     template <class T>
     T get() {
-        if (at_ + sizeof(T) > bytes_.size()) throw RunnerError("MpiRunner: a malformed message from another rank");
-        T v;
-        std::memcpy(&v, bytes_.data() + at_, sizeof v);
-        at_ += sizeof v;
-        return v;
+        if (bytes_.remaining() < sizeof(T)) malformed();
+        return bytes_.get<T>();
     }
-    const std::vector<std::byte>& bytes_;
-    std::size_t at_ = 0;
+    [[noreturn]] static void malformed();
+    Decoder bytes_;
 };
 
 struct Message {

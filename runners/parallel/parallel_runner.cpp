@@ -143,8 +143,7 @@ void serve(RunPlan& plan, ShmArena& arena, WorkerChannel& channel);
     // reaches every worker too: the host decides. It lets the node in hand finish (a save
     // is never cut off by the signal itself), and kills a worker only after a grace period,
     // then removes the temporary file of any save it cut short.
-    std::signal(SIGINT, SIG_IGN);
-    std::signal(SIGTERM, SIG_IGN);
+    core::leave_interrupts_to_host();
     arena.disown();
     arena.forget_own_segments();
     plan.set_events(nullptr);  // hooks fire in the host, never in a worker

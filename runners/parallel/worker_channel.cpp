@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kiln/codec.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::runners {
@@ -34,22 +35,21 @@ public:
     std::vector<std::byte> bytes;
 };
 
+// Reads through the SDK's bounds-checked kiln::Decoder (the MpiRunner's messages do too),
+// checking first so that a short message is a RunnerError, not a codec's out_of_range.
 class Reader {
 public:
     explicit Reader(std::span<const std::byte> b) : bytes_(b) {}
     template <class T>
     T get() {
-        if (pos_ + sizeof(T) > bytes_.size()) throw RunnerError("truncated message between kiln processes");
-        T v;
-        std::memcpy(&v, bytes_.data() + pos_, sizeof v);
-        pos_ += sizeof v;
-        return v;
+        if (bytes_.remaining() < sizeof(T)) truncated();
+        return bytes_.get<T>();
     }
     // A count of `item_bytes` items: never more than the message holds, so a corrupt
     // count is an error rather than a huge allocation.
     std::uint32_t get_count(std::size_t item_bytes) {
         auto n = get<std::uint32_t>();
-        if (n > (bytes_.size() - pos_) / item_bytes) throw RunnerError("truncated message between kiln processes");
+        if (n > bytes_.remaining() / item_bytes) truncated();
         return n;
     }
     std::vector<SlotBlock> get_blocks() {
@@ -58,14 +58,13 @@ public:
         return blocks;
     }
     std::string rest() {
-        std::string s(reinterpret_cast<const char*>(bytes_.data()) + pos_, bytes_.size() - pos_);
-        pos_ = bytes_.size();
-        return s;
+        auto all = bytes_.take(bytes_.remaining());
+        return std::string(reinterpret_cast<const char*>(all.data()), all.size());
     }
 
 private:
-    std::span<const std::byte> bytes_;
-    std::size_t pos_ = 0;
+    [[noreturn]] static void truncated() { throw RunnerError("truncated message between kiln processes"); }
+    Decoder bytes_;
 };
 
 [[noreturn]] void fail(const char* what, int error) {

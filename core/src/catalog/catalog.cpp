@@ -6,6 +6,7 @@
 #include "kiln/error.hpp"
 #include "model/pipeline.hpp"
 #include "plugins/registry.hpp"
+#include "text/join.hpp"
 #include "text/name_text.hpp"
 
 namespace kiln::core {
@@ -176,8 +177,7 @@ Value DataCatalog::parameter(const std::string& name, const TypeOps& type) const
         j = parameters_.find(name.substr(7));
         if (!j) {
             auto matches = close_matches(name.substr(7), parameters_.keys());
-            std::string hint;
-            for (const auto& m : matches) hint += (hint.empty() ? "" : ", ") + std::string("params:") + m;
+            const std::string hint = join(matches, ", ", [](const std::string& m) { return "params:" + m; });
             throw ConfigError("parameter '" + name + "' is not defined in parameters.json or --params" +
                               (hint.empty() ? std::string() : "; did you mean " + hint + "?"));
         }

@@ -6,6 +6,7 @@
 #include "config/json_file.hpp"
 #include "kiln/error.hpp"
 #include "text/name_text.hpp"
+#include "text/split.hpp"
 
 namespace kiln::core {
 
@@ -20,12 +21,6 @@ std::vector<std::string> split_dotted(const std::string& key) {
         start = dot + 1;
     }
     return parts;
-}
-std::string strip(const std::string& s) {
-    constexpr const char* space = " \t\n\r\f\v";
-    const auto first = s.find_first_not_of(space);
-    if (first == std::string::npos) return {};
-    return s.substr(first, s.find_last_not_of(space) - first + 1);
 }
 // Refuses text from the command line that is not UTF-8: it could not be written to the
 // run's journal or report, and a parameter is config, so it is refused rather than mangled.

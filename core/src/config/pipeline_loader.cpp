@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "kiln/error.hpp"
+#include "text/join.hpp"
 #include "text/name_text.hpp"
 
 namespace kiln::core {
@@ -34,15 +35,9 @@ std::string kind_of(const json& j) {
     }
 }
 
-std::string join(const std::vector<std::string>& items, const char* quote = "'") {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + (quote + s + quote);
-    return out;
-}
-
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& known) {
     auto matches = close_matches(name, known);
-    return matches.empty() ? std::string() : " (did you mean " + join(matches) + "?)";
+    return matches.empty() ? std::string() : " (did you mean " + quoted_join(matches) + "?)";
 }
 
 bool is_valid_name(const std::string& s) {
@@ -54,12 +49,6 @@ bool is_valid_name(const std::string& s) {
 
 std::string count_given(std::size_t n) {
     return n == 0 ? "none is given" : std::to_string(n) + (n == 1 ? " is given" : " are given");
-}
-
-std::string type_list(const std::vector<const TypeOps*>& types) {
-    std::vector<std::string> names;
-    for (const TypeOps* t : types) names.emplace_back(t ? t->name : "?");
-    return join(names, "");
 }
 
 // Parses one entry of a pipeline's "nodes". Messages name the node by `name_`, which is
@@ -105,7 +94,7 @@ private:
         for (const auto& [key, value] : j_.items()) {
             if (std::find(node_keys.begin(), node_keys.end(), key) != node_keys.end()) continue;
             fail("unknown key \"" + key + "\"" + did_you_mean(key, node_keys) + "; a node takes " +
-                 join(node_keys, "\""));
+                 quoted_join(node_keys, "\""));
         }
     }
 
@@ -190,7 +179,7 @@ private:
         }
         if (!unknown.empty())
             fail("\"inputs\" names " + std::string(unknown.size() == 1 ? "a parameter" : "parameters") + " that '" +
-                 fn.qualified_name + "' does not have: " + join(unknown) +
+                 fn.qualified_name + "' does not have: " + quoted_join(unknown) +
                  (unknown.size() == 1 ? did_you_mean(unknown.front(), args) : "") + "; its parameters are " +
                  expected);
         std::vector<std::string> missing;
@@ -198,7 +187,7 @@ private:
             if (out[k].empty()) missing.push_back(args[k]);
         if (!missing.empty())
             fail("\"inputs\" gives no dataset for " + std::string(missing.size() == 1 ? "parameter " : "parameters ") +
-                 join(missing) + " of '" + fn.qualified_name + "'; its parameters are " + expected);
+                 quoted_join(missing) + " of '" + fn.qualified_name + "'; its parameters are " + expected);
         return out;
     }
 
@@ -347,7 +336,7 @@ PipelineSet load_pipelines(const nlohmann::json& document, const std::string& fi
         std::vector<std::string> keys;
         for (const auto& [key, value] : document.items()) keys.push_back(key);
         throw shape_error(keys.empty() ? "the object is empty"
-                                       : "it has no \"pipelines\" key (its keys: " + join(keys, "\"") + ")");
+                                       : "it has no \"pipelines\" key (its keys: " + quoted_join(keys, "\"") + ")");
     }
     if (!pipelines->is_object()) throw shape_error("\"pipelines\" is " + kind_of(*pipelines));
     for (const auto& [key, value] : document.items())

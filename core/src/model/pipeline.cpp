@@ -4,6 +4,7 @@
 #include "model/pipeline.hpp"
 
 #include "text/elided_list.hpp"
+#include "text/join.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -97,12 +98,6 @@ std::string label(const Node& node) {
 
 std::string count_of(std::size_t n, const char* what) {
     return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
-}
-
-std::string type_list(const std::vector<const TypeOps*>& types) {
-    std::string out;
-    for (const TypeOps* t : types) out += (out.empty() ? "" : ", ") + std::string(t ? t->name : "?");
-    return out;
 }
 
 void check_names(Node& node) {
@@ -239,42 +234,33 @@ std::string describe_cycle(const std::vector<Node>& nodes, const std::vector<std
     return out + nodes[cycle_nodes[first]].name;
 }
 
-}  // namespace
-
-std::string Node::describe() const {
-    auto list = [](const std::vector<std::string>& names) {
-        if (names.empty()) return std::string("None");
-        std::string out = "[";
-        for (std::size_t k = 0; k < names.size(); ++k) out += (k ? ";" : "") + names[k];
-        return out + "]";
-    };
-    return name + ": " + (func ? func->qualified_name : std::string("<unbound>")) + "(" + list(inputs) + ") -> " +
-           list(outputs);
-}
-
-Pipeline::Pipeline(std::vector<Node> nodes) {
-    const std::size_t n = nodes.size();
-    if (n >= 0xFFFFFFFFu) throw PipelineError("a pipeline holds at most 4294967294 nodes");
-    auto node_name = [&](std::size_t i) -> const std::string& { return nodes[i].name; };
-    auto dataset_name = [&](std::size_t id) -> const std::string& { return dataset_names_[id]; };
-
-    // Pass 1: names, arity, interning, producers and their output types.
-    node_slots_ = slots::make(n);
-    dataset_slots_ = slots::make(n + 1);  // a chain has n + 1 datasets; grows when there are more
-    std::size_t node_count = 0, dataset_count = 0;
+// What the first pass learns about each dataset, by id.
+struct DatasetFacts {
     std::vector<std::size_t> producer;
     std::vector<const TypeOps*> type;  // the dataset's type, once a typed node set it
     std::vector<std::size_t> typed_by;
+};
+
+// Pass 1: checks each node's names and arity, interns its datasets (ids in order of first
+// mention) and records producers and their output types. Duplicate node names and
+// datasets with two producers are reported all at once.
+DatasetFacts intern_nodes(std::vector<Node>& nodes, std::vector<std::uint64_t>& node_slots,
+                          std::vector<std::uint64_t>& dataset_slots, std::vector<std::string>& dataset_names) {
+    const std::size_t n = nodes.size();
+    auto node_name = [&](std::size_t i) -> const std::string& { return nodes[i].name; };
+    auto dataset_name = [&](std::size_t id) -> const std::string& { return dataset_names[id]; };
+    std::size_t node_count = 0, dataset_count = 0;
+    DatasetFacts facts;
     std::vector<std::pair<std::size_t, std::size_t>> name_clashes;
     std::vector<std::pair<std::uint32_t, std::size_t>> producer_clashes;
     auto intern = [&](const std::string& dataset) {
-        const std::size_t id = slots::insert(dataset_slots_, dataset_count, dataset, dataset_names_.size(), dataset_name);
-        if (id == dataset_names_.size()) {
+        const std::size_t id = slots::insert(dataset_slots, dataset_count, dataset, dataset_names.size(), dataset_name);
+        if (id == dataset_names.size()) {
             if (id > 0xFFFFFFFEu) throw PipelineError("a pipeline holds at most 4294967295 datasets");
-            dataset_names_.push_back(dataset);
-            producer.push_back(npos);
-            type.push_back(nullptr);
-            typed_by.push_back(npos);
+            dataset_names.push_back(dataset);
+            facts.producer.push_back(npos);
+            facts.type.push_back(nullptr);
+            facts.typed_by.push_back(npos);
         }
         return static_cast<std::uint32_t>(id);
     };
@@ -282,7 +268,7 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
         Node& node = nodes[i];
         check_names(node);
         check_arity(node);
-        if (std::size_t first = slots::insert(node_slots_, node_count, node.name, i, node_name); first != i)
+        if (std::size_t first = slots::insert(node_slots, node_count, node.name, i, node_name); first != i)
             name_clashes.emplace_back(first, i);
         node.input_ids.clear();
         node.output_ids.clear();
@@ -293,35 +279,48 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
         for (std::size_t k = 0; k < node.outputs.size(); ++k) {
             const std::uint32_t id = intern(node.outputs[k]);
             node.output_ids.push_back(id);
-            if (producer[id] == i)
+            if (facts.producer[id] == i)
                 throw PipelineError("node " + label(node) + " lists the output '" + node.outputs[k] +
                                     "' more than once: each output needs its own dataset name");
-            if (producer[id] != npos) {
+            if (facts.producer[id] != npos) {
                 producer_clashes.emplace_back(id, i);
                 continue;
             }
-            producer[id] = i;
+            facts.producer[id] = i;
             if (spec) {
-                type[id] = spec->outputs[k];
-                typed_by[id] = i;
+                facts.type[id] = spec->outputs[k];
+                facts.typed_by[id] = i;
             }
         }
     }
     if (!name_clashes.empty()) throw_duplicate_names(nodes, name_clashes);
-    if (!producer_clashes.empty()) throw_two_producers(nodes, dataset_names_, producer_clashes, producer);
-    const std::size_t d = dataset_names_.size();
+    if (!producer_clashes.empty()) throw_two_producers(nodes, dataset_names, producer_clashes, facts.producer);
+    return facts;
+}
 
-    // Pass 2: a node reading its own output; input types; readers and in-degrees. A
-    // dataset has one type: its producer's, or for a free input its first reader's;
-    // free parameters are exempt, each reader converting the JSON to its own type.
-    std::vector<std::size_t> start(d + 1, 0), last_reader(d, npos), indegree(n, 0);
+// Each dataset's readers in node order, readers[start[id]] up to readers[start[id + 1]],
+// and each node's in-degree: how many of its inputs have a producer.
+struct Readers {
+    std::vector<std::size_t> start, readers, indegree;
+};
+
+// Pass 2: a node reading its own output; input types; readers and in-degrees. A dataset
+// has one type: its producer's, or for a free input its first reader's; free parameters
+// are exempt, each reader converting the JSON to its own type.
+Readers check_inputs(const std::vector<Node>& nodes, const std::vector<std::string>& dataset_names,
+                     DatasetFacts& facts) {
+    const std::size_t n = nodes.size(), d = dataset_names.size();
+    auto& [producer, type, typed_by] = facts;
+    Readers r{std::vector<std::size_t>(d + 1, 0), {}, std::vector<std::size_t>(n, 0)};
+    auto& [start, readers, indegree] = r;
+    std::vector<std::size_t> last_reader(d, npos);
     for (std::size_t i = 0; i < n; ++i) {
         const Node& node = nodes[i];
         const NodeSpec* spec = spec_of(node);
         for (std::size_t k = 0; k < node.input_ids.size(); ++k) {
             const std::uint32_t id = node.input_ids[k];
             if (producer[id] == i)
-                throw PipelineError("node " + label(node) + " reads its own output '" + dataset_names_[id] +
+                throw PipelineError("node " + label(node) + " reads its own output '" + dataset_names[id] +
                                     "': a node cannot have the same dataset as input and output");
             if (last_reader[id] != i) {  // a node reading a dataset twice is one reader
                 last_reader[id] = i;
@@ -331,23 +330,32 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
             if (!spec) continue;
             const TypeOps* wanted = spec->inputs[k];
             const bool is_free = producer[id] == npos;
-            if (!wanted || (is_free && is_parameter(dataset_names_[id]))) continue;
+            if (!wanted || (is_free && is_parameter(dataset_names[id]))) continue;
             if (!type[id]) {
                 type[id] = wanted;
                 typed_by[id] = i;
             } else if (type[id]->name != wanted->name) {
-                throw_type_mismatch(dataset_names_[id], nodes[typed_by[id]], std::string(type[id]->name),
+                throw_type_mismatch(dataset_names[id], nodes[typed_by[id]], std::string(type[id]->name),
                                     typed_by[id] == producer[id], is_free, node, std::string(wanted->name));
             }
         }
     }
     for (std::size_t id = 0; id < d; ++id) start[id + 1] += start[id];
-    std::vector<std::size_t> readers(start[d]), fill(start.begin(), start.end() - 1);
+    readers.resize(start[d]);
+    std::vector<std::size_t> fill(start.begin(), start.end() - 1);
     for (std::size_t i = 0; i < n; ++i)
         for (std::uint32_t id : nodes[i].input_ids)
             if (fill[id] == start[id] || readers[fill[id] - 1] != i) readers[fill[id]++] = i;
+    return r;
+}
 
-    // Kahn's algorithm a layer at a time, each layer by full name: Kedro's order.
+// Kahn's algorithm a layer at a time, each layer by full name: Kedro's order. Appends the
+// start of each layer to `layer_starts`; the in-degrees left above zero are the nodes in
+// or downstream of a cycle, which the order then leaves out.
+std::vector<std::size_t> layered_order(const std::vector<Node>& nodes, Readers& r,
+                                       std::vector<std::size_t>& layer_starts) {
+    const std::size_t n = nodes.size();
+    auto& [start, readers, indegree] = r;
     std::vector<std::size_t> order;
     order.reserve(n);
     for (std::size_t i = 0; i < n; ++i)
@@ -358,22 +366,55 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
             std::sort(order.begin() + static_cast<std::ptrdiff_t>(begin),
                       order.begin() + static_cast<std::ptrdiff_t>(end),
                       [&](std::size_t a, std::size_t b) { return nodes[a].name < nodes[b].name; });
-        layer_starts_.push_back(begin);
+        layer_starts.push_back(begin);
         for (std::size_t pos = begin; pos < end; ++pos)
             for (std::uint32_t id : nodes[order[pos]].output_ids)
-                for (std::size_t r = start[id]; r < start[id + 1]; ++r)
-                    if (--indegree[readers[r]] == 0) order.push_back(readers[r]);
+                for (std::size_t k = start[id]; k < start[id + 1]; ++k)
+                    if (--indegree[readers[k]] == 0) order.push_back(readers[k]);
         begin = end;
     }
+    return order;
+}
+
+}  // namespace
+
+std::string type_list(const std::vector<const TypeOps*>& types) {
+    return join(types, ", ", [](const TypeOps* t) { return std::string(t ? t->name : "?"); });
+}
+
+std::string Node::describe() const {
+    auto list = [](const std::vector<std::string>& names) {
+        if (names.empty()) return std::string("None");
+        return "[" + join(names, ";") + "]";
+    };
+    return name + ": " + (func ? func->qualified_name : std::string("<unbound>")) + "(" + list(inputs) + ") -> " +
+           list(outputs);
+}
+
+Pipeline::Pipeline(std::vector<Node> nodes) {
+    const std::size_t n = nodes.size();
+    if (n >= 0xFFFFFFFFu) throw PipelineError("a pipeline holds at most 4294967294 nodes");
+    node_slots_ = slots::make(n);
+    dataset_slots_ = slots::make(n + 1);  // a chain has n + 1 datasets; grows when there are more
+    DatasetFacts facts = intern_nodes(nodes, node_slots_, dataset_slots_, dataset_names_);
+    Readers readers = check_inputs(nodes, dataset_names_, facts);
+    const std::vector<std::size_t> order = layered_order(nodes, readers, layer_starts_);
     if (order.size() < n)
         throw PipelineError("The pipeline has a dependency cycle: " +
-                            describe_cycle(nodes, dataset_names_, producer, indegree) + " (" +
+                            describe_cycle(nodes, dataset_names_, facts.producer, readers.indegree) + " (" +
                             count_of(n - order.size(), "node") +
                             " are in or downstream of a cycle). A node cannot depend, directly or through "
                             "other nodes, on its own output: give one of these datasets a new name.");
     if (n > 0) layer_starts_.push_back(n);
+    take_in_order(nodes, order, facts.producer, readers.start, readers.readers);
+}
 
-    // Renumber everything in topological order.
+// Moves the nodes here in topological order and renumbers producers, readers and the
+// node slots to match.
+void Pipeline::take_in_order(std::vector<Node>& nodes, const std::vector<std::size_t>& order,
+                             const std::vector<std::size_t>& producer, const std::vector<std::size_t>& start,
+                             const std::vector<std::size_t>& readers) {
+    const std::size_t n = nodes.size(), d = dataset_names_.size();
     std::vector<std::size_t> new_index(n);
     for (std::size_t pos = 0; pos < n; ++pos) new_index[order[pos]] = pos;
     nodes_.reserve(n);

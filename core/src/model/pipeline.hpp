@@ -105,6 +105,10 @@ public:
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 private:
+    void take_in_order(std::vector<Node>& nodes, const std::vector<std::size_t>& order,
+                       const std::vector<std::size_t>& producer, const std::vector<std::size_t>& start,
+                       const std::vector<std::size_t>& readers);
+
     std::vector<Node> nodes_;
     std::vector<std::size_t> layer_starts_;
     std::vector<std::string> dataset_names_;
@@ -115,6 +119,10 @@ private:
     std::vector<std::uint64_t> node_slots_;
     std::vector<std::uint64_t> dataset_slots_;
 };
+
+// A node function's input or output types as messages list them: "i64, str" ("?" for a
+// type it does not know).
+std::string type_list(const std::vector<const TypeOps*>& types);
 
 // Up to three known names closest to `name` (edit distance), for "did you mean" hints.
 std::vector<std::string> close_matches(const std::string& name, const std::vector<std::string>& known);

@@ -7,6 +7,7 @@
 
 #include "kiln/error.hpp"
 #include "model/pipeline.hpp"
+#include "text/join.hpp"
 
 namespace kiln::core {
 namespace {
@@ -16,9 +17,7 @@ using Marks = std::vector<char>;  // one per node of the pipeline filtered: 1 = 
 constexpr std::size_t max_hinted = 5;  // close matches are looked up for this many unknown names
 
 std::string quoted_list(const std::vector<std::string>& names) {
-    std::string out = "[";
-    for (std::size_t k = 0; k < names.size(); ++k) out += (k ? ", '" : "'") + names[k] + "'";
-    return out + "]";
+    return "[" + quoted_join(names) + "]";
 }
 
 // " Did you mean: ['ns.x']?" for one unknown name, or "['ns.x'] for 'x', ..." for several.

@@ -7,17 +7,12 @@
 #include <string_view>
 
 #include "kiln/error.hpp"
+#include "text/join.hpp"
 
 namespace kiln::core {
 namespace {
 
 constexpr const char* default_pipeline = "__default__";
-
-std::string quoted_list(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "'" : ", '") + s + "'";
-    return out;
-}
 
 }  // namespace
 
@@ -86,8 +81,8 @@ void PipelineSet::check_includes() const {
                 auto matches = close_matches(include, names_);
                 throw ConfigError(file_ + ": pipeline '" + names_[p] + "' includes pipeline '" + include +
                                   "', which the file does not define" +
-                                  (matches.empty() ? "" : " (did you mean " + quoted_list(matches) + "?)") +
-                                  "; defined: " + quoted_list(names_));
+                                  (matches.empty() ? "" : " (did you mean " + quoted_join(matches) + "?)") +
+                                  "; defined: " + quoted_join(names_));
             }
             const std::size_t q = it->second;
             if (state[q] == State::visiting) {

@@ -15,6 +15,7 @@
 #include "plugins/host_logger.hpp"
 #include "plugins/plugin_file_checks.hpp"
 #include "run/run_guard.hpp"
+#include "text/join.hpp"
 
 namespace kiln::core {
 namespace fs = std::filesystem;
@@ -61,12 +62,6 @@ std::string stale_plugin_hint(const fs::path& a, const fs::path& b) {
     const auto ta = fs::last_write_time(a, ea), tb = fs::last_write_time(b, eb);
     if (ea || eb || ta == tb) return "Rebuild the plugin that was built against an old version of the type";
     return "'" + (ta < tb ? a : b).string() + "' is the older file, probably stale: rebuild it against the current type";
-}
-
-std::string join(const std::vector<std::string>& items) {
-    std::string s;
-    for (const auto& i : items) s += (s.empty() ? "" : ", ") + i;
-    return s;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "run/run_selection.hpp"
+#include "run/upstream_walk.hpp"
 
 namespace kiln::core {
 
@@ -83,30 +84,14 @@ std::vector<std::size_t> select_missing_outputs(const Pipeline& pipeline, DataCa
 
 std::vector<std::size_t> nodes_to_resume(const Pipeline& pipeline, const std::vector<char>& done, DataCatalog& catalog,
                                          const std::string& run_id) {
-    const auto& nodes = pipeline.nodes();
-    std::vector<char> runs(nodes.size(), 0);
-    std::vector<std::size_t> queue;
-    for (std::size_t i = 0; i < nodes.size(); ++i)
-        if (!done[i]) {
-            runs[i] = 1;
-            queue.push_back(i);
-        }
+    // Cache: a dataset read by several nodes is checked once.
     std::vector<signed char> present(pipeline.dataset_names().size(), -1);
-    while (!queue.empty()) {
-        std::size_t i = queue.back();
-        queue.pop_back();
-        for (std::uint32_t d : nodes[i].input_ids) {
-            std::size_t producer = pipeline.producer_of(d);
-            if (producer == Pipeline::npos || runs[producer]) continue;
-            if (present[d] < 0) present[d] = persisted_and_present(pipeline, d, catalog, run_id) ? 1 : 0;
-            if (!present[d]) {
-                runs[producer] = 1;
-                queue.push_back(producer);
-            }
-        }
-    }
+    const std::vector<char> runs = mark_upstream(pipeline, done, [&](std::uint32_t d) {
+        if (present[d] < 0) present[d] = persisted_and_present(pipeline, d, catalog, run_id) ? 1 : 0;
+        return present[d] == 0;
+    });
     std::vector<std::size_t> selected;
-    for (std::size_t i = 0; i < nodes.size(); ++i)
+    for (std::size_t i = 0; i < runs.size(); ++i)
         if (runs[i]) selected.push_back(i);
     return selected;
 }

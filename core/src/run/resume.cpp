@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "run/run_selection.hpp"
+#include "run/upstream_walk.hpp"
 
 namespace kiln::core {
 
@@ -14,25 +15,9 @@ std::vector<std::string> suggest_resume_nodes(const Pipeline& pipeline, const st
 
     // Start from what did not run and walk up through inputs that only lived in memory:
     // their producers must run again.
-    std::vector<char> chosen(nodes.size(), 0);
+    std::vector<char> chosen = mark_upstream(
+        pipeline, done, [&](std::uint32_t d) { return !is_parameter_name(names[d]) && !catalog.persists(names[d]); });
     std::vector<std::size_t> queue;
-    for (std::size_t i = 0; i < nodes.size(); ++i)
-        if (!done[i]) {
-            chosen[i] = 1;
-            queue.push_back(i);
-        }
-    while (!queue.empty()) {
-        std::size_t i = queue.back();
-        queue.pop_back();
-        for (std::uint32_t d : nodes[i].input_ids) {
-            if (is_parameter_name(names[d]) || catalog.persists(names[d])) continue;
-            std::size_t producer = pipeline.producer_of(d);
-            if (producer != Pipeline::npos && !chosen[producer]) {
-                chosen[producer] = 1;
-                queue.push_back(producer);
-            }
-        }
-    }
     // Kedro then takes everything downstream of those (what --from-nodes will run) and
     // suggests the first layer of that: the nodes with no producer inside it.
     for (std::size_t i = 0; i < nodes.size(); ++i)

@@ -199,6 +199,21 @@ void install(int sig, void (*handler)(int), int flags, struct sigaction* previou
     ::sigaction(sig, &sa, previous);
 }
 
+// The RunGuard and a PluginLoadGuard both name a crash: each keeps the handlers it replaced.
+void install_fatal_handlers(struct sigaction (&previous)[std::size(fatal_signals)]) {
+    for (std::size_t i = 0; i < std::size(fatal_signals); ++i)
+        install(fatal_signals[i], kiln_on_fatal, SA_RESETHAND | SA_ONSTACK, &previous[i]);
+}
+
+void restore_fatal_handlers(const struct sigaction (&previous)[std::size(fatal_signals)]) {
+    for (std::size_t i = 0; i < std::size(fatal_signals); ++i) ::sigaction(fatal_signals[i], &previous[i], nullptr);
+}
+
+// once per process: on_exit handlers cannot be removed, and one is enough
+void register_exit_handler() {
+    if (!exit_handler_registered) exit_handler_registered = ::on_exit(on_process_exit, nullptr) == 0;
+}
+
 // Room for the fatal handler when the main thread's stack overflowed.
 std::optional<SignalStack> alt_stack;
 
@@ -230,15 +245,14 @@ RunGuard::RunGuard(const Pipeline& nodes, std::vector<std::size_t> node_to_journ
     active_map = std::move(node_to_journal);
     active_hint = std::move(resume_hint);
     alt_stack.emplace();
-    for (std::size_t i = 0; i < std::size(fatal_signals); ++i)
-        install(fatal_signals[i], kiln_on_fatal, SA_RESETHAND | SA_ONSTACK, &previous_fatal[i]);
-    if (!exit_handler_registered) exit_handler_registered = ::on_exit(on_process_exit, nullptr) == 0;
+    install_fatal_handlers(previous_fatal);
+    register_exit_handler();
     guard_active.store(true);
 }
 
 RunGuard::~RunGuard() {
     guard_active.store(false);
-    for (std::size_t i = 0; i < std::size(fatal_signals); ++i) ::sigaction(fatal_signals[i], &previous_fatal[i], nullptr);
+    restore_fatal_handlers(previous_fatal);
     alt_stack.reset();
     active_journal.store(nullptr);
     active_nodes = nullptr;
@@ -262,22 +276,26 @@ SignalStack::~SignalStack() {
 
 PluginLoadGuard::PluginLoadGuard(const std::filesystem::path& file) : file_(file.string()) {
     static_assert(std::size(fatal_signals) == std::extent_v<decltype(previous_fatal_)>);
-    for (std::size_t i = 0; i < std::size(fatal_signals); ++i)
-        install(fatal_signals[i], kiln_on_fatal, SA_RESETHAND | SA_ONSTACK, &previous_fatal_[i]);
-    if (!exit_handler_registered) exit_handler_registered = ::on_exit(on_process_exit, nullptr) == 0;
+    install_fatal_handlers(previous_fatal_);
+    register_exit_handler();
     if (!quick_exit_handler_registered) quick_exit_handler_registered = std::at_quick_exit(on_quick_exit) == 0;
     previous_file_ = loading_plugin.exchange(file_.c_str());
 }
 
 PluginLoadGuard::~PluginLoadGuard() {
     loading_plugin.store(previous_file_);
-    for (std::size_t i = 0; i < std::size(fatal_signals); ++i) ::sigaction(fatal_signals[i], &previous_fatal_[i], nullptr);
+    restore_fatal_handlers(previous_fatal_);
 }
 
 NodeInFlight::NodeInFlight(std::size_t node) noexcept : previous_(current_node) { current_node = node; }
 NodeInFlight::~NodeInFlight() { current_node = previous_; }
 
 void set_guarded_journal(RunJournal* journal) noexcept { active_journal.store(journal); }
+
+void leave_interrupts_to_host() noexcept {
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGTERM, SIG_IGN);
+}
 
 void forget_run_guard_in_child() noexcept {
     guard_active.store(false);

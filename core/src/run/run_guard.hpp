@@ -111,6 +111,11 @@ private:
 // The journal the handlers record crashes in (null: none yet).
 void set_guarded_journal(RunJournal* journal) noexcept;
 
+// In a ParallelRunner worker process, forked or spawned: Ctrl-C, or SIGTERM to the whole
+// process group, reaches the worker too, but the host decides what stops and when, so the
+// worker ignores both.
+void leave_interrupts_to_host() noexcept;
+
 // In a forked worker process: the host's handlers and journal are not this process's.
 void forget_run_guard_in_child() noexcept;
 

@@ -7,6 +7,7 @@
 
 #include "kiln/error.hpp"
 #include "run/run_guard.hpp"
+#include "text/join.hpp"
 
 namespace kiln::core {
 
@@ -115,9 +116,8 @@ RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run
                 slot.dataset = &catalog.dataset(slot.name, type, run_id_);
                 slot.keep = pipeline.is_free_input(d) || pipeline.is_free_output(d);
             } else if (pipeline.is_free_input(d)) {
-                std::string readers;
-                for (std::size_t c : pipeline.consumers_of(d))
-                    readers += (readers.empty() ? "" : ", ") + std::string("'") + nodes[c].name + "'";
+                const std::string readers = join(pipeline.consumers_of(d), ", ",
+                                                 [&](std::size_t c) { return "'" + nodes[c].name + "'"; });
                 missing.push_back("'" + slot.name + "' (read by " + readers + ")");
             } else {
                 slot.keep = pipeline.is_free_output(d);

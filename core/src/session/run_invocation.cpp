@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "kiln/error.hpp"
+#include "text/join.hpp"
 
 extern "C" char** environ;
 
@@ -146,11 +147,7 @@ std::string invocation_command(const json& inv, const std::string& kiln_exe, con
         args.push_back(flag);
         args.push_back(value);
     };
-    auto list = [](const json& items) {
-        std::string s;
-        for (const auto& i : items) s += (s.empty() ? "" : ",") + i.get<std::string>();
-        return s;
-    };
+    auto list = [](const json& items) { return join(items, ",", [](const json& i) { return i.get<std::string>(); }); };
     if (inv.value("pipeline", "__default__") != "__default__") add("--pipeline", inv["pipeline"]);
     if (!inv.value("runner", "").empty()) add("--runner", inv["runner"]);
     if (inv.contains("max_workers") && !inv["max_workers"].is_null()) add("--max-workers", inv["max_workers"].dump());
@@ -158,9 +155,8 @@ std::string invocation_command(const json& inv, const std::string& kiln_exe, con
     if (inv.value("keep_going", false)) args.push_back("--keep-going");
     if (!inv.value("start_method", "").empty()) add("--start-method", inv["start_method"]);
     if (inv.contains("resources") && !inv["resources"].empty()) {
-        std::string s;
-        for (const auto& [k, v] : inv["resources"].items()) s += (s.empty() ? "" : ",") + k + "=" + v.dump();
-        add("--resources", s);
+        add("--resources", join(inv["resources"].items(), ",",
+                                [](const auto& kv) { return kv.key() + "=" + kv.value().dump(); }));
     }
     if (!inv.value("params", "").empty()) add("--params", inv["params"]);
     for (const auto& p : inv.value("plugin_paths", json::array())) add("--plugin-path", p);
@@ -172,8 +168,7 @@ std::string invocation_command(const json& inv, const std::string& kiln_exe, con
     for (const auto& [key, flag] : filters)
         if (inv.contains("filter") && !inv["filter"].value(key, json::array()).empty())
             add(flag, list(inv["filter"][key]));
-    std::string command;
-    for (const auto& a : args) command += (command.empty() ? "" : " ") + shell_quote(a);
+    std::string command = join(args, " ", shell_quote);
     for (const auto& a : extra) command += " " + a;
     return command;
 }

@@ -25,17 +25,12 @@
 #include "run/run_selection.hpp"
 #include "run/run_views.hpp"
 #include "session/run_invocation.hpp"
+#include "text/join.hpp"
 
 namespace kiln::core {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
-    std::string s;
-    for (const auto& i : items) s += (s.empty() ? "" : sep) + i;
-    return s;
-}
 
 nlohmann::json read_optional_json(const fs::path& file) {
     std::error_code ec;
@@ -423,140 +418,145 @@ nlohmann::json run_params(const SessionOptions& o, const PreparedRun& run, const
             {"is_async", o.runner_options.is_async}};
 }
 
-}  // namespace
+// The runner a session uses: a built-in one is made at once; any other name may be a
+// plugin's, known once the plugins are loaded (prepare_run calls choose_plugin_runner).
+class SessionRunner {
+public:
+    SessionRunner(const RunnerFactory& runners, const SessionOptions& o, const std::vector<std::string>& runner_names)
+        : o_(o), runner_names_(runner_names), name_(o.runner.empty() ? "SequentialRunner" : o.runner),
+          runner_(runners(name_, o.runner_options)) {}
 
-int run_session(const SessionOptions& typed, const RunnerFactory& runners, const std::vector<std::string>& runner_names) {
-    // With --resume, the interrupted run's own options (runner, filters, params, plugins).
-    std::optional<JournalState> journal_before;
-    const SessionOptions o = resumed_options(typed, journal_before);
-
-    // A built-in runner is made now; any other name may be a plugin's, known once the
-    // plugins are loaded.
-    const std::string runner_name = o.runner.empty() ? "SequentialRunner" : o.runner;
-    std::unique_ptr<Runner> runner = runners(runner_name, o.runner_options);
-    PluginRunner* plugin_runner_used = nullptr;
-    auto choose_plugin_runner = [&](PreparedRun& run) {
-        run.registry.reserve_runner_names(runner_names);
-        if (runner) return;
+    void choose_plugin_runner(PreparedRun& run) {
+        run.registry.reserve_runner_names(runner_names_);
+        if (runner_) return;
         std::string hint;
-        const RunnerType* type = run.registry.find_runner(runner_name, hint);
+        const RunnerType* type = run.registry.find_runner(name_, hint);
         if (!type) {
             std::string why = hint.rfind("did you mean", 0) == 0 || hint.find("ambiguous") != std::string::npos
                                   ? hint + " "
                                   : "";
-            throw ConfigError("unknown runner '" + runner_name + "'; " + why +
-                              "available runners: " + available_runners(runner_names, run.registry));
+            throw ConfigError("unknown runner '" + name_ + "'; " + why +
+                              "available runners: " + available_runners(runner_names_, run.registry));
         }
-        auto plugin_runner = std::make_unique<PluginRunner>(*type, o.runner_options);
+        auto plugin_runner = std::make_unique<PluginRunner>(*type, o_.runner_options);
         add_default_datasets(run, *plugin_runner);
-        plugin_runner_used = plugin_runner.get();
-        runner = std::move(plugin_runner);
-    };
+        plugin_ = plugin_runner.get();
+        runner_ = std::move(plugin_runner);
+    }
 
-    auto prepared = prepare_run(o, choose_plugin_runner, std::move(journal_before));
-    // What killed runs left mid-write: in the dataset folders, .kiln and the report's
-    // folder (also when there is nothing to resume: the kill may have come after the end).
+    Runner& get() { return *runner_; }
+    // An MPI rank other than 0: it serves the primary process.
+    bool serves_another() const { return plugin_ && !plugin_->primary(); }
+
+private:
+    const SessionOptions& o_;
+    const std::vector<std::string>& runner_names_;
+    std::string name_;
+    std::unique_ptr<Runner> runner_;
+    PluginRunner* plugin_ = nullptr;
+};
+
+// What killed runs left mid-write: in the dataset folders, .kiln and the report's folder
+// (also when there is nothing to resume: the kill may have come after the end).
+void remove_temp_files_of_killed_runs(const PreparedRun& prepared, const fs::path& report) {
     try {
-        std::vector<fs::path> folders = {prepared->project / ".kiln"};
-        if (!o.report.empty()) folders.push_back(fs::absolute(o.report).parent_path());
-        if (prepared->catalog)
-            for (auto& f : dataset_folders(*prepared->catalog)) folders.push_back(std::move(f));
+        std::vector<fs::path> folders = {prepared.project / ".kiln"};
+        if (!report.empty()) folders.push_back(fs::absolute(report).parent_path());
+        if (prepared.catalog)
+            for (auto& f : dataset_folders(*prepared.catalog)) folders.push_back(std::move(f));
         for (const auto& file : remove_stale_temp_files(folders))
             spdlog::debug("Removed {}: a temporary file of an earlier run whose process no longer runs", file.string());
     } catch (const std::exception& e) {
         spdlog::debug("Looking for stale temporary files failed: {}", e.what());
     }
-    if (prepared->nothing_to_resume) return 0;
-    const fs::path& project = prepared->project;
-    const std::string& pipeline_name = prepared->pipeline_name;
-    const std::string& run_id = prepared->run_id;
-    const bool resumed = prepared->previous.has_value();
-    DataCatalog& catalog = *prepared->catalog;
-    const Pipeline& scope = prepared->scope;
-    const Pipeline& to_run = prepared->to_run;
-    auto& skipped = prepared->skipped;
-    const std::vector<char>& done_before = prepared->done_before;
-    RunPlan& plan = *prepared->plan;
+}
 
-    // A process that only serves another (an MPI rank other than 0) runs what it is given
-    // and reports nothing: the primary process fires the hooks and writes the record.
-    if (plugin_runner_used && !plugin_runner_used->primary()) {
-        if (spdlog::get_level() == spdlog::level::info) spdlog::set_level(spdlog::level::warn);
-        RunOutcome outcome = runner->run(plan, nullptr);
-        if (!outcome.runner_error.empty()) spdlog::error("{}", outcome.runner_error);
-        return outcome.ok() ? 0 : 1;
-    }
+// A process that only serves another (an MPI rank other than 0) runs what it is given
+// and reports nothing: the primary process fires the hooks and writes the record.
+int serve_primary_process(Runner& runner, RunPlan& plan) {
+    if (spdlog::get_level() == spdlog::level::info) spdlog::set_level(spdlog::level::warn);
+    RunOutcome outcome = runner.run(plan, nullptr);
+    if (!outcome.runner_error.empty()) spdlog::error("{}", outcome.runner_error);
+    return outcome.ok() ? 0 : 1;
+}
 
-    // The journal records every node as it starts and completes; the guard names a node
-    // that crashes the process and turns Ctrl-C / SIGTERM into a clean stop.
-    const std::string kiln_exe = o.command_line.empty() ? "kiln" : o.command_line.front();
-    const std::string launcher = runner->launcher();
-    const nlohmann::json invocation = invocation_to_json(o, pipeline_name);
-    const std::string resume_all =
-        (launcher.empty() ? "" : launcher + " ") + shell_quote(kiln_exe) + " run --resume --project " + shell_quote(project.string());
-    // Where each node that runs sits in the scope (the same place unless resuming or
-    // skipping), and the scope's nodes done before this run that it does not run again.
-    std::vector<std::size_t> scope_index(to_run.size());
-    std::vector<char> carried(scope.size(), 0);
+// Where each node that runs sits in the scope (the same place unless resuming or
+// skipping), and the scope's nodes done before this run that it does not run again.
+struct ScopePlaces {
+    std::vector<std::size_t> index;  // per node of to_run
+    std::vector<char> carried;       // per node of the scope
+};
+
+ScopePlaces place_in_scope(const Pipeline& scope, const Pipeline& to_run, const std::vector<char>& done_before) {
+    ScopePlaces places{std::vector<std::size_t>(to_run.size()), std::vector<char>(scope.size(), 0)};
     if (to_run.size() == scope.size()) {
-        for (std::size_t i = 0; i < scope_index.size(); ++i) scope_index[i] = i;
+        for (std::size_t i = 0; i < places.index.size(); ++i) places.index[i] = i;
     } else {
         std::vector<char> running(scope.size(), 0);
-        for (std::size_t i = 0; i < to_run.size(); ++i) running[scope_index[i] = *scope.node_index(to_run.nodes()[i].name)] = 1;
-        for (std::size_t i = 0; i < scope.size(); ++i) carried[i] = done_before[i] && !running[i];
+        for (std::size_t i = 0; i < to_run.size(); ++i)
+            running[places.index[i] = *scope.node_index(to_run.nodes()[i].name)] = 1;
+        for (std::size_t i = 0; i < scope.size(); ++i) places.carried[i] = done_before[i] && !running[i];
     }
-    JournalObserver journal(project,
-                            {{"format", "kiln-journal/1"},
-                             {"run_id", run_id},
-                             {"first_run_id", prepared->first_run_id},
-                             {"kiln_version", KILN_VERSION_STRING},
-                             {"invocation", invocation},
-                             {"project", project_fingerprint(project, prepared->registry)},
-                             {"command_line", o.command_line}},
-                            scope, scope_index, catalog, std::move(carried));
-    RunGuard guard(to_run, scope_index, resume_all);
-    plan.set_worker_snapshot([&] {
-        return nlohmann::json{{"invocation", invocation},
-                              {"run_id", run_id},
-                              {"pipelines", pipeline_to_json(to_run)},
-                              {"catalog", catalog.entries_to_json()},
-                              {"parameters", catalog.parameters().root()}};
-    });
+    return places;
+}
 
-    // Hooks: settings.json, --hooks, --trace.
-    PlanCatalogView catalog_view(plan);
+nlohmann::json journal_header(const PreparedRun& prepared, const nlohmann::json& invocation,
+                              const std::vector<std::string>& command_line) {
+    return {{"format", "kiln-journal/1"},
+            {"run_id", prepared.run_id},
+            {"first_run_id", prepared.first_run_id},
+            {"kiln_version", KILN_VERSION_STRING},
+            {"invocation", invocation},
+            {"project", project_fingerprint(prepared.project, prepared.registry)},
+            {"command_line", command_line}};
+}
+
+// Hooks of settings.json, --hooks and --trace, told about every node of the plan; null
+// when there are none.
+std::unique_ptr<HookDispatcher> enable_run_hooks(const SessionOptions& o, PreparedRun& prepared, RunPlan& plan,
+                                                 const PlanCatalogView& catalog_view) {
     std::unique_ptr<HookDispatcher> hooks;
-    if (auto requests = hook_requests(project, o.hooks, o.trace); !requests.empty()) {
-        hooks = std::make_unique<HookDispatcher>(enable_hooks(prepared->registry, requests, project), plan, catalog_view);
+    if (auto requests = hook_requests(prepared.project, o.hooks, o.trace); !requests.empty()) {
+        hooks = std::make_unique<HookDispatcher>(enable_hooks(prepared.registry, requests, prepared.project), plan,
+                                                 catalog_view);
         plan.set_events(hooks.get());
     }
-    const std::string runner_label = runner->name();
-    const nlohmann::json params = run_params(o, *prepared, runner_label);
+    return hooks;
+}
+
+// What the pipeline hooks are told about the run; `runner` and `params` must outlive it.
+PipelineRunInfo pipeline_run_info(const PreparedRun& prepared, const std::string& runner, const nlohmann::json& params,
+                                  const PlanCatalogView& catalog_view, const HookDispatcher* hooks) {
     PipelineRunInfo run_info;
-    run_info.run_id = run_id;
-    run_info.pipeline_name = pipeline_name;
-    run_info.runner = runner_label;
-    run_info.project_dir = project;
+    run_info.run_id = prepared.run_id;
+    run_info.pipeline_name = prepared.pipeline_name;
+    run_info.runner = runner;
+    run_info.project_dir = prepared.project;
     run_info.run_params = &params;
     run_info.catalog = &catalog_view;
-    if (hooks) {
-        run_info.nodes = hooks->node_views();
-        if (std::string failure = hooks->before_pipeline_run(run_info); !failure.empty()) throw PluginError(failure);
-    }
+    if (hooks) run_info.nodes = hooks->node_views();
+    return run_info;
+}
 
-    spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(), pipeline_name,
-                 to_run.size(), runner->name());
-    const std::string started_at = run_id;
-    RunTimeline timeline(to_run.size());
+struct RunResult {
+    RunOutcome outcome;
+    int interrupted = 0;  // the signal that stopped the run, or 0
+};
+
+// The run itself, watched by the journal, the timeline and the progress line (gone before
+// the closing log lines). When the runner throws, the hooks and the journal learn the run
+// failed.
+RunResult run_watched(Runner& runner, RunPlan& plan, const SessionOptions& o, JournalObserver& journal,
+                      RunTimeline& timeline, HookDispatcher* hooks, const PipelineRunInfo& run_info) {
     ObserverFanout observers;
     observers.add(&journal);
     observers.add(&timeline);
-    std::unique_ptr<RunObserver> progress;  // destroyed before the closing log lines
+    std::unique_ptr<RunObserver> progress;
     if (o.progress) progress = o.progress(plan.pipeline());
     if (progress) observers.add(progress.get());
-    RunOutcome outcome;
+    RunResult result;
     try {
-        outcome = runner->run(plan, &observers);
+        result.outcome = runner.run(plan, &observers);
     } catch (const std::exception& e) {
         progress.reset();
         if (hooks) hooks->on_pipeline_error(run_info, e.what());
@@ -565,130 +565,233 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
     }
     // Only an interrupt that stopped the run counts: one that came after the last node
     // changes nothing.
-    const int interrupted = outcome.ok() && std::count(outcome.done.begin(), outcome.done.end(), 1) ==
-                                                static_cast<std::ptrdiff_t>(to_run.size())
-                                ? 0
-                                : interrupt_signal();
-    progress.reset();
-    const double duration = timeline.elapsed_s();
+    const RunOutcome& outcome = result.outcome;
+    result.interrupted = outcome.ok() && std::count(outcome.done.begin(), outcome.done.end(), 1) ==
+                                             static_cast<std::ptrdiff_t>(plan.pipeline().size())
+                             ? 0
+                             : interrupt_signal();
+    return result;
+}
 
-    // What the scope has done now: earlier runs, skipped-as-present, and this run.
+// What the scope has done now: earlier runs, skipped-as-present, and this run.
+std::vector<char> done_in_scope(const std::vector<char>& done_before, const std::vector<std::size_t>& scope_index,
+                                const RunOutcome& outcome) {
     std::vector<char> done_now = done_before;
-    for (std::size_t i = 0; i < to_run.size(); ++i)
+    for (std::size_t i = 0; i < scope_index.size(); ++i)
         done_now[scope_index[i]] = outcome.done.size() > i && outcome.done[i] ? 1 : 0;
+    return done_now;
+}
 
+RunRecord run_record(const PreparedRun& prepared, const RunResult& result, const std::vector<char>& done_now) {
     RunRecord record;
-    record.run_id = resumed ? prepared->first_run_id + "+" + run_id : run_id;
-    record.status = interrupted ? "interrupted" : outcome.ok() ? "success" : "failed";
-    record.pipeline = pipeline_name;
+    const bool resumed = prepared.previous.has_value();
+    record.run_id = resumed ? prepared.first_run_id + "+" + prepared.run_id : prepared.run_id;
+    record.status = result.interrupted ? "interrupted" : result.outcome.ok() ? "success" : "failed";
+    record.pipeline = prepared.pipeline_name;
+    const Pipeline& scope = prepared.scope;
     for (std::size_t i = 0; i < scope.size(); ++i) {
         record.nodes.push_back(scope.nodes()[i].name);
         if (done_now[i]) record.done.push_back(scope.nodes()[i].name);
     }
+    return record;
+}
+
+// A run that completed: its free outputs in the report (and the log), then the hooks'
+// after_pipeline_run. Returns the exit code, 1 when a hook failed.
+int finish_success(RunPlan& plan, RunReport& report, HookDispatcher* hooks, const PipelineRunInfo& run_info,
+                   double duration) {
+    report.status = "success";
+    for (const auto& out : plan.free_outputs()) {
+        if (!out.persisted_in.empty()) {
+            report.outputs[out.name] = {{"persisted_in", out.persisted_in}};
+        } else if (!out.value.empty() && out.value.type()->has_json()) {
+            report.outputs[out.name] = out.value.to_json();
+            spdlog::info("Output '{}' = {}", out.name, report.outputs[out.name].dump(-1, ' ', false,
+                                                                                      nlohmann::json::error_handler_t::replace));
+        } else if (!out.value.empty()) {
+            report.outputs[out.name] = {{"type", std::string(out.value.type_name())}};
+        }
+    }
+    spdlog::info("Pipeline execution completed successfully in {:.1f} sec.", duration);
+    if (!hooks) return 0;
+    std::vector<RunPlan::FreeOutput> free = plan.free_outputs();
+    std::vector<NamedValue> named;
+    for (const auto& out : free) named.push_back({out.name, out.value.empty() ? nullptr : &out.value});
+    if (std::string failure = hooks->after_pipeline_run(run_info, named); !failure.empty()) {
+        spdlog::error("{}", failure);
+        return 1;
+    }
+    return 0;
+}
+
+// A run that failed or was interrupted: why, in the log, the record and the report; the
+// hooks' on_pipeline_error; the nodes it did not run among the skipped. Returns the exit
+// code.
+int finish_failure(const RunResult& result, const std::string& runner_name, PreparedRun& prepared, RunRecord& record,
+                   RunReport& report, HookDispatcher* hooks, const PipelineRunInfo& run_info) {
+    const RunOutcome& outcome = result.outcome;
+    const int interrupted = result.interrupted;
+    const Pipeline& to_run = prepared.to_run;
+    const int exit_code = interrupted ? 128 + interrupted : 1;
+    report.status = interrupted ? "interrupted" : "failed";
+    std::size_t first_failed = SIZE_MAX;
+    if (interrupted) {
+        const char* name = sigabbrev_np(interrupted);
+        record.error = report.error = std::string("interrupted by SIG") + (name ? name : "?");
+        spdlog::warn("Run interrupted by SIG{}: no new node was started; running nodes were {}.", name ? name : "?",
+                     runner_name == "ParallelRunner" ? "stopped" : "let finish");
+    }
+    if (!outcome.failures.empty()) {
+        const NodeFailure& first = outcome.failures.front();
+        const std::string failed = to_run.nodes()[first.node].name;
+        if (!interrupted) {
+            first_failed = first.node;
+            record.failed_node = failed;
+            record.error = first.message;
+            report.failed_node = failed;
+            report.error = first.message;
+            spdlog::error("Node '{}' failed: {}", failed, first.message);
+        }
+        for (std::size_t f = interrupted ? 0 : 1; f < outcome.failures.size(); ++f)
+            spdlog::error("Node '{}' {}: {}", to_run.nodes()[outcome.failures[f].node].name,
+                          interrupted ? "did not finish" : "also failed", outcome.failures[f].message);
+    }
+    if (!outcome.runner_error.empty()) {
+        if (record.error.empty()) record.error = report.error = outcome.runner_error;
+        if (!interrupted) spdlog::error("{}", outcome.runner_error);
+    }
+    if (hooks) hooks->on_pipeline_error(run_info, record.error);
+    for (std::size_t i = 0; i < to_run.size(); ++i)
+        if (!outcome.done[i] && i != first_failed)
+            prepared.skipped.emplace_back(to_run.nodes()[i].name, interrupted ? "not run: the run was interrupted"
+                                                                              : "not run: the run failed");
+    return exit_code;
+}
+
+// How to resume a run that stopped short.
+struct ResumeCommands {
+    const nlohmann::json& invocation;
+    const std::string& kiln_exe;
+    const std::string& launcher;
+    const std::string& resume_all;  // `kiln run --resume`, which replays the journal
+};
+
+// After a failure: Kedro's suggestion (--from-nodes the nearest nodes with persisted
+// inputs), or, when it has none, --resume.
+void suggest_resume(const PreparedRun& prepared, const std::vector<char>& done_now, const ResumeCommands& commands,
+                    RunReport& report) {
+    const fs::path& project = prepared.project;
+    std::size_t remaining = std::count(done_now.begin(), done_now.end(), 0);
+    auto from = suggest_resume_nodes(prepared.scope, done_now, *prepared.catalog);
+    if (from.empty()) {
+        report.resume_command = commands.resume_all;
+        spdlog::warn("No nodes ran. Repeat the previous command to attempt a new run.\nOr resume it (the same run, "
+                     "replayed from its journal):\n  {}",
+                     commands.resume_all);
+        return;
+    }
+    report.resume_command = invocation_command(commands.invocation, commands.kiln_exe, project,
+                                               {"--from-nodes", kedro_quote(join(from, ","))});
+    if (!commands.launcher.empty()) report.resume_command = commands.launcher + " " + report.resume_command;
+    spdlog::warn("There are {} nodes that have not run.\n"
+                 "You can resume the pipeline run from the nearest nodes with persisted inputs:\n  {}\n"
+                 "or run exactly what is left (the run's journal is in {}):\n  {}",
+                 remaining, report.resume_command, journal_path(project).string(), commands.resume_all);
+}
+
+// A run that started no node (a dry run, even one that failed its checks) leaves the
+// journal and record of the last real run in place, so --resume still finds them. The
+// journal is created when the first node starts.
+void close_journal_and_record(JournalObserver& journal, bool ran_nothing, int interrupted, int exit_code,
+                              const fs::path& project, const RunRecord& record) {
+    if (!journal.journal() && !ran_nothing) return;
+    journal.finish(interrupted ? RunEnding::interrupted : exit_code == 0 ? RunEnding::success : RunEnding::failed,
+                   interrupted);
+    try {
+        write_run_record(project, record);
+    } catch (const Error& e) {
+        spdlog::warn("could not write the run summary ({})", e.what());
+    }
+}
+
+void write_report_file(const fs::path& file, RunReport& report, std::vector<std::pair<std::string, std::string>> skipped) {
+    if (file.empty()) return;
+    report.skipped = std::move(skipped);
+    write_file_atomic(file, report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    spdlog::info("Run report written to {}", file.string());
+}
+
+}  // namespace
+
+int run_session(const SessionOptions& typed, const RunnerFactory& runners, const std::vector<std::string>& runner_names) {
+    // With --resume, the interrupted run's own options (runner, filters, params, plugins).
+    std::optional<JournalState> journal_before;
+    const SessionOptions o = resumed_options(typed, journal_before);
+    SessionRunner chosen(runners, o, runner_names);
+    auto prepared = prepare_run(
+        o, [&](PreparedRun& run) { chosen.choose_plugin_runner(run); }, std::move(journal_before));
+    remove_temp_files_of_killed_runs(*prepared, o.report);
+    if (prepared->nothing_to_resume) return 0;
+    Runner& runner = chosen.get();
+    RunPlan& plan = *prepared->plan;
+    if (chosen.serves_another()) return serve_primary_process(runner, plan);
+
+    // The journal records every node as it starts and completes; the guard names a node
+    // that crashes the process and turns Ctrl-C / SIGTERM into a clean stop.
+    const fs::path& project = prepared->project;
+    const Pipeline& to_run = prepared->to_run;
+    const std::string kiln_exe = o.command_line.empty() ? "kiln" : o.command_line.front();
+    const std::string launcher = runner.launcher();
+    const nlohmann::json invocation = invocation_to_json(o, prepared->pipeline_name);
+    const std::string resume_all =
+        (launcher.empty() ? "" : launcher + " ") + shell_quote(kiln_exe) + " run --resume --project " + shell_quote(project.string());
+    ScopePlaces places = place_in_scope(prepared->scope, to_run, prepared->done_before);
+    JournalObserver journal(project, journal_header(*prepared, invocation, o.command_line), prepared->scope, places.index,
+                            *prepared->catalog, std::move(places.carried));
+    RunGuard guard(to_run, places.index, resume_all);
+    plan.set_worker_snapshot([&] {
+        return nlohmann::json{{"invocation", invocation},
+                              {"run_id", prepared->run_id},
+                              {"pipelines", pipeline_to_json(to_run)},
+                              {"catalog", prepared->catalog->entries_to_json()},
+                              {"parameters", prepared->catalog->parameters().root()}};
+    });
+
+    PlanCatalogView catalog_view(plan);
+    std::unique_ptr<HookDispatcher> hooks = enable_run_hooks(o, *prepared, plan, catalog_view);
+    const std::string runner_label = runner.name();
+    const nlohmann::json params = run_params(o, *prepared, runner_label);
+    const PipelineRunInfo run_info = pipeline_run_info(*prepared, runner_label, params, catalog_view, hooks.get());
+    if (hooks)
+        if (std::string failure = hooks->before_pipeline_run(run_info); !failure.empty()) throw PluginError(failure);
+
+    spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(),
+                 prepared->pipeline_name, to_run.size(), runner.name());
+    RunTimeline timeline(to_run.size());
+    const RunResult result = run_watched(runner, plan, o, journal, timeline, hooks.get(), run_info);
+    const double duration = timeline.elapsed_s();
+    const std::vector<char> done_now = done_in_scope(prepared->done_before, places.index, result.outcome);
+    RunRecord record = run_record(*prepared, result, done_now);
 
     RunReport report;
-    report.run_id = run_id;
+    report.run_id = prepared->run_id;
     report.project = project.string();
-    report.pipeline = pipeline_name;
-    report.runner = runner->name();
-    report.started_at = started_at;
+    report.pipeline = prepared->pipeline_name;
+    report.runner = runner.name();
+    report.started_at = prepared->run_id;
     report.duration_s = duration;
     report.ran = &to_run;
     report.timeline = &timeline;
 
     int exit_code = 0;
-    if (outcome.ok() && !interrupted) {
-        report.status = "success";
-        for (const auto& out : plan.free_outputs()) {
-            if (!out.persisted_in.empty()) {
-                report.outputs[out.name] = {{"persisted_in", out.persisted_in}};
-            } else if (!out.value.empty() && out.value.type()->has_json()) {
-                report.outputs[out.name] = out.value.to_json();
-                spdlog::info("Output '{}' = {}", out.name, report.outputs[out.name].dump(-1, ' ', false,
-                                                                                          nlohmann::json::error_handler_t::replace));
-            } else if (!out.value.empty()) {
-                report.outputs[out.name] = {{"type", std::string(out.value.type_name())}};
-            }
-        }
-        spdlog::info("Pipeline execution completed successfully in {:.1f} sec.", duration);
-        if (hooks) {
-            std::vector<RunPlan::FreeOutput> free = plan.free_outputs();
-            std::vector<NamedValue> named;
-            for (const auto& out : free) named.push_back({out.name, out.value.empty() ? nullptr : &out.value});
-            if (std::string failure = hooks->after_pipeline_run(run_info, named); !failure.empty()) {
-                spdlog::error("{}", failure);
-                exit_code = 1;
-            }
-        }
+    if (result.outcome.ok() && !result.interrupted) {
+        exit_code = finish_success(plan, report, hooks.get(), run_info, duration);
     } else {
-        exit_code = interrupted ? 128 + interrupted : 1;
-        report.status = interrupted ? "interrupted" : "failed";
-        std::size_t first_failed = SIZE_MAX;
-        if (interrupted) {
-            const char* name = sigabbrev_np(interrupted);
-            record.error = report.error = std::string("interrupted by SIG") + (name ? name : "?");
-            spdlog::warn("Run interrupted by SIG{}: no new node was started; running nodes were {}.", name ? name : "?",
-                         runner->name() == "ParallelRunner" ? "stopped" : "let finish");
-        }
-        if (!outcome.failures.empty()) {
-            const NodeFailure& first = outcome.failures.front();
-            const std::string failed = to_run.nodes()[first.node].name;
-            if (!interrupted) {
-                first_failed = first.node;
-                record.failed_node = failed;
-                record.error = first.message;
-                report.failed_node = failed;
-                report.error = first.message;
-                spdlog::error("Node '{}' failed: {}", failed, first.message);
-            }
-            for (std::size_t f = interrupted ? 0 : 1; f < outcome.failures.size(); ++f)
-                spdlog::error("Node '{}' {}: {}", to_run.nodes()[outcome.failures[f].node].name,
-                              interrupted ? "did not finish" : "also failed", outcome.failures[f].message);
-        }
-        if (!outcome.runner_error.empty()) {
-            if (record.error.empty()) record.error = report.error = outcome.runner_error;
-            if (!interrupted) spdlog::error("{}", outcome.runner_error);
-        }
-        if (hooks) hooks->on_pipeline_error(run_info, record.error);
-        for (std::size_t i = 0; i < to_run.size(); ++i)
-            if (!outcome.done[i] && i != first_failed)
-                skipped.emplace_back(to_run.nodes()[i].name, interrupted ? "not run: the run was interrupted"
-                                                                         : "not run: the run failed");
-
-        std::size_t remaining = std::count(done_now.begin(), done_now.end(), 0);
-        auto from = suggest_resume_nodes(scope, done_now, catalog);
-        if (from.empty()) {
-            report.resume_command = resume_all;
-            spdlog::warn("No nodes ran. Repeat the previous command to attempt a new run.\nOr resume it (the same run, "
-                         "replayed from its journal):\n  {}",
-                         resume_all);
-        } else {
-            report.resume_command = invocation_command(invocation, kiln_exe, project, {"--from-nodes", kedro_quote(join(from, ","))});
-            if (!launcher.empty()) report.resume_command = launcher + " " + report.resume_command;
-            spdlog::warn("There are {} nodes that have not run.\n"
-                         "You can resume the pipeline run from the nearest nodes with persisted inputs:\n  {}\n"
-                         "or run exactly what is left (the run's journal is in {}):\n  {}",
-                         remaining, report.resume_command, journal_path(project).string(), resume_all);
-        }
+        exit_code = finish_failure(result, runner.name(), *prepared, record, report, hooks.get(), run_info);
+        suggest_resume(*prepared, done_now, {invocation, kiln_exe, launcher, resume_all}, report);
     }
-
-    // A run that started no node (a dry run, even one that failed its checks) leaves the
-    // journal and record of the last real run in place, so --resume still finds them. The
-    // journal is created when the first node starts.
-    if (journal.journal() || to_run.empty()) {
-        journal.finish(interrupted ? RunEnding::interrupted : exit_code == 0 ? RunEnding::success : RunEnding::failed,
-                       interrupted);
-        try {
-            write_run_record(project, record);
-        } catch (const Error& e) {
-            spdlog::warn("could not write the run summary ({})", e.what());
-        }
-    }
-    if (!o.report.empty()) {
-        report.skipped = std::move(skipped);
-        write_file_atomic(o.report, report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-        spdlog::info("Run report written to {}", o.report.string());
-    }
+    close_journal_and_record(journal, to_run.empty(), result.interrupted, exit_code, project, record);
+    write_report_file(o.report, report, std::move(prepared->skipped));
     return exit_code;
 }
 
