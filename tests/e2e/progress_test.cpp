@@ -167,7 +167,7 @@ bool pty_available() {
 }
 
 #define KILN_REQUIRE_PTY()                                                                       \
-    if (!pty_available()) KILN_SKIP_TEST("no pseudo-terminal here (" << std::strerror(errno) << "; /dev/pts?)")
+    if (!pty_available()) KILN_SKIP_TEST("no pseudo-terminal here (" << std::strerror(errno) << "; /dev/pts?)");
 
 struct PtyRun {
     int exit_code = -1;
