@@ -6,6 +6,8 @@
 // hand: the KILN_PLUGIN macro (kiln/plugin.hpp) defines it.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <cstddef>
 #include <cstdint>
 

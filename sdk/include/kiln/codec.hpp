@@ -31,6 +31,8 @@
 //     using built_from = std::tuple<Point, Point>;  // optional; no recursive types
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -32,6 +32,8 @@
 // producers run again when a node that reads them must run.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>

@@ -23,6 +23,8 @@
 // hook); one thrown by a pipeline hook fails the run. It never crashes the host.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>

@@ -4,6 +4,8 @@
 // shared value in place, with no copy.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -76,21 +78,39 @@ template <class A>
 constexpr void check_input() {
     static_assert(!(std::is_lvalue_reference_v<A> && !std::is_const_v<std::remove_reference_t<A>>),
                   "kiln: node parameters must be values or const references: inputs are shared and immutable");
-    static_assert(Codec<input_type<A>>, "kiln: a node parameter type has no kiln::codec specialisation "
-                                        "(see kiln/codec.hpp for how to add one)");
 }
+
+// Checked once per parameter and result type before anything else uses the type, so that
+// a type without a codec stops the build with this one message; the compiler names the
+// type in the instantiation context just above it ("node_value_type_has_codec<Point>").
+template <class T>
+struct node_value_type_has_codec {
+    static constexpr bool value = Codec<T>;
+    static_assert(value, "kiln: this node parameter or result type has no codec: "
+                         "add a kiln::codec<T> specialisation, see kiln/codec.hpp");
+};
+
 template <class R>
-constexpr void check_output() {
-    static_assert(Codec<R>, "kiln: a node return type has no kiln::codec specialisation "
-                            "(see kiln/codec.hpp for how to add one)");
+struct result_types {
+    using type = std::tuple<R>;
+};
+template <>
+struct result_types<void> {
+    using type = std::tuple<>;
+};
+template <class... R>
+struct result_types<std::tuple<R...>> {
+    using type = std::tuple<R...>;
+};
+
+template <class... A, class... R>
+constexpr bool node_types_have_codecs(std::tuple<A...>*, std::tuple<R...>*) {
+    return (node_value_type_has_codec<input_type<A>>::value && ...) && (node_value_type_has_codec<R>::value && ...);
 }
 
 template <class R>
 struct outputs_of {
-    static std::vector<const TypeOps*> types() {
-        check_output<R>();
-        return {&type_ops<R>()};
-    }
+    static std::vector<const TypeOps*> types() { return {&type_ops<R>()}; }
     static void store(R&& r, Value* out) { out[0] = Value::make<R>(std::move(r)); }
 };
 template <>
@@ -99,10 +119,7 @@ struct outputs_of<void> {
 };
 template <class... R>
 struct outputs_of<std::tuple<R...>> {
-    static std::vector<const TypeOps*> types() {
-        (check_output<R>(), ...);
-        return {&type_ops<R>()...};
-    }
+    static std::vector<const TypeOps*> types() { return {&type_ops<R>()...}; }
     static void store(std::tuple<R...>&& r, Value* out) {
         store_each(std::move(r), out, std::index_sequence_for<R...>{});
     }
@@ -139,15 +156,21 @@ NodeSpec make_node_spec(std::string name, F fn, NodeOptions options) {
     using Fn = std::decay_t<F>;
     using Sig = callable_signature<Fn>;
     using R = std::remove_cvref_t<typename Sig::result>;
-    using Binder = node_binder<Fn, R, typename Sig::args>;
-    NodeSpec spec;
-    spec.name = std::move(name);
-    spec.inputs = Binder::input_types();
-    spec.outputs = outputs_of<R>::types();
-    spec.options = std::move(options);
-    spec.callable = std::make_shared<const Fn>(std::move(fn));
-    spec.invoke = &Binder::invoke;
-    return spec;
+    using Args = typename Sig::args;
+    using Results = typename result_types<R>::type;
+    if constexpr (!node_types_have_codecs(static_cast<Args*>(nullptr), static_cast<Results*>(nullptr))) {
+        return {};  // the static_assert has reported each type without a codec; no more errors
+    } else {
+        using Binder = node_binder<Fn, R, Args>;
+        NodeSpec spec;
+        spec.name = std::move(name);
+        spec.inputs = Binder::input_types();
+        spec.outputs = outputs_of<R>::types();
+        spec.options = std::move(options);
+        spec.callable = std::make_shared<const Fn>(std::move(fn));
+        spec.invoke = &Binder::invoke;
+        return spec;
+    }
 }
 
 }  // namespace detail

@@ -11,6 +11,8 @@
 // file name.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <exception>
 #include <string>
 

@@ -13,6 +13,8 @@
 // duplicate name are collected by the host and reported after the block returns.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <string>
 #include <string_view>
 

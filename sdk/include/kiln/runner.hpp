@@ -29,6 +29,8 @@
 //     }
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -7,6 +7,8 @@
 // Build it with kiln_add_plugin(mynodes SOURCES nodes.cpp) from find_package(Kiln).
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include "kiln/abi.hpp"
 #include "kiln/codec.hpp"
 #include "kiln/dataset.hpp"

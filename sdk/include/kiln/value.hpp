@@ -6,6 +6,8 @@
 // Values are immutable once made, so sharing them between threads is safe.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <memory>
 #include <new>
 #include <nlohmann/json.hpp>
