@@ -8,7 +8,7 @@
 #include <set>
 #include <spdlog/spdlog.h>
 
-#include "kiln/abi.hpp"
+#include "kiln/detail/abi.hpp"
 #include "kiln/error.hpp"
 #include "kiln/registrar.hpp"
 #include "model/pipeline.hpp"
@@ -18,6 +18,10 @@
 
 namespace kiln::core {
 namespace fs = std::filesystem;
+using kiln::detail::abi_major;
+using kiln::detail::abi_minor;
+using kiln::detail::plugin_entry_symbol;
+using kiln::detail::PluginDescriptor;
 
 namespace {
 
