@@ -88,7 +88,7 @@ void serve(RunContext& ctx, Transport& t, RankService& service) {
     }
 }
 
-class MpiRunner final : public kiln::Runner {
+class MpiRunner final : public kiln::Runner, public kiln::DistributedRunner {
 public:
     MpiRunner() {
 #ifdef OPEN_MPI
@@ -141,7 +141,7 @@ public:
         const unsigned me = static_cast<unsigned>(rank_);
         RankService::RunHere run_here;
         if (rank_ == 0) run_here = [&ctx](std::size_t node, std::string* error) { return ctx.run_node(node, 0, error); };
-        else run_here = [&ctx, me](std::size_t node, std::string* error) { return ctx.run_delegated(node, me, error); };
+        else run_here = [&ctx, me](std::size_t node, std::string* error) { return ctx.distributed().run_delegated(node, me, error); };
         RankService service(ctx, transport, run_here);
         if (rank_ != 0) {
             serve(ctx, transport, service);

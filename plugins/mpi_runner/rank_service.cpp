@@ -57,7 +57,7 @@ void Executor::loop() {
 }
 
 RankService::RankService(RunContext& context, Transport& transport, RunHere run_here)
-    : ctx_(context), transport_(transport), run_here_(std::move(run_here)) {}
+    : ctx_(context), remote_(context.distributed()), transport_(transport), run_here_(std::move(run_here)) {}
 
 bool RankService::handle(const Message& m) {
     Reader in(m.bytes);
@@ -69,13 +69,13 @@ bool RankService::handle(const Message& m) {
             return true;
         }
         case data: receive_value(m); return true;
-        case free_value: ctx_.set_value(in.str(), Value()); return true;
+        case free_value: remote_.set_value(in.str(), Value()); return true;
         default: return false;
     }
 }
 
 void RankService::send_value(const std::string& dataset, int to) {
-    const Value* v = ctx_.value(dataset);
+    const Value* v = remote_.value(dataset);
     if (!v) throw RunnerError("MpiRunner: rank " + std::to_string(transport_.rank()) + " was asked for '" + dataset +
                               "', which it does not hold");
     const TypeOps& type = *v->type();
@@ -92,11 +92,11 @@ void RankService::receive_value(const Message& header) {
     std::string dataset = in.str();
     std::uint64_t size = in.u64();
     auto bytes = transport_.receive_payload(header.source, size);
-    const TypeOps* type = ctx_.value_type(dataset);
+    const TypeOps* type = remote_.value_type(dataset);
     if (!type) throw RunnerError("MpiRunner: received '" + dataset + "', which this pipeline does not know");
     // The value may point into the received bytes (a kiln::Tensor does): they stay alive with it.
     Value v = Value::decode(*type, std::span<const std::byte>(bytes->data(), bytes->size()), bytes);
-    if (!ctx_.set_value(dataset, std::move(v)))
+    if (!remote_.set_value(dataset, std::move(v)))
         throw RunnerError("MpiRunner: cannot keep '" + dataset + "' in memory on rank " +
                           std::to_string(transport_.rank()));
     if (waiting_ && waiting_->awaited.erase(dataset)) {
@@ -116,7 +116,7 @@ void RankService::expect_node(std::size_t node, std::set<std::string> awaited) {
             arrived_early_.erase(early);
             it = awaited.erase(it);
         } else {
-            it = ctx_.value(*it) ? awaited.erase(it) : std::next(it);
+            it = remote_.value(*it) ? awaited.erase(it) : std::next(it);
         }
     }
     waiting_ = Waiting{node, std::move(awaited), std::chrono::steady_clock::now(), early_bytes};
@@ -143,7 +143,7 @@ std::optional<NodeResult> RankService::step() {
 std::vector<std::pair<std::string, std::uint64_t>> RankService::output_sizes(std::size_t node) const {
     std::vector<std::pair<std::string, std::uint64_t>> sizes;
     for (const auto& out : ctx_.node(node).outputs) {
-        const Value* v = ctx_.value(out);
+        const Value* v = remote_.value(out);
         if (!v) continue;
         std::string error;
         sizes.emplace_back(out, v->type()->encoded_size(v->raw(), &error));

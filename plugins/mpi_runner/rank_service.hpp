@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include <kiln/distributed.hpp>
 #include <kiln/runner.hpp>
 
 #include "mpi_transport.hpp"
@@ -80,6 +81,7 @@ private:
     void receive_value(const Message& header);
 
     RunContext& ctx_;
+    DistributedRunContext remote_;  // ctx_.distributed()
     Transport& transport_;
     RunHere run_here_;
     Executor executor_;

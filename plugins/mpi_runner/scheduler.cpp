@@ -14,8 +14,8 @@ void Backoff::idle() {
 }
 
 Scheduler::Scheduler(RunContext& context, Transport& transport, RankService& local, bool locality)
-    : ctx_(context), transport_(transport), local_(local), locality_(locality), ready_(context.ready_set()),
-      running_(static_cast<std::size_t>(transport.size())) {
+    : ctx_(context), remote_(context.distributed()), transport_(transport), local_(local), locality_(locality),
+      ready_(context.ready_set()), running_(static_cast<std::size_t>(transport.size())) {
     const std::size_t n = ctx_.node_count();
     std::set<std::string> read;
     for (std::size_t i = 0; i < n; ++i) {
@@ -23,7 +23,7 @@ Scheduler::Scheduler(RunContext& context, Transport& transport, RankService& loc
         for (const auto& name : node.inputs) read.insert(name);
         for (const auto* names : {&node.inputs, &node.outputs})
             for (const auto& name : *names)
-                if (ctx_.value_type(name) && ctx_.catalog().describe(name) == "MemoryDataset") memory_.insert(name);
+                if (remote_.value_type(name) && ctx_.catalog().describe(name) == "MemoryDataset") memory_.insert(name);
     }
     for (std::size_t i = 0; i < n; ++i) {
         NodeView node = ctx_.node(i);
@@ -84,7 +84,7 @@ std::optional<std::pair<std::size_t, int>> Scheduler::choose() const {
 void Scheduler::dispatch(std::size_t node, int rank) {
     if (!ready_.take(node)) return;  // cannot happen: choose() offers only what may start
     std::string error;
-    if (rank != 0 && !ctx_.remote_started(node, static_cast<unsigned>(rank), &error)) {
+    if (rank != 0 && !remote_.remote_started(node, static_cast<unsigned>(rank), &error)) {
         failed_ = true;  // the host recorded why (a hook failed)
         ready_.settle(node);
         return;
@@ -125,7 +125,7 @@ void Scheduler::finished(int rank, const NodeResult& r,
     if (rank != 0) {  // the local rank's run_node reported itself
         std::string failure = r.error + " (on MPI rank " + std::to_string(rank) + ")";
         // False also when a hook failed the node in the host.
-        ok = ctx_.remote_finished(r.node, static_cast<unsigned>(rank), ok ? nullptr : &failure, r.max_rss_bytes);
+        ok = remote_.remote_finished(r.node, static_cast<unsigned>(rank), ok ? nullptr : &failure, r.max_rss_bytes);
     }
     ready_.settle(r.node);  // its dependents become ready, or the failure stops what it must
     if (!ok) {
@@ -151,7 +151,7 @@ void Scheduler::stop_remote_nodes() {
         if (!node) continue;
         std::string why = "the run was stopped while node '" + std::string(ctx_.node(*node).name) + "' ran on MPI rank " +
                           std::to_string(r) + " (a rank died, or the job was interrupted)";
-        ctx_.remote_finished(*node, static_cast<unsigned>(r), &why, 0);
+        remote_.remote_finished(*node, static_cast<unsigned>(r), &why, 0);
         ready_.settle(*node);
         node.reset();
     }
@@ -221,7 +221,7 @@ void Scheduler::collect_free_outputs() {
                 throw RunnerError("MpiRunner: unexpected message (tag " + std::to_string(m->tag) + ") from rank " +
                                   std::to_string(m->source) + " while collecting outputs");
         }
-        for (auto it = missing.begin(); it != missing.end();) it = ctx_.value(*it) ? missing.erase(it) : std::next(it);
+        for (auto it = missing.begin(); it != missing.end();) it = remote_.value(*it) ? missing.erase(it) : std::next(it);
         if (active) backoff.reset();
         else backoff.idle();
     }

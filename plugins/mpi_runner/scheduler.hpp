@@ -45,6 +45,7 @@ private:
     bool any_busy() const;
 
     RunContext& ctx_;
+    DistributedRunContext remote_;  // ctx_.distributed()
     Transport& transport_;
     RankService& local_;
     bool locality_;

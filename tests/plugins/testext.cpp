@@ -101,23 +101,24 @@ public:
 class RelayRunner final : public kiln::Runner {
 public:
     void run(kiln::RunContext& ctx) override {
+        kiln::DistributedRunContext remote = ctx.distributed();
         for (std::size_t i = 0; i < ctx.node_count(); ++i) {
             std::string error;
-            if (!ctx.remote_started(i, 1, &error)) return;
-            bool ok = ctx.run_delegated(i, 1, &error);
+            if (!remote.remote_started(i, 1, &error)) return;
+            bool ok = remote.run_delegated(i, 1, &error);
             for (const auto& out : ctx.node(i).outputs) {
-                const kiln::Value* v = ctx.value(out);
+                const kiln::Value* v = remote.value(out);
                 if (!ok || !v) continue;
                 const kiln::TypeOps& type = *v->type();
                 std::string codec_error;
                 auto bytes = std::make_shared<std::vector<std::byte>>(type.encoded_size(v->raw(), &codec_error));
                 type.encode(v->raw(), bytes->data(), bytes->size(), &codec_error);
-                if (ctx.set_value(out, kiln::Value::make(std::string("not this type"))) && type.name != "string")
+                if (remote.set_value(out, kiln::Value::make(std::string("not this type"))) && type.name != "string")
                     throw std::logic_error("set_value took a value of another type");
-                kiln::Value back = kiln::Value::decode(*ctx.value_type(out), *bytes, bytes);
-                if (!ctx.set_value(out, std::move(back))) throw std::logic_error("set_value refused '" + out + "'");
+                kiln::Value back = kiln::Value::decode(*remote.value_type(out), *bytes, bytes);
+                if (!remote.set_value(out, std::move(back))) throw std::logic_error("set_value refused '" + out + "'");
             }
-            if (!ctx.remote_finished(i, 1, ok ? nullptr : &error, 1234)) return;
+            if (!remote.remote_finished(i, 1, ok ? nullptr : &error, 1234)) return;
         }
     }
 };
@@ -127,7 +128,7 @@ class ForgetfulRunner final : public kiln::Runner {
 public:
     void run(kiln::RunContext& ctx) override {
         std::string error;
-        ctx.remote_started(0, 1, &error);
+        ctx.distributed().remote_started(0, 1, &error);
     }
 };
 

@@ -1,5 +1,5 @@
 // Nodes with 100,000 inputs or outputs, for the wide-node tests: the SDK's function
-// binding is fixed-arity, so these are declared through the plain NodeSpec API. One
+// binding is fixed-arity, so these are declared through the plain NodeSpec API (kiln/detail/). One
 // `spread` and one `gather` make a 100,000-way fan-out and fan-in in two nodes (a
 // pipeline of 100,000 producer nodes would test the scheduler, not the messages).
 #include <cstdint>
@@ -27,9 +27,9 @@ bool gather(const void*, const kiln::Value* in, kiln::Value* out, std::string* e
     });
 }
 
-kiln::NodeSpec wide_node(std::string name, std::size_t inputs, std::size_t outputs, kiln::NodeInvoke invoke,
+kiln::detail::NodeSpec wide_node(std::string name, std::size_t inputs, std::size_t outputs, kiln::detail::NodeInvoke invoke,
                          std::string doc) {
-    kiln::NodeSpec spec;
+    kiln::detail::NodeSpec spec;
     spec.name = std::move(name);
     spec.inputs.assign(inputs, &kiln::type_ops<std::int64_t>());
     spec.outputs.assign(outputs, &kiln::type_ops<std::int64_t>());
@@ -42,6 +42,6 @@ kiln::NodeSpec wide_node(std::string name, std::size_t inputs, std::size_t outpu
 }  // namespace
 
 KILN_PLUGIN_VERSIONED(wide_nodes, "1.0.0") {
-    reg.add_node(wide_node("spread_100k", 0, width, &spread, "100,000 int outputs: 0, 1, 2, ..."));
-    reg.add_node(wide_node("gather_100k", width, 1, &gather, "the sum of 100,000 int inputs"));
+    kiln::detail::RegistrarAccess::add_node(reg, wide_node("spread_100k", 0, width, &spread, "100,000 int outputs: 0, 1, 2, ..."));
+    kiln::detail::RegistrarAccess::add_node(reg, wide_node("gather_100k", width, 1, &gather, "the sum of 100,000 int inputs"));
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <kiln/dataset.hpp>
+#include <kiln/detail/adaptors.hpp>
 #include <kiln/file_io.hpp>
 
 #include "binary_dataset.hpp"

@@ -18,6 +18,12 @@ struct NoopRunner : kiln::Runner {
     void run(kiln::RunContext&) override {}
 };
 
+struct RankRunner : kiln::Runner, kiln::DistributedRunner {
+    void run(kiln::RunContext&) override {}
+    bool primary() const override { return false; }
+    std::string launcher() const override { return "mpirun -np 3"; }
+};
+
 struct AfterNodeOnly : kiln::Hooks {
     void after_node_run(const kiln::NodeRunInfo&) override {}
 };
@@ -27,7 +33,7 @@ struct Everything : kiln::Hooks {
     void after_dataset_saved(std::string_view, const kiln::Value*, const kiln::NodeView&) override {}
 };
 
-std::uint32_t bit(kiln::HookPoint p) { return 1u << static_cast<unsigned>(p); }
+std::uint32_t bit(kiln::detail::HookPoint p) { return 1u << static_cast<unsigned>(p); }
 
 }  // namespace
 
@@ -61,14 +67,27 @@ TEST_CASE("extensions.runner_name_rules") {
     CHECK(r.runners().empty());  // a refused plugin leaves no trace
 }
 
+TEST_CASE("extensions.only_a_distributed_runner_says_primary_and_launcher") {
+    std::string error;
+    auto plain = kiln::detail::make_runner<NoopRunner>(&error);
+    REQUIRE(plain);
+    CHECK(plain->primary());
+    CHECK(plain->launcher().empty());
+    auto rank = kiln::detail::make_runner<RankRunner>(&error);
+    REQUIRE(rank);
+    CHECK_FALSE(rank->primary());
+    CHECK(rank->launcher() == "mpirun -np 3");
+}
+
 TEST_CASE("extensions.hook_points_are_the_overridden_methods") {
     kiln::HookConfig config;
     std::string error;
     auto only = kiln::detail::make_hooks<AfterNodeOnly>(config, &error);
     REQUIRE(only);
-    CHECK(only->points() == bit(kiln::HookPoint::after_node_run));
+    CHECK(only->points() == bit(kiln::detail::HookPoint::after_node_run));
     auto two = kiln::detail::make_hooks<Everything>(config, &error);
-    CHECK(two->points() == (bit(kiln::HookPoint::before_pipeline_run) | bit(kiln::HookPoint::after_dataset_saved)));
+    CHECK(two->points() ==
+          (bit(kiln::detail::HookPoint::before_pipeline_run) | bit(kiln::detail::HookPoint::after_dataset_saved)));
 }
 
 TEST_CASE("extensions.hook_requests_merge_settings_and_command_line") {

@@ -11,6 +11,7 @@
 #include "catalog/catalog.hpp"
 #include "config/json_file.hpp"
 #include "config/pipeline_loader.hpp"
+#include "kiln/detail/node_binding.hpp"
 #include "kiln/error.hpp"
 #include "text/name_text.hpp"
 
@@ -43,7 +44,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 // One node function, "t.neg" (double -> double), and a resolver over it.
 struct NegFunction {
-    kiln::NodeSpec spec = kiln::detail::make_node_spec("neg", [](double a) { return -a; }, {});
+    kiln::detail::NodeSpec spec = kiln::detail::make_node_spec("neg", [](double a) { return -a; }, {});
     kiln::core::NodeFunction fn{"t.neg", "libt.so", &spec};
     kiln::core::FunctionResolver resolver() const {
         return [this](const std::string& name, std::string&) { return name == "t.neg" ? &fn : nullptr; };

@@ -7,7 +7,7 @@
 #include <tuple>
 #include <vector>
 
-#include <kiln/node.hpp>
+#include <kiln/detail/node_binding.hpp>
 
 namespace {
 
@@ -29,7 +29,7 @@ std::vector<std::string> names(const std::vector<const kiln::TypeOps*>& types) {
 }
 
 // Calls spec.invoke with the given inputs; returns the outputs, or throws with the error.
-std::vector<kiln::Value> call(const kiln::NodeSpec& spec, std::vector<kiln::Value> inputs) {
+std::vector<kiln::Value> call(const kiln::detail::NodeSpec& spec, std::vector<kiln::Value> inputs) {
     std::vector<kiln::Value> outputs(spec.outputs.size());
     std::string error;
     if (!spec.invoke(spec.callable.get(), inputs.data(), outputs.data(), &error)) throw std::runtime_error(error);
@@ -182,7 +182,7 @@ TEST_CASE("node_binding.input_type_mismatch") {
 TEST_CASE("node_binding.value_type_identity_by_name") {
     // Two TypeOps with the same name are the same type (how values cross plugins).
     kiln::TypeOps other = kiln::type_ops<double>();
-    auto v = kiln::Value::from_raw(std::make_shared<const double>(2.5), &other);
+    auto v = kiln::detail::value_from_raw(std::make_shared<const double>(2.5), &other);
     CHECK(v.holds<double>());
     CHECK(v.get<double>() == 2.5);
     CHECK_FALSE(v.holds<float>());

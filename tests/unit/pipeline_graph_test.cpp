@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/detail/node_binding.hpp"
 #include "model/pipeline.hpp"
 #include "test_support.hpp"
 #include "viz/pipeline_graph.hpp"
@@ -27,12 +28,12 @@ using Names = std::vector<std::string>;
 
 namespace {
 
-const kiln::NodeSpec split_spec = kiln::detail::make_node_spec(
+const kiln::detail::NodeSpec split_spec = kiln::detail::make_node_spec(
     "split", [](const std::string& s, std::int64_t n) { return std::vector<std::string>(static_cast<std::size_t>(n), s); },
     {.args = {"text", "n"}});
 const NodeFunction split_fn{"words.split", "libwords.so", &split_spec};
 // A function name no plugin could have, to see node labels escaped.
-const kiln::NodeSpec odd_spec = kiln::detail::make_node_spec("odd", [](double a) { return a; }, {});
+const kiln::detail::NodeSpec odd_spec = kiln::detail::make_node_spec("odd", [](double a) { return a; }, {});
 const NodeFunction odd_fn{"p.\"odd\"<&>#1:`x`\xC3\xA9", "libp.so", &odd_spec};
 
 Node node(std::string name, Names inputs, Names outputs, const NodeFunction* func = nullptr, Names tags = {},

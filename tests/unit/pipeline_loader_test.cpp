@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/pipeline_loader.hpp"
+#include "kiln/detail/node_binding.hpp"
 #include "kiln/error.hpp"
 
 using kiln::ConfigError;
@@ -26,7 +27,7 @@ namespace {
 
 // Node functions as plugins would register them, and a resolver over them.
 struct Functions {
-    std::map<std::string, kiln::NodeSpec> specs;
+    std::map<std::string, kiln::detail::NodeSpec> specs;
     std::map<std::string, NodeFunction> functions;
 
     Functions() {
@@ -43,7 +44,7 @@ struct Functions {
         add("t.scale", make_node_spec("scale", [](double x, const std::string& unit, double k) { return x * k + double(unit.size()); },
                                       {.args = {"x", "unit", "k"}}));
     }
-    void add(const std::string& name, kiln::NodeSpec spec) {
+    void add(const std::string& name, kiln::detail::NodeSpec spec) {
         auto& stored = specs.emplace(name, std::move(spec)).first->second;
         functions.emplace(name, NodeFunction{name, "libt.so", &stored});
     }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/detail/node_binding.hpp"
 #include "kiln/error.hpp"
 #include "model/pipeline.hpp"
 
@@ -19,11 +20,11 @@ using Names = std::vector<std::string>;
 namespace {
 
 // Real node functions, as a plugin would register them.
-const kiln::NodeSpec add_spec = kiln::detail::make_node_spec("add", [](double a, double b) { return a + b; }, {});
-const kiln::NodeSpec neg_spec = kiln::detail::make_node_spec("neg", [](double a) { return -a; }, {});
-const kiln::NodeSpec show_spec =
+const kiln::detail::NodeSpec add_spec = kiln::detail::make_node_spec("add", [](double a, double b) { return a + b; }, {});
+const kiln::detail::NodeSpec neg_spec = kiln::detail::make_node_spec("neg", [](double a) { return -a; }, {});
+const kiln::detail::NodeSpec show_spec =
     kiln::detail::make_node_spec("show", [](const std::string& s) { return s + "!"; }, {});
-const kiln::NodeSpec len_spec =
+const kiln::detail::NodeSpec len_spec =
     kiln::detail::make_node_spec("len", [](const std::string& s) { return static_cast<double>(s.size()); }, {});
 const NodeFunction add_fn{"t.add", "libt.so", &add_spec};
 const NodeFunction neg_fn{"t.neg", "libt.so", &neg_spec};

@@ -1,6 +1,8 @@
 // The registry loads real plugin files built by tests/plugins.
 #include <doctest/doctest.h>
 
+#include <cstddef>
+
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "test_support.hpp"
@@ -78,6 +80,52 @@ TEST_CASE("registry.rejects_wrong_abi_before_running_plugin_code") {
     CHECK(msg.find("wrong_abi.so") != std::string::npos);
     CHECK(msg.find("ABI 99.0") != std::string::npos);
     CHECK(msg.find("Rebuild the plugin") != std::string::npos);
+    CHECK(r.plugins().empty());
+}
+
+// The ABI rules of docs/abi.md, as the host applies them to a plugin's descriptor.
+TEST_CASE("registry.abi.loads_plugin_of_an_older_minor") {
+    Registry r;
+    r.load_directory(plugin_root / "older_abi_minor", true);
+    REQUIRE(r.plugins().size() == 1);
+    std::string hint;
+    const auto* twice = r.find_node("older_abi_minor.twice", hint);
+    REQUIRE(twice != nullptr);
+    kiln::Value in[1] = {kiln::Value::make(21.0)};
+    kiln::Value out[1];
+    std::string error;
+    REQUIRE(twice->spec->invoke(twice->spec->callable.get(), in, out, &error));
+    CHECK(out[0].get<double>() == 42);
+}
+
+TEST_CASE("registry.abi.refuses_a_newer_minor") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "newer_abi_minor", true); });
+    const std::string ours = std::to_string(kiln::detail::abi_major) + "." + std::to_string(kiln::detail::abi_minor);
+    const std::string theirs = std::to_string(kiln::detail::abi_major) + "." + std::to_string(kiln::detail::abi_minor + 1);
+    CHECK(msg.find("newer_abi_minor.so' needs Kiln plugin ABI " + theirs + ", newer than this kiln's " + ours) !=
+          std::string::npos);
+    CHECK(r.plugins().empty());
+}
+
+TEST_CASE("registry.abi.refuses_an_older_major") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "older_abi_major", true); });
+    const std::string theirs = std::to_string(kiln::detail::abi_major - 1) + ".9";
+    CHECK(msg.find("older_abi_major.so' was built for Kiln plugin ABI " + theirs + ", but this kiln uses ABI") !=
+          std::string::npos);
+    CHECK(msg.find("Rebuild the plugin against this Kiln's SDK") != std::string::npos);
+    CHECK(r.plugins().empty());
+}
+
+TEST_CASE("registry.abi.reports_a_descriptor_smaller_than_needed") {
+    Registry r;
+    auto msg = error_of([&] { r.load_directory(plugin_root / "short_descriptor", true); });
+    const std::string needs = std::to_string(offsetof(kiln::detail::PluginDescriptor, reserved));
+    const std::string has = std::to_string(offsetof(kiln::detail::PluginDescriptor, build_key));
+    CHECK(msg.find("short_descriptor.so' has a descriptor of " + has + " bytes, smaller than the " + needs + " bytes") !=
+          std::string::npos);
+    CHECK(msg.find("not made by KILN_PLUGIN") != std::string::npos);
     CHECK(r.plugins().empty());
 }
 

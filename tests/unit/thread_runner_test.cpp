@@ -36,13 +36,13 @@ class Funcs {
 public:
     template <class F>
     const NodeFunction* add(const std::string& name, F fn) {
-        specs_.push_back(std::make_unique<kiln::NodeSpec>(kiln::detail::make_node_spec(name, std::move(fn), {})));
+        specs_.push_back(std::make_unique<kiln::detail::NodeSpec>(kiln::detail::make_node_spec(name, std::move(fn), {})));
         fns_.push_back(std::make_unique<NodeFunction>(NodeFunction{"t." + name, "test", specs_.back().get()}));
         return fns_.back().get();
     }
 
 private:
-    std::vector<std::unique_ptr<kiln::NodeSpec>> specs_;
+    std::vector<std::unique_ptr<kiln::detail::NodeSpec>> specs_;
     std::vector<std::unique_ptr<NodeFunction>> fns_;
 };
 

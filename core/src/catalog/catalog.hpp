@@ -17,8 +17,11 @@
 #include <vector>
 
 #include "kiln/dataset.hpp"
+#include "kiln/detail/handles.hpp"
 
 namespace kiln::core {
+
+using kiln::detail::DatasetHandle;  // the SDK's plumbing: the host's side of a dataset
 
 class Registry;
 

@@ -7,11 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "kiln/detail/handles.hpp"
 #include "kiln/hooks.hpp"
 #include "run/node_events.hpp"
 #include "run/run_plan.hpp"
 
 namespace kiln::core {
+
+// The SDK's plumbing (kiln/detail/handles.hpp): the host's side of a hook object.
+using kiln::detail::HookEvent;
+using kiln::detail::HookHandle;
+using kiln::detail::HookPoint;
 
 struct EnabledHook {
     std::string name;         // qualified, e.g. "trace.ChromeTrace"

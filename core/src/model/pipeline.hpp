@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "kiln/node.hpp"
+#include "kiln/detail/specs.hpp"
 
 namespace kiln::core {
+
+using kiln::detail::NodeSpec;  // the SDK's plumbing: what a plugin declared for a node
 
 // A node function as the registry resolved it.
 struct NodeFunction {

@@ -11,6 +11,9 @@
 
 namespace kiln::core {
 
+using kiln::detail::DatasetHandle;
+using kiln::detail::RunnerHandle;
+
 class PluginRunner final : public Runner {
 public:
     // Throws kiln::PluginError naming the runner when the plugin cannot make one.

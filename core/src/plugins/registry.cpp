@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cctype>
+#include <cstddef>
 #include <fstream>
 #include <functional>
 #include <set>
 #include <spdlog/spdlog.h>
 
-#include "kiln/abi.hpp"
+#include "kiln/detail/abi.hpp"
 #include "kiln/error.hpp"
 #include "kiln/registrar.hpp"
 #include "model/pipeline.hpp"
@@ -19,6 +20,10 @@
 
 namespace kiln::core {
 namespace fs = std::filesystem;
+using kiln::detail::abi_major;
+using kiln::detail::abi_minor;
+using kiln::detail::plugin_entry_symbol;
+using kiln::detail::PluginDescriptor;
 
 namespace {
 
@@ -79,8 +84,10 @@ public:
     }
     void add_dataset_type(DatasetTypeSpec spec) noexcept override {
         try {
-            if (plugin_abi_minor < 2) spec.persists = true;  // older plugins have no such field
-            datasets.push_back(std::move(spec));
+            // `persists` came in ABI 1.2: an older plugin's spec ends before it, so read it
+            // only from newer plugins (and never write it: that would be past their object).
+            const bool persists = plugin_abi_minor >= 2 ? spec.persists : true;
+            datasets.push_back(DatasetTypeSpec{std::move(spec.name), std::move(spec.options), spec.create, persists});
         } catch (const std::exception& e) {
             errors.push_back(e.what());
         }
@@ -174,10 +181,18 @@ void Registry::load_file(const fs::path& path) {
         throw PluginError("plugin '" + file.string() + "' was built for Kiln plugin ABI " + std::to_string(d->abi_major) +
                           "." + std::to_string(d->abi_minor) + ", but this kiln uses ABI " + std::to_string(abi_major) +
                           "." + std::to_string(abi_minor) + ".\n  Rebuild the plugin against this Kiln's SDK.");
-    if (d->abi_minor > abi_minor || d->struct_size < sizeof(PluginDescriptor) - sizeof(d->reserved))
+    if (d->abi_minor > abi_minor)
         throw PluginError("plugin '" + file.string() + "' needs Kiln plugin ABI " + std::to_string(d->abi_major) + "." +
                           std::to_string(d->abi_minor) + ", newer than this kiln's " + std::to_string(abi_major) + "." +
                           std::to_string(abi_minor) + ".\n  Upgrade kiln or rebuild the plugin against this SDK.");
+    // Every descriptor of this major version has the fields before `reserved` (docs/abi.md);
+    // fields added by a minor version are read only when struct_size covers them.
+    constexpr std::size_t descriptor_needs = offsetof(PluginDescriptor, reserved);
+    if (d->struct_size < descriptor_needs)
+        throw PluginError("plugin '" + file.string() + "' has a descriptor of " + std::to_string(d->struct_size) +
+                          " bytes, smaller than the " + std::to_string(descriptor_needs) + " bytes of Kiln plugin ABI " +
+                          std::to_string(abi_major) + ".0: it was not made by KILN_PLUGIN, or the file is damaged.\n  "
+                          "Rebuild the plugin against this Kiln's SDK.");
     const std::string build_key = d->build_key ? d->build_key : "";
     if (build_key != KILN_BUILD_KEY)
         throw PluginError("plugin '" + file.string() + "' was built with incompatible settings ('" + build_key +

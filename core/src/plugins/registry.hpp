@@ -20,6 +20,11 @@
 
 namespace kiln::core {
 
+// The SDK's plumbing (kiln/detail/): what a plugin declared, as the host stores it.
+using kiln::detail::DatasetTypeSpec;
+using kiln::detail::HookTypeSpec;
+using kiln::detail::RunnerTypeSpec;
+
 struct DatasetType {
     std::string qualified_name;  // "kiln.JsonDataset"
     std::string plugin_file;

@@ -32,6 +32,8 @@
 // producers run again when a node that reads them must run.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -102,68 +104,5 @@ struct DatasetTypeOptions {
     bool thread_safe = false;     // may be loaded/saved from several threads at once
     std::string doc = {};
 };
-
-// ---------------------------------------------------------------------------------------
-// The host's view of a dataset: the same operations, but noexcept, so exceptions stay in
-// the plugin that threw them.
-class DatasetHandle {
-public:
-    virtual ~DatasetHandle() = default;
-    virtual bool load(Value* out, std::string* error) noexcept = 0;
-    virtual bool save(const Value& value, std::string* error) noexcept = 0;
-    virtual int exists(std::string* error) noexcept = 0;  // 1 yes, 0 no, -1 error
-    virtual bool release(std::string* error) noexcept = 0;
-    virtual std::string describe() const noexcept = 0;
-};
-
-using DatasetFactory = std::unique_ptr<DatasetHandle> (*)(const DatasetConfig& config, std::string* error) noexcept;
-
-struct DatasetTypeSpec {
-    std::string name;  // unqualified, e.g. "JsonDataset"
-    DatasetTypeOptions options;
-    DatasetFactory create;
-    // ABI 1.2: D::persists (default true). Read only from plugins built for 1.2 or later.
-    bool persists = true;
-};
-
-namespace detail {
-template <class D>
-class DatasetAdaptor final : public DatasetHandle {
-public:
-    explicit DatasetAdaptor(std::unique_ptr<D> d) : d_(std::move(d)) {}
-    bool load(Value* out, std::string* error) noexcept override {
-        return guard(error, [&] {
-            *out = d_->load();
-            if (out->empty()) throw DatasetError("load() returned an empty value");
-        });
-    }
-    bool save(const Value& v, std::string* error) noexcept override {
-        return guard(error, [&] { d_->save(v); });
-    }
-    int exists(std::string* error) noexcept override {
-        int r = -1;
-        guard(error, [&] { r = d_->exists() ? 1 : 0; });
-        return r;
-    }
-    bool release(std::string* error) noexcept override {
-        return guard(error, [&] { d_->release(); });
-    }
-    std::string describe() const noexcept override {
-        std::string s;
-        if (!guard(nullptr, [&] { s = d_->describe(); })) s = "<describe() failed>";
-        return s;
-    }
-
-private:
-    std::unique_ptr<D> d_;
-};
-
-template <class D>
-std::unique_ptr<DatasetHandle> make_dataset(const DatasetConfig& config, std::string* error) noexcept {
-    std::unique_ptr<DatasetHandle> handle;
-    guard(error, [&] { handle = std::make_unique<DatasetAdaptor<D>>(std::make_unique<D>(config)); });
-    return handle;
-}
-}  // namespace detail
 
 }  // namespace kiln

@@ -2,6 +2,8 @@
 // a message names the object (file, node, dataset), what went wrong and what to do.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <stdexcept>
 #include <string>
 

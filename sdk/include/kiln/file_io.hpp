@@ -1,6 +1,8 @@
 // File helpers for dataset authors.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <cstdio>

@@ -23,6 +23,8 @@
 // hook); one thrown by a pipeline hook fails the run. It never crashes the host.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -97,107 +99,5 @@ public:
 struct HookTypeOptions {
     std::string doc = {};
 };
-
-// ---------------------------------------------------------------------------------------
-// The host's view of a hook object: one noexcept entry for every hook point.
-enum class HookPoint : std::uint8_t {
-    before_pipeline_run,
-    after_pipeline_run,
-    on_pipeline_error,
-    before_node_run,
-    after_node_run,
-    on_node_error,
-    before_dataset_loaded,
-    after_dataset_loaded,
-    before_dataset_saved,
-    after_dataset_saved,
-};
-
-struct HookEvent {
-    HookPoint point = HookPoint::before_pipeline_run;
-    const PipelineRunInfo* pipeline = nullptr;  // pipeline points
-    std::span<const NamedValue> outputs;        // after_pipeline_run
-    const NodeRunInfo* node_run = nullptr;      // node points
-    const NodeView* node = nullptr;             // dataset points
-    std::string_view dataset;                   // dataset points
-    const Value* data = nullptr;                // dataset points
-    std::string_view error;                     // on_*_error
-};
-
-class HookHandle {
-public:
-    virtual ~HookHandle() = default;
-    virtual bool fire(const HookEvent& event, std::string* error) noexcept = 0;
-    // Bit (1 << HookPoint) is set for each point the hook overrides; the host skips the rest.
-    virtual std::uint32_t points() const noexcept = 0;
-};
-
-using HookFactory = std::unique_ptr<HookHandle> (*)(const HookConfig& config, std::string* error) noexcept;
-
-struct HookTypeSpec {
-    std::string name;  // unqualified, e.g. "NodeTimer"
-    HookTypeOptions options;
-    HookFactory create;
-};
-
-namespace detail {
-template <class H>
-class HookAdaptor final : public HookHandle {
-public:
-    explicit HookAdaptor(std::unique_ptr<H> h) : h_(std::move(h)) {}
-    bool fire(const HookEvent& e, std::string* error) noexcept override {
-        return guard(error, [&] {
-            Hooks& h = *h_;
-            switch (e.point) {
-                case HookPoint::before_pipeline_run: h.before_pipeline_run(*e.pipeline); break;
-                case HookPoint::after_pipeline_run: h.after_pipeline_run(*e.pipeline, e.outputs); break;
-                case HookPoint::on_pipeline_error: h.on_pipeline_error(*e.pipeline, e.error); break;
-                case HookPoint::before_node_run: h.before_node_run(*e.node_run); break;
-                case HookPoint::after_node_run: h.after_node_run(*e.node_run); break;
-                case HookPoint::on_node_error: h.on_node_error(*e.node_run, e.error); break;
-                case HookPoint::before_dataset_loaded: h.before_dataset_loaded(e.dataset, *e.node); break;
-                case HookPoint::after_dataset_loaded: h.after_dataset_loaded(e.dataset, e.data, *e.node); break;
-                case HookPoint::before_dataset_saved: h.before_dataset_saved(e.dataset, e.data, *e.node); break;
-                case HookPoint::after_dataset_saved: h.after_dataset_saved(e.dataset, e.data, *e.node); break;
-            }
-        });
-    }
-    std::uint32_t points() const noexcept override {
-        // A method H does not override still has Hooks as its class.
-        std::uint32_t p = 0;
-        auto bit = [&](HookPoint point, bool overridden) {
-            if (overridden) p |= 1u << static_cast<unsigned>(point);
-        };
-#define KILN_DETAIL_HOOK_BIT(NAME) bit(HookPoint::NAME, !std::is_same_v<decltype(&H::NAME), decltype(&Hooks::NAME)>)
-        KILN_DETAIL_HOOK_BIT(before_pipeline_run);
-        KILN_DETAIL_HOOK_BIT(after_pipeline_run);
-        KILN_DETAIL_HOOK_BIT(on_pipeline_error);
-        KILN_DETAIL_HOOK_BIT(before_node_run);
-        KILN_DETAIL_HOOK_BIT(after_node_run);
-        KILN_DETAIL_HOOK_BIT(on_node_error);
-        KILN_DETAIL_HOOK_BIT(before_dataset_loaded);
-        KILN_DETAIL_HOOK_BIT(after_dataset_loaded);
-        KILN_DETAIL_HOOK_BIT(before_dataset_saved);
-        KILN_DETAIL_HOOK_BIT(after_dataset_saved);
-#undef KILN_DETAIL_HOOK_BIT
-        return p;
-    }
-
-private:
-    std::unique_ptr<H> h_;
-};
-
-template <class H>
-std::unique_ptr<HookHandle> make_hooks(const HookConfig& config, std::string* error) noexcept {
-    std::unique_ptr<HookHandle> handle;
-    guard(error, [&] {
-        if constexpr (std::is_constructible_v<H, const HookConfig&>)
-            handle = std::make_unique<HookAdaptor<H>>(std::make_unique<H>(config));
-        else
-            handle = std::make_unique<HookAdaptor<H>>(std::make_unique<H>());
-    });
-    return handle;
-}
-}  // namespace detail
 
 }  // namespace kiln

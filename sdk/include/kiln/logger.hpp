@@ -6,6 +6,8 @@
 // Thread safe: the host's logger may be called from any thread.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <string_view>
 
 namespace kiln {

@@ -1,24 +1,20 @@
 // How a plain C++ function becomes a node function: its parameter types are the node's
 // inputs, its return type the outputs (void: none; std::tuple<A, B>: two; anything else:
 // one). Parameters are taken by value or by const reference; const references read the
-// shared value in place, with no copy.
+// shared value in place, with no copy. Every parameter and result type needs a codec
+// (kiln/codec.hpp).
+//
+//     std::tuple<double, double> min_max(const std::vector<double>& xs);
+//     reg.node("min_max", &min_max, {.doc = "smallest and largest value"});
+//     reg.node("scale", [](double x, double k) { return x * k; }, {.args = {"x", "factor"}});
 #pragma once
 
-#include <functional>
-#include <memory>
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <string>
-#include <tuple>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
-#include "kiln/value.hpp"
-
 namespace kiln {
-
-// Calls the node function: inputs[i] are the arguments, outputs[j] receive the results.
-// Never throws; on failure returns false and sets *error.
-using NodeInvoke = bool (*)(const void* callable, const Value* inputs, Value* outputs, std::string* error) noexcept;
 
 struct NodeOptions {
     // Names of the function's parameters, in order. Needed only when a pipeline maps
@@ -27,128 +23,4 @@ struct NodeOptions {
     std::string doc = {};  // one line shown by `kiln plugins`
 };
 
-struct NodeSpec {
-    std::string name;  // unqualified, e.g. "tokenize"
-    std::vector<const TypeOps*> inputs;
-    std::vector<const TypeOps*> outputs;
-    NodeOptions options;
-    std::shared_ptr<const void> callable;  // owns the function object
-    NodeInvoke invoke = nullptr;
-};
-
-namespace detail {
-
-template <class T>
-struct is_tuple : std::false_type {};
-template <class... T>
-struct is_tuple<std::tuple<T...>> : std::true_type {};
-
-template <class T>
-struct signature;
-template <class R, class... A>
-struct signature<R (*)(A...)> {
-    using result = R;
-    using args = std::tuple<A...>;
-};
-template <class R, class... A>
-struct signature<R (*)(A...) noexcept> : signature<R (*)(A...)> {};
-template <class C, class R, class... A>
-struct signature<R (C::*)(A...) const> : signature<R (*)(A...)> {};
-template <class C, class R, class... A>
-struct signature<R (C::*)(A...) const noexcept> : signature<R (*)(A...)> {};
-template <class C, class R, class... A>
-struct signature<R (C::*)(A...)> {
-    static_assert(sizeof(C) == 0, "kiln: node callables must have a const call operator (no `mutable` lambdas): "
-                                  "nodes may run concurrently");
-};
-
-template <class F>
-struct callable_signature : signature<decltype(&F::operator())> {};
-template <class R, class... A>
-struct callable_signature<R (*)(A...)> : signature<R (*)(A...)> {};
-template <class R, class... A>
-struct callable_signature<R (*)(A...) noexcept> : signature<R (*)(A...)> {};
-
-template <class A>
-using input_type = std::remove_cvref_t<A>;
-
-template <class A>
-constexpr void check_input() {
-    static_assert(!(std::is_lvalue_reference_v<A> && !std::is_const_v<std::remove_reference_t<A>>),
-                  "kiln: node parameters must be values or const references: inputs are shared and immutable");
-    static_assert(Codec<input_type<A>>, "kiln: a node parameter type has no kiln::codec specialisation "
-                                        "(see kiln/codec.hpp for how to add one)");
-}
-template <class R>
-constexpr void check_output() {
-    static_assert(Codec<R>, "kiln: a node return type has no kiln::codec specialisation "
-                            "(see kiln/codec.hpp for how to add one)");
-}
-
-template <class R>
-struct outputs_of {
-    static std::vector<const TypeOps*> types() {
-        check_output<R>();
-        return {&type_ops<R>()};
-    }
-    static void store(R&& r, Value* out) { out[0] = Value::make<R>(std::move(r)); }
-};
-template <>
-struct outputs_of<void> {
-    static std::vector<const TypeOps*> types() { return {}; }
-};
-template <class... R>
-struct outputs_of<std::tuple<R...>> {
-    static std::vector<const TypeOps*> types() {
-        (check_output<R>(), ...);
-        return {&type_ops<R>()...};
-    }
-    static void store(std::tuple<R...>&& r, Value* out) {
-        store_each(std::move(r), out, std::index_sequence_for<R...>{});
-    }
-    template <std::size_t... I>
-    static void store_each(std::tuple<R...>&& r, Value* out, std::index_sequence<I...>) {
-        ((out[I] = Value::make<R>(std::move(std::get<I>(r)))), ...);
-    }
-};
-
-template <class F, class R, class Args>
-struct node_binder;
-template <class F, class R, class... A>
-struct node_binder<F, R, std::tuple<A...>> {
-    static std::vector<const TypeOps*> input_types() {
-        (check_input<A>(), ...);
-        return {&type_ops<input_type<A>>()...};
-    }
-    static bool invoke(const void* callable, const Value* in, Value* out, std::string* error) noexcept {
-        return guard(error, [&] { call(*static_cast<const F*>(callable), in, out, std::index_sequence_for<A...>{}); });
-    }
-    template <std::size_t... I>
-    static void call(const F& f, [[maybe_unused]] const Value* in, [[maybe_unused]] Value* out,
-                     std::index_sequence<I...>) {
-        if constexpr (std::is_void_v<R>) {
-            std::invoke(f, in[I].get<input_type<A>>()...);
-        } else {
-            outputs_of<R>::store(std::invoke(f, in[I].get<input_type<A>>()...), out);
-        }
-    }
-};
-
-template <class F>
-NodeSpec make_node_spec(std::string name, F fn, NodeOptions options) {
-    using Fn = std::decay_t<F>;
-    using Sig = callable_signature<Fn>;
-    using R = std::remove_cvref_t<typename Sig::result>;
-    using Binder = node_binder<Fn, R, typename Sig::args>;
-    NodeSpec spec;
-    spec.name = std::move(name);
-    spec.inputs = Binder::input_types();
-    spec.outputs = outputs_of<R>::types();
-    spec.options = std::move(options);
-    spec.callable = std::make_shared<const Fn>(std::move(fn));
-    spec.invoke = &Binder::invoke;
-    return spec;
-}
-
-}  // namespace detail
 }  // namespace kiln

@@ -11,10 +11,12 @@
 // file name.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <exception>
 #include <string>
 
-#include "kiln/abi.hpp"
+#include "kiln/detail/abi.hpp"
 #include "kiln/registrar.hpp"
 
 namespace kiln::detail {
@@ -34,15 +36,15 @@ const char* register_shim(Registrar& reg) noexcept {
 }
 }  // namespace kiln::detail
 
-#define KILN_PLUGIN_VERSIONED(NAME, VERSION)                                                         \
-    static void kiln_detail_register_body(::kiln::Registrar& reg);                                  \
-    extern "C" __attribute__((visibility("default"))) const ::kiln::PluginDescriptor*               \
-    kiln_plugin_entry() noexcept {                                                                  \
-        static const ::kiln::PluginDescriptor descriptor{                                           \
-            sizeof(::kiln::PluginDescriptor), ::kiln::abi_major, ::kiln::abi_minor, KILN_BUILD_KEY, \
-            #NAME, VERSION, &::kiln::detail::register_shim<&kiln_detail_register_body>, {}};        \
-        return &descriptor;                                                                         \
-    }                                                                                               \
+#define KILN_PLUGIN_VERSIONED(NAME, VERSION)                                                                 \
+    static void kiln_detail_register_body(::kiln::Registrar& reg);                                           \
+    extern "C" __attribute__((visibility("default"))) const ::kiln::detail::PluginDescriptor*                \
+    kiln_plugin_entry() noexcept {                                                                           \
+        static const ::kiln::detail::PluginDescriptor descriptor{                                            \
+            sizeof(::kiln::detail::PluginDescriptor), ::kiln::detail::abi_major, ::kiln::detail::abi_minor,  \
+            KILN_BUILD_KEY, #NAME, VERSION, &::kiln::detail::register_shim<&kiln_detail_register_body>, {}}; \
+        return &descriptor;                                                                                  \
+    }                                                                                                        \
     static void kiln_detail_register_body([[maybe_unused]] ::kiln::Registrar& reg)
 
 #define KILN_PLUGIN(NAME) KILN_PLUGIN_VERSIONED(NAME, "0.0.0")

@@ -13,16 +13,25 @@
 // duplicate name are collected by the host and reported after the block returns.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <string>
 #include <string_view>
 
 #include "kiln/dataset.hpp"
+#include "kiln/detail/adaptors.hpp"
+#include "kiln/detail/node_binding.hpp"
+#include "kiln/detail/specs.hpp"
 #include "kiln/hooks.hpp"
 #include "kiln/logger.hpp"
 #include "kiln/node.hpp"
 #include "kiln/runner.hpp"
 
 namespace kiln {
+
+namespace detail {
+struct RegistrarAccess;
+}
 
 class Registrar {
 public:
@@ -42,7 +51,7 @@ public:
                       "kiln: dataset types are constructible from const kiln::DatasetConfig&");
         bool persists = true;
         if constexpr (requires { D::persists; }) persists = static_cast<bool>(D::persists);
-        add_dataset_type(DatasetTypeSpec{std::string(name), std::move(options), &detail::make_dataset<D>, persists});
+        add_dataset_type(detail::DatasetTypeSpec{std::string(name), std::move(options), &detail::make_dataset<D>, persists});
         return *this;
     }
 
@@ -58,7 +67,7 @@ public:
     Registrar& runner(std::string_view name, RunnerTypeOptions options = {}) {
         static_assert(std::is_base_of_v<Runner, R>, "kiln: runners derive from kiln::Runner");
         static_assert(std::is_default_constructible_v<R>, "kiln: runners are default constructible");
-        add_runner(RunnerTypeSpec{std::string(name), std::move(options), &detail::make_runner<R>});
+        add_runner(detail::RunnerTypeSpec{std::string(name), std::move(options), &detail::make_runner<R>});
         return *this;
     }
 
@@ -69,25 +78,34 @@ public:
         static_assert(std::is_base_of_v<Hooks, H>, "kiln: hooks derive from kiln::Hooks");
         static_assert(std::is_constructible_v<H, const HookConfig&> || std::is_default_constructible_v<H>,
                       "kiln: hooks are constructible from const kiln::HookConfig& or by default");
-        add_hooks(HookTypeSpec{std::string(name), std::move(options), &detail::make_hooks<H>});
+        add_hooks(detail::HookTypeSpec{std::string(name), std::move(options), &detail::make_hooks<H>});
         return *this;
     }
 
     Logger& logger() noexcept { return logger_impl(); }
 
-    // The plain API under the templates above. Implemented by the host; never throws.
-    virtual void add_node(NodeSpec spec) noexcept = 0;
-    virtual void add_dataset_type(DatasetTypeSpec spec) noexcept = 0;
-    virtual void add_type(const TypeOps& ops) noexcept = 0;
-
 protected:
+    // The plain API under the templates above, implemented by the host; never throws.
+    // The order of these virtual functions is part of the ABI (docs/abi.md).
+    virtual void add_node(detail::NodeSpec spec) noexcept = 0;
+    virtual void add_dataset_type(detail::DatasetTypeSpec spec) noexcept = 0;
+    virtual void add_type(const TypeOps& ops) noexcept = 0;
     virtual Logger& logger_impl() noexcept = 0;
     ~Registrar() = default;
-
-public:
     // Added in ABI 1.1; declared last so the slots above keep their places.
-    virtual void add_runner(RunnerTypeSpec spec) noexcept = 0;
-    virtual void add_hooks(HookTypeSpec spec) noexcept = 0;
+    virtual void add_runner(detail::RunnerTypeSpec spec) noexcept = 0;
+    virtual void add_hooks(detail::HookTypeSpec spec) noexcept = 0;
+
+private:
+    friend struct detail::RegistrarAccess;
 };
+
+namespace detail {
+// For a plugin that declares what the templates cannot express, e.g. a node with 100,000
+// inputs built as a NodeSpec by hand (tests/plugins/wide_nodes.cpp).
+struct RegistrarAccess {
+    static void add_node(Registrar& registrar, NodeSpec spec) noexcept { registrar.add_node(std::move(spec)); }
+};
+}  // namespace detail
 
 }  // namespace kiln

@@ -3,6 +3,8 @@
 // the catalog: for the whole run).
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <cstddef>
 #include <span>
 #include <string>

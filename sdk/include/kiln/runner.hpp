@@ -27,7 +27,12 @@
 //         ctx.run_node(i, 0, nullptr);
 //         ready.settle(i);
 //     }
+//
+// A runner that runs nodes in other processes (an MPI rank, a remote host) also uses
+// kiln/distributed.hpp.
 #pragma once
+
+#include "kiln/detail/require_cxx20.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +45,8 @@
 #include "kiln/run_view.hpp"
 
 namespace kiln {
+
+class DistributedRunContext;
 
 // A cap from --resources (e.g. gpu=2): the nodes running at once may together declare at
 // most `cap` of `name` in their "resources". A resource without a cap is unlimited.
@@ -114,28 +121,22 @@ public:
     // True once the user interrupted the run (Ctrl-C): start no more nodes.
     virtual bool stop_requested() const noexcept = 0;
 
-    // ---- For runners that run nodes in other processes (an MPI rank, a remote host). ----
-    // Where a node runs elsewhere, the scheduling process reports it with remote_started
-    // and remote_finished (the host checks dependencies and fires observers and hooks as
-    // for run_node, with no values); the process that runs it calls run_delegated.
+    // For runners that run nodes in other processes (kiln/distributed.hpp).
+    DistributedRunContext distributed() noexcept;
 
-    // The in-memory value of a dataset in this process, or nullptr (none yet, or the
-    // dataset is persisted or a parameter).
+protected:
+    // The functions behind distributed(), documented there. They stay here, in this order,
+    // because their places in the vtable are part of the ABI (docs/abi.md).
     virtual const Value* value(std::string_view dataset) const noexcept = 0;
-    // Puts a value into this process (e.g. received from another rank), or drops it with an
-    // empty Value. False for a dataset that is not in memory, or a value of another type.
     virtual bool set_value(std::string_view dataset, Value value) noexcept = 0;
-    // The type of the values a dataset holds (to decode received bytes); nullptr if unknown.
     virtual const TypeOps* value_type(std::string_view dataset) const noexcept = 0;
-    // Runs node i here for a scheduler elsewhere: no dependency check, no hooks, and its
-    // inputs stay (drop them with set_value when done).
     virtual bool run_delegated(std::size_t i, unsigned worker, std::string* error) noexcept = 0;
     virtual bool remote_started(std::size_t i, unsigned worker, std::string* error) noexcept = 0;
-    // `failure`: nullptr on success, else the error (name the node and where it ran).
-    // Returns whether the node succeeded (a hook can still fail it).
     virtual bool remote_finished(std::size_t i, unsigned worker, const std::string* failure,
                                  std::uint64_t max_rss_bytes) noexcept = 0;
+    friend class DistributedRunContext;
 
+public:
     // ABI 1.2. The run's ready set (one per run; see ReadySet).
     virtual ReadySet& ready_set() noexcept = 0;
 
@@ -155,77 +156,10 @@ public:
         (void)config;
         return nullptr;
     }
-    // False in a process that only serves another one (an MPI rank other than 0): there
-    // kiln fires no hooks and writes no run record, report or summary.
-    virtual bool primary() const { return true; }
-    // The command that starts kiln for this runner, put before `kiln` in the resume
-    // commands kiln prints after a failure (e.g. "mpirun -np 4"); empty for none.
-    virtual std::string launcher() const { return {}; }
 };
 
 struct RunnerTypeOptions {
     std::string doc = {};
 };
-
-// ---------------------------------------------------------------------------------------
-// The host's view of a runner: the same operations, noexcept.
-class RunnerHandle {
-public:
-    virtual ~RunnerHandle() = default;
-    virtual bool run(RunContext& context, std::string* error) noexcept = 0;
-    // nullptr with an empty *error: keep the value in memory.
-    virtual std::unique_ptr<DatasetHandle> create_default_dataset(const DatasetConfig& config,
-                                                                  std::string* error) noexcept = 0;
-    virtual bool primary() const noexcept = 0;
-    virtual std::string launcher() const noexcept = 0;
-};
-
-using RunnerFactory = std::unique_ptr<RunnerHandle> (*)(std::string* error) noexcept;
-
-struct RunnerTypeSpec {
-    std::string name;  // unqualified, e.g. "DryRunner"
-    RunnerTypeOptions options;
-    RunnerFactory create;
-};
-
-namespace detail {
-template <class R>
-class RunnerAdaptor final : public RunnerHandle {
-public:
-    explicit RunnerAdaptor(std::unique_ptr<R> r) : r_(std::move(r)) {}
-    bool run(RunContext& context, std::string* error) noexcept override {
-        return guard(error, [&] { r_->run(context); });
-    }
-    std::unique_ptr<DatasetHandle> create_default_dataset(const DatasetConfig& config,
-                                                          std::string* error) noexcept override {
-        std::unique_ptr<DatasetHandle> handle;
-        guard(error, [&] {
-            if (auto d = r_->create_default_dataset(config))
-                handle = std::make_unique<DatasetAdaptor<Dataset>>(std::move(d));
-        });
-        return handle;
-    }
-    bool primary() const noexcept override {
-        bool p = true;
-        guard(nullptr, [&] { p = r_->primary(); });
-        return p;
-    }
-    std::string launcher() const noexcept override {
-        std::string l;
-        guard(nullptr, [&] { l = r_->launcher(); });
-        return l;
-    }
-
-private:
-    std::unique_ptr<R> r_;
-};
-
-template <class R>
-std::unique_ptr<RunnerHandle> make_runner(std::string* error) noexcept {
-    std::unique_ptr<RunnerHandle> handle;
-    guard(error, [&] { handle = std::make_unique<RunnerAdaptor<R>>(std::make_unique<R>()); });
-    return handle;
-}
-}  // namespace detail
 
 }  // namespace kiln

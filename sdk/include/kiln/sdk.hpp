@@ -5,11 +5,17 @@
 //     KILN_PLUGIN(mynodes) { reg.node("add", &add); }
 //
 // Build it with kiln_add_plugin(mynodes SOURCES nodes.cpp) from find_package(Kiln).
+//
+// The headers beside this one are the API a plugin author uses; kiln/detail/ holds the
+// plumbing between plugin and host (the descriptor, the handles, the adaptors), which
+// plugin code never names.
 #pragma once
 
-#include "kiln/abi.hpp"
+#include "kiln/detail/require_cxx20.hpp"
+
 #include "kiln/codec.hpp"
 #include "kiln/dataset.hpp"
+#include "kiln/distributed.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
 #include "kiln/hooks.hpp"

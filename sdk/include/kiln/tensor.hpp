@@ -12,6 +12,8 @@
 // view is free; the first non-const access copies it into memory of its own.
 #pragma once
 
+#include "kiln/detail/require_cxx20.hpp"
+
 #include <cstddef>
 #include <functional>
 #include <algorithm>

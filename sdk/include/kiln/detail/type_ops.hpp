@@ -1,0 +1,144 @@
+// kiln::TypeOps: what the host needs to know about a value type, generated from its codec
+// inside the plugin that uses the type. Plugin code meets it only as an opaque handle
+// (Value::type(), DatasetConfig::value_type, Value::decode).
+#pragma once
+
+#include "kiln/detail/require_cxx20.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "kiln/codec.hpp"
+#include "kiln/detail/guard.hpp"
+
+namespace kiln {
+
+// Type-erased operations of one value type. Made by type_ops<T>() inside the plugin that
+// uses T, so every function pointer runs the plugin's own code; none of them throws (errors
+// come back as a message).
+struct TypeOps {
+    std::string_view name;  // codec<T>::name
+    std::size_t size;       // sizeof(T): same-name types from two plugins must agree
+    // Bytes of the encoded value.
+    std::size_t (*encoded_size)(const void* object, std::string* error) noexcept;
+    // Encodes into exactly encoded_size() bytes.
+    bool (*encode)(const void* object, std::byte* out, std::size_t size, std::string* error) noexcept;
+    // Decodes; empty pointer and *error set on failure. When `owner` is set, the bytes stay
+    // valid while it lives and the value may refer to them instead of copying.
+    std::shared_ptr<const void> (*decode)(std::span<const std::byte> bytes, const std::shared_ptr<const void>& owner,
+                                          std::string* error) noexcept;
+    // Null when the codec has no JSON form.
+    bool (*to_json)(const void* object, nlohmann::json* out, std::string* error) noexcept;
+    std::shared_ptr<const void> (*from_json)(const nlohmann::json& in, std::string* error) noexcept;
+
+    // Values of this type cannot leave their process (the codec says so with
+    // `static constexpr bool process_local = true;`): the ParallelRunner refuses them.
+    bool process_local = false;
+
+    // detail::layout_fingerprint<T>(): the name and size of T and of every type it is built
+    // from (ABI 1.3; the host reads it only from plugins built for 1.3 or later).
+    std::uint64_t layout = 0;
+
+    bool has_json() const { return to_json != nullptr && from_json != nullptr; }
+};
+
+template <Codec T>
+const TypeOps& type_ops();
+
+namespace detail {
+// FNV-1a, 64 bits: stable across compilers and runs, computed at compile time.
+constexpr std::uint64_t fingerprint_byte(std::uint64_t h, unsigned char b) { return (h ^ b) * 0x100000001b3ull; }
+constexpr std::uint64_t fingerprint_word(std::uint64_t h, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) h = fingerprint_byte(h, static_cast<unsigned char>(v >> (8 * i)));
+    return h;
+}
+constexpr std::uint64_t fingerprint_text(std::uint64_t h, std::string_view s) {
+    for (char c : s) h = fingerprint_byte(h, static_cast<unsigned char>(c));
+    return fingerprint_word(h, s.size());
+}
+
+template <class T>
+constexpr std::uint64_t layout_fingerprint();
+template <class Tuple, std::size_t... I>
+constexpr std::uint64_t parts_fingerprint(std::uint64_t h, std::index_sequence<I...>) {
+    ((h = fingerprint_word(h, layout_fingerprint<std::tuple_element_t<I, Tuple>>())), ...);
+    return h;
+}
+// The codec's name and sizeof(T), then the same of every type listed in its built_from.
+template <class T>
+constexpr std::uint64_t layout_fingerprint() {
+    std::uint64_t h = fingerprint_word(fingerprint_text(0xcbf29ce484222325ull, codec<T>::name), sizeof(T));
+    if constexpr (requires { typename codec<T>::built_from; }) {
+        using Parts = typename codec<T>::built_from;
+        h = parts_fingerprint<Parts>(h, std::make_index_sequence<std::tuple_size_v<Parts>>{});
+    }
+    return h;
+}
+
+template <Codec T>
+struct type_ops_impl {
+    static std::size_t encoded_size(const void* object, std::string* error) noexcept {
+        std::size_t n = 0;
+        guard(error, [&] {
+            Encoder measure;
+            codec<T>::encode(*static_cast<const T*>(object), measure);
+            n = measure.size();
+        });
+        return n;
+    }
+    static bool encode(const void* object, std::byte* out, std::size_t size, std::string* error) noexcept {
+        return guard(error, [&] {
+            Encoder enc(out, size);
+            codec<T>::encode(*static_cast<const T*>(object), enc);
+            if (enc.size() != size) throw std::length_error("encoded size changed between passes");
+        });
+    }
+    static std::shared_ptr<const void> decode(std::span<const std::byte> bytes, const std::shared_ptr<const void>& owner,
+                                              std::string* error) noexcept {
+        std::shared_ptr<const void> result;
+        guard(error, [&] {
+            Decoder dec(bytes, owner);
+            result = std::make_shared<const T>(codec<T>::decode(dec));
+            if (dec.remaining() != 0) {
+                result.reset();
+                throw std::invalid_argument(std::to_string(dec.remaining()) + " trailing bytes after the value");
+            }
+        });
+        return result;
+    }
+    static bool to_json(const void* object, nlohmann::json* out, std::string* error) noexcept {
+        return guard(error, [&] { *out = codec<T>::to_json(*static_cast<const T*>(object)); });
+    }
+    static std::shared_ptr<const void> from_json(const nlohmann::json& in, std::string* error) noexcept {
+        std::shared_ptr<const void> result;
+        guard(error, [&] { result = std::make_shared<const T>(codec<T>::from_json(in)); });
+        return result;
+    }
+    static constexpr TypeOps make() {
+        TypeOps made{codec<T>::name, sizeof(T), &encoded_size, &encode, &decode, nullptr, nullptr, false};
+        if constexpr (HasJson<T>) {
+            made.to_json = &to_json;
+            made.from_json = &from_json;
+        }
+        if constexpr (requires { codec<T>::process_local; }) made.process_local = codec<T>::process_local;
+        made.layout = layout_fingerprint<T>();
+        return made;
+    }
+    static constexpr TypeOps ops = make();
+};
+}  // namespace detail
+
+template <Codec T>
+const TypeOps& type_ops() {
+    return detail::type_ops_impl<T>::ops;
+}
+
+}  // namespace kiln
