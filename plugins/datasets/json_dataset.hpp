@@ -9,7 +9,7 @@
 
 #include <kiln/dataset.hpp>
 
-#include "dataset_file.hpp"
+#include <kiln/dataset_file.hpp>
 
 namespace kiln::datasets {
 

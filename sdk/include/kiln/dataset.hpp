@@ -18,6 +18,9 @@
 //     };
 //     KILN_PLUGIN(mydata) { reg.dataset<LinesDataset>("LinesDataset"); }
 //
+// kiln::DatasetFile (kiln/dataset_file.hpp) does the file part as the shipped datasets do:
+// "filepath", unknown arguments refused, reads and atomic writes with clear errors.
+//
 // Contract: throw (any std::exception; kiln::DatasetError reads best) to report a
 // failure; the host adds the dataset's name. A dataset object is used by one thread at a
 // time unless its type declares `thread_safe`. Writes should be atomic

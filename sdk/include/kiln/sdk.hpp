@@ -15,6 +15,7 @@
 
 #include "kiln/codec.hpp"
 #include "kiln/dataset.hpp"
+#include "kiln/dataset_file.hpp"
 #include "kiln/distributed.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
