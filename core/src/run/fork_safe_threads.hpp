@@ -3,7 +3,7 @@
 // Forking a process that runs other threads can deadlock the child: it inherits locks
 // those threads held, and no thread exists in it to release them. A thread is fork safe
 // when everything it may hold at a fork is either released by a pthread_atfork handler
-// or never used in the child (the progress line's ticker: see core/cli/terminal/progress_line.hpp). Such a
+// or never used in the child (the progress line's ticker, core/cli/terminal/). Such a
 // thread counts itself here while it runs, so that the ParallelRunner, which refuses to
 // fork a threaded process, can tell it from threads a plugin started:
 //
