@@ -21,16 +21,9 @@
 namespace kiln::mpi {
 namespace {
 
-// Identifies the plan by its nodes, in order: every rank must have built the same.
-std::string plan_fingerprint(const RunContext& ctx) {
-    std::string f = std::to_string(ctx.node_count());
-    for (std::size_t i = 0; i < ctx.node_count(); ++i) f += "|" + std::string(ctx.node(i).name);
-    return f;
-}
-
 // Refuses to go on unless every rank built the plan rank 0 built.
-void check_same_plan(const RunContext& ctx, const Transport& t) {
-    std::string mine = plan_fingerprint(ctx);
+void check_same_plan(RunContext& ctx, const Transport& t) {
+    const std::string mine = ctx.distributed().plan_fingerprint();
     std::uint64_t size = mine.size();
     check(MPI_Bcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
     std::string rank0(size, '\0');

@@ -9,7 +9,7 @@
 // deadlock the child (a lock held by a thread that does not exist in it), so when a plugin
 // has started threads the runner re-execs instead. "spawn": workers are fresh kiln
 // processes that re-load the plugins and rebuild the same plan from the same command line
-// (checked by a fingerprint of the node list).
+// (checked by the plan's fingerprint, the one the MpiRunner's ranks compare too).
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -32,6 +32,7 @@
 #include "run/fork_safe_threads.hpp"
 #include "run/host_run_context.hpp"
 #include "run/run_guard.hpp"
+#include "run/run_views.hpp"
 #include "shm_arena.hpp"
 #include "worker_channel.hpp"
 
@@ -48,25 +49,6 @@ namespace {
 constexpr std::chrono::milliseconds interrupt_grace{2000};
 
 extern "C" char** environ;
-
-// Identifies a plan by its nodes in order, each with its function, inputs and outputs, and
-// by its slots' types: a spawned worker must have built the same.
-std::string plan_fingerprint(const RunPlan& plan) {
-    std::uint64_t h = 1469598103934665603ull;
-    auto mix = [&](std::string_view text) {
-        for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;
-    };
-    for (const auto& n : plan.pipeline().nodes()) {
-        mix(n.name);
-        mix(n.func ? n.func->qualified_name : "");
-        for (const auto& d : n.inputs) mix(d);
-        mix("->");
-        for (const auto& d : n.outputs) mix(d);
-    }
-    for (std::uint32_t s = 0; s < plan.slot_count(); ++s) mix(plan.slot_type(s) ? plan.slot_type(s)->name : "");
-    return std::to_string(plan.size()) + "-" + std::to_string(h);
-}
 
 // The host's plan for spawned workers, in an anonymous memory file they inherit: nothing
 // on disk to clean up, and nothing they could read that changed since the run started.

@@ -122,9 +122,7 @@ bool HostRunContext::set_value(std::string_view dataset, Value value) noexcept {
 
 const TypeOps* HostRunContext::value_type(std::string_view dataset) const noexcept {
     try {
-        auto id = plan().pipeline().dataset_id(std::string(dataset));
-        if (!id || plan().dataset_slot(*id) == UINT32_MAX) return nullptr;
-        return plan().slot_type(plan().dataset_slot(*id));
+        return plan().dataset_type(dataset);
     } catch (...) {
         return nullptr;
     }

@@ -293,6 +293,12 @@ bool RunPlan::is_persisted(std::uint32_t dataset) const {
     return sl != UINT32_MAX && slots_[sl].dataset != nullptr;
 }
 
+const TypeOps* RunPlan::dataset_type(std::string_view dataset) const {
+    auto id = pipeline_.dataset_id(std::string(dataset));
+    if (!id || dataset_slot_[*id] == UINT32_MAX) return nullptr;
+    return slots_[dataset_slot_[*id]].type;
+}
+
 std::vector<RunPlan::FreeOutput> RunPlan::free_outputs() const {
     std::vector<FreeOutput> out;
     const auto& names = pipeline_.dataset_names();

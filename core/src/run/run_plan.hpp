@@ -85,6 +85,8 @@ public:
     SlotKind slot_kind(std::uint32_t slot) const;
     const std::string& slot_name(std::uint32_t slot) const { return slots_[slot].name; }
     const TypeOps* slot_type(std::uint32_t slot) const { return slots_[slot].type; }
+    // The type of a dataset's values by name; nullptr when the plan has no slot for it.
+    const TypeOps* dataset_type(std::string_view dataset) const;
     DatasetRef* slot_dataset(std::uint32_t slot) const { return slots_[slot].dataset; }
     // Free inputs and outputs (and parameters) are never released.
     bool slot_kept(std::uint32_t slot) const { return slots_[slot].keep; }

@@ -1,5 +1,7 @@
 #include "run/run_views.hpp"
 
+#include "kiln/detail/plan_fingerprint.hpp"
+
 namespace kiln::core {
 
 std::vector<NodeView> make_node_views(const Pipeline& pipeline) {
@@ -11,6 +13,16 @@ std::vector<NodeView> make_node_views(const Pipeline& pipeline) {
                                  n.inputs, n.outputs, n.tags});
     }
     return views;
+}
+
+std::string plan_fingerprint(const RunPlan& plan) {
+    const std::vector<NodeView> views = make_node_views(plan.pipeline());
+    return kiln::detail::plan_fingerprint(
+        views.size(), [&](std::size_t i) { return views[i]; },
+        [&](std::string_view dataset) {
+            const TypeOps* type = plan.dataset_type(dataset);
+            return type ? type->name : std::string_view();
+        });
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // built over the host's RunPlan.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "kiln/run_view.hpp"
@@ -11,6 +12,10 @@ namespace kiln::core {
 
 // One NodeView per node of the plan, pointing into its Pipeline (which must outlive it).
 std::vector<NodeView> make_node_views(const Pipeline& pipeline);
+
+// The plan's fingerprint as a distributed runner's DistributedRunContext::plan_fingerprint
+// computes it (kiln/detail/plan_fingerprint.hpp): spawned workers compare it with the host's.
+std::string plan_fingerprint(const RunPlan& plan);
 
 class PlanCatalogView final : public CatalogView {
 public:

@@ -358,4 +358,15 @@ concept Codec = requires(const T& v, Encoder& e, Decoder& d) {
     { codec<T>::decode(d) } -> std::convertible_to<T>;
 };
 
+namespace detail {
+// Checked where a value type enters the SDK (Value::make, Registrar::type, ...), so that a
+// type without a codec stops the build with this one message; the compiler names the type
+// in the instantiation context just above it ("value_type_has_codec<Point>").
+template <class T>
+struct value_type_has_codec {
+    static constexpr bool value = Codec<T>;
+    static_assert(value, "kiln: this value type has no codec: add a kiln::codec<T> specialisation, see kiln/codec.hpp");
+};
+}  // namespace detail
+
 }  // namespace kiln

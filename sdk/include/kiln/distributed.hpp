@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "kiln/detail/plan_fingerprint.hpp"
 #include "kiln/runner.hpp"
 #include "kiln/value.hpp"
 
@@ -60,6 +61,18 @@ public:
     bool remote_finished(std::size_t i, unsigned worker, const std::string* failure,
                          std::uint64_t max_rss_bytes) noexcept {
         return context_->remote_finished(i, worker, failure, max_rss_bytes);
+    }
+
+    // Identifies the plan this process built: the nodes in order (name, function, inputs,
+    // outputs) and the types of the values they pass. Processes that share a run compare it
+    // before they start (the ParallelRunner's spawned workers use the same definition).
+    std::string plan_fingerprint() const {
+        return detail::plan_fingerprint(
+            context_->node_count(), [this](std::size_t i) { return context_->node(i); },
+            [this](std::string_view dataset) {
+                const TypeOps* type = context_->value_type(dataset);
+                return type ? type->name : std::string_view();
+            });
     }
 
 private:

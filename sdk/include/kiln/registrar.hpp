@@ -56,9 +56,9 @@ public:
     }
 
     // Makes a value type known by name without a node using it.
-    template <Codec T>
+    template <class T>
     Registrar& type() {
-        add_type(type_ops<T>());
+        if constexpr (detail::value_type_has_codec<T>::value) add_type(type_ops<T>());
         return *this;
     }
 

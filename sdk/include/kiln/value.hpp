@@ -35,14 +35,20 @@ public:
     Value() = default;
 
     // Wraps a value of a type with a codec.
-    template <Codec T>
+    template <class T>
     static Value make(T value) {
-        return Value(std::make_shared<const T>(std::move(value)), &type_ops<T>());
+        if constexpr (detail::value_type_has_codec<T>::value)
+            return Value(std::make_shared<const T>(std::move(value)), &type_ops<T>());
+        else
+            return {};  // the static_assert has said why
     }
     // Wraps an already shared object (no copy).
-    template <Codec T>
+    template <class T>
     static Value share(std::shared_ptr<const T> object) {
-        return Value(std::move(object), &type_ops<T>());
+        if constexpr (detail::value_type_has_codec<T>::value)
+            return Value(std::move(object), &type_ops<T>());
+        else
+            return {};
     }
 
     bool empty() const { return object_ == nullptr; }
@@ -52,15 +58,21 @@ public:
     const void* raw() const { return object_.get(); }
     const std::shared_ptr<const void>& shared() const { return object_; }
 
-    template <Codec T>
+    template <class T>
     bool holds() const {
-        return type_ && (type_ == &type_ops<T>() || type_->name == codec<T>::name);
+        if constexpr (detail::value_type_has_codec<T>::value)
+            return type_ && (type_ == &type_ops<T>() || type_->name == codec<T>::name);
+        else
+            return false;
     }
     // The value as T; throws kiln::TypeError when it holds another type or nothing.
-    template <Codec T>
+    template <class T>
     const T& get() const {
-        if (!holds<T>()) [[unlikely]]
-            throw TypeError("value of type '" + std::string(type_name()) + "' read as '" + std::string(codec<T>::name) + "'");
+        if constexpr (detail::value_type_has_codec<T>::value) {
+            if (!holds<T>()) [[unlikely]]
+                throw TypeError("value of type '" + std::string(type_name()) + "' read as '" +
+                                std::string(codec<T>::name) + "'");
+        }
         return *static_cast<const T*>(object_.get());
     }
 

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "kiln/codec.hpp"
+#include "kiln/detail/fnv.hpp"
 #include "kiln/detail/guard.hpp"
 
 namespace kiln {
@@ -54,17 +55,6 @@ template <Codec T>
 const TypeOps& type_ops();
 
 namespace detail {
-// FNV-1a, 64 bits: stable across compilers and runs, computed at compile time.
-constexpr std::uint64_t fingerprint_byte(std::uint64_t h, unsigned char b) { return (h ^ b) * 0x100000001b3ull; }
-constexpr std::uint64_t fingerprint_word(std::uint64_t h, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) h = fingerprint_byte(h, static_cast<unsigned char>(v >> (8 * i)));
-    return h;
-}
-constexpr std::uint64_t fingerprint_text(std::uint64_t h, std::string_view s) {
-    for (char c : s) h = fingerprint_byte(h, static_cast<unsigned char>(c));
-    return fingerprint_word(h, s.size());
-}
-
 template <class T>
 constexpr std::uint64_t layout_fingerprint();
 template <class Tuple, std::size_t... I>
@@ -75,7 +65,7 @@ constexpr std::uint64_t parts_fingerprint(std::uint64_t h, std::index_sequence<I
 // The codec's name and sizeof(T), then the same of every type listed in its built_from.
 template <class T>
 constexpr std::uint64_t layout_fingerprint() {
-    std::uint64_t h = fingerprint_word(fingerprint_text(0xcbf29ce484222325ull, codec<T>::name), sizeof(T));
+    std::uint64_t h = fingerprint_word(fingerprint_text(fnv_offset_basis, codec<T>::name), sizeof(T));
     if constexpr (requires { typename codec<T>::built_from; }) {
         using Parts = typename codec<T>::built_from;
         h = parts_fingerprint<Parts>(h, std::make_index_sequence<std::tuple_size_v<Parts>>{});
