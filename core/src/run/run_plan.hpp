@@ -16,14 +16,10 @@
 #include "catalog/catalog.hpp"
 #include "model/pipeline.hpp"
 #include "run/node_events.hpp"
+#include "run/node_observer.hpp"
 
 namespace kiln::core {
 
-// Where a node failure is reported; runners catch nothing else.
-struct NodeFailure {
-    std::size_t node = 0;  // index into pipeline().nodes()
-    std::string message;   // already names the node and, for I/O, the dataset
-};
 
 class RunPlan {
 public:
