@@ -10,6 +10,7 @@
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "run/host_run_context.hpp"
+#include "run/node_event_stream.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;
@@ -46,9 +47,10 @@ Node node(const std::string& name, const std::string& func, std::vector<std::str
 }
 
 // Counts what observers hear, per node.
-struct Counter : RunObserver {
+struct Counter : NodeObserver {
     std::vector<int> started, finished, failed;
     explicit Counter(std::size_t n) : started(n), finished(n), failed(n) {}
+    unsigned listens_to() const noexcept override { return node_progress; }
     void node_started(std::size_t i, unsigned) override { ++started[i]; }
     void node_finished(std::size_t i, unsigned, const NodeFailure* f) override { ++(f ? failed : finished)[i]; }
 };
@@ -59,10 +61,12 @@ struct Run {
     DataCatalog catalog;
     RunPlan plan;
     Counter observer;
+    NodeEventStream events;
     HostRunContext ctx;
     Run(std::vector<Node> nodes, RunnerOptions options = {})
         : pipeline(std::move(nodes)), catalog(std::map<std::string, CatalogEntry>{}, Parameters(nlohmann::json::object()), dir.path(), lifecycle_registry()),
-          plan(pipeline, catalog, "run-1"), observer(pipeline.size()), ctx(plan, &observer, options, "test.Runner") {}
+          plan(pipeline, catalog, "run-1"), observer(pipeline.size()), events{&observer},
+          ctx(plan, &events, options, "test.Runner") {}
     std::size_t at(const std::string& name) const { return *pipeline.node_index(name); }
 };
 
