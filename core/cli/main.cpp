@@ -284,7 +284,7 @@ int run_pipeline(core::SessionOptions& o, bool worker, core::Verbosity verbosity
         core::configure_logging(verbosity);
         return runners::serve_spawned_worker(*prepared->plan);
     }
-    o.progress = [](const core::Pipeline& to_run) -> std::unique_ptr<core::RunObserver> {
+    o.progress = [](const core::Pipeline& to_run) -> std::unique_ptr<core::NodeObserver> {
         if (!core::ProgressLine::wanted()) return nullptr;
         return std::make_unique<core::ProgressLine>(to_run);
     };

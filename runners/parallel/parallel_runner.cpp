@@ -1,8 +1,8 @@
 // ParallelRunner: nodes run in worker processes; in-memory values travel through shared
 // memory (written once by the producer, read in place by consumers); the host process
 // schedules and frees each value after its last reader; the host's node lifecycle
-// (RunContext::remote_started / remote_finished) fires observers and hooks and records
-// each node, as for every other runner.
+// (RunContext::remote_started / remote_finished) fires the node's events into the run's
+// one stream (observers and hooks) and records each node, as for every other runner.
 //
 // Start methods. "fork" (default): workers are forked after the pipeline and catalog are
 // built, so they need no set-up of their own. Forking a process that runs threads can
@@ -128,7 +128,6 @@ void serve(RunPlan& plan, ShmArena& arena, WorkerChannel& channel);
     core::leave_interrupts_to_host();
     arena.disown();
     arena.forget_own_segments();
-    plan.set_events(nullptr);  // hooks fire in the host, never in a worker
     WorkerChannel channel(fd);
     try {
         serve(plan, arena, channel);
@@ -155,7 +154,7 @@ void serve(RunPlan& plan, ShmArena& arena, WorkerChannel& channel) {
             for (const auto& in : request->inputs)
                 plan.set_slot_value(in.slot, Value::decode(*plan.slot_type(in.slot), arena.bytes(in.block),
                                                            arena.keep_alive(in.block)));
-            plan.execute(node);
+            plan.execute(node);  // no event stream: the host fires this node's events
             for (std::uint32_t slot : plan.step_outputs(node)) {
                 if (plan.slot_kind(slot) != SlotKind::memory) continue;
                 reply.outputs.push_back({slot, to_shared_memory(arena, plan.slot_value(slot), plan.slot_name(slot))});
@@ -206,7 +205,7 @@ public:
     }
     std::string name() const override { return "ParallelRunner"; }
 
-    RunOutcome run(RunPlan& plan, core::RunObserver* observer) override;
+    RunOutcome run(RunPlan& plan, const core::NodeEventStream* events) override;
 
 private:
     void validate(const RunPlan& plan) const;
@@ -500,13 +499,13 @@ void ParallelRunner::remove_temp_files_of_ended_workers(const RunPlan& plan) noe
     ended_workers_.clear();
 }
 
-RunOutcome ParallelRunner::run(RunPlan& plan, core::RunObserver* observer) {
+RunOutcome ParallelRunner::run(RunPlan& plan, const core::NodeEventStream* events) {
     if (plan.size() == 0) return RunOutcome{};
     validate(plan);
     plan.set_async(options_.is_async);  // before forking: workers inherit it
     if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
     return core::run_in_context(
-        plan, observer, options_, name(), [this](core::HostRunContext& ctx) { run_workers(ctx); },
+        plan, events, options_, name(), [this](core::HostRunContext& ctx) { run_workers(ctx); },
         core::NodeLifecycle::Checks::trusted_runner);
 }
 

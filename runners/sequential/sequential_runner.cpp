@@ -40,10 +40,10 @@ public:
     }
     std::string name() const override { return "SequentialRunner"; }
 
-    core::RunOutcome run(core::RunPlan& plan, core::RunObserver* observer) override {
+    core::RunOutcome run(core::RunPlan& plan, const core::NodeEventStream* events) override {
         plan.set_async(options_.is_async);
         if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
-        return core::run_in_context(plan, observer, options_, name(),
+        return core::run_in_context(plan, events, options_, name(),
                                     [](core::HostRunContext& ctx) { run_one_at_a_time(ctx); },
                                     core::NodeLifecycle::Checks::trusted_runner);
     }

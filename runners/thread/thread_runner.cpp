@@ -189,11 +189,11 @@ public:
     }
     std::string name() const override { return "ThreadRunner"; }
 
-    core::RunOutcome run(core::RunPlan& plan, core::RunObserver* observer) override {
+    core::RunOutcome run(core::RunPlan& plan, const core::NodeEventStream* events) override {
         plan.set_async(false);  // as announced: the pool's threads already overlap I/O
         // Throws kiln::RunnerError before any node runs.
         const std::size_t workers = core::workers_for(plan.pipeline(), options_.max_workers);
-        return core::run_in_context(plan, observer, options_, name(),
+        return core::run_in_context(plan, events, options_, name(),
                                     [workers](core::HostRunContext& ctx) { run_pool(ctx, workers); },
                                     core::NodeLifecycle::Checks::trusted_runner);
     }

@@ -1,7 +1,8 @@
 // The one node lifecycle and the ready set every runner goes through (HostRunContext):
-// contract refusals naming the runner, observers told once per node, remote nodes, and a
-// ready set that reads each node's outcome from the lifecycle rather than trusting the
-// runner. Also the IndexSet walk the ready set's candidates() uses.
+// contract refusals naming the runner, observers told once per node (each event, in the
+// one stream, only to those that listen to it), remote nodes, and a ready set that reads
+// each node's outcome from the lifecycle rather than trusting the runner. Also the
+// IndexSet walk the ready set's candidates() uses.
 #include <doctest/doctest.h>
 
 #include <random>
@@ -10,6 +11,7 @@
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "run/host_run_context.hpp"
+#include "run/node_event_stream.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;
@@ -46,9 +48,10 @@ Node node(const std::string& name, const std::string& func, std::vector<std::str
 }
 
 // Counts what observers hear, per node.
-struct Counter : RunObserver {
+struct Counter : NodeObserver {
     std::vector<int> started, finished, failed;
     explicit Counter(std::size_t n) : started(n), finished(n), failed(n) {}
+    unsigned listens_to() const noexcept override { return node_progress; }
     void node_started(std::size_t i, unsigned) override { ++started[i]; }
     void node_finished(std::size_t i, unsigned, const NodeFailure* f) override { ++(f ? failed : finished)[i]; }
 };
@@ -59,10 +62,12 @@ struct Run {
     DataCatalog catalog;
     RunPlan plan;
     Counter observer;
+    NodeEventStream events;
     HostRunContext ctx;
     Run(std::vector<Node> nodes, RunnerOptions options = {})
         : pipeline(std::move(nodes)), catalog(std::map<std::string, CatalogEntry>{}, Parameters(nlohmann::json::object()), dir.path(), lifecycle_registry()),
-          plan(pipeline, catalog, "run-1"), observer(pipeline.size()), ctx(plan, &observer, options, "test.Runner") {}
+          plan(pipeline, catalog, "run-1"), observer(pipeline.size()), events{&observer},
+          ctx(plan, &events, options, "test.Runner") {}
     std::size_t at(const std::string& name) const { return *pipeline.node_index(name); }
 };
 
@@ -127,6 +132,88 @@ TEST_CASE("lifecycle.remote_nodes_go_through_the_same_checks_and_observers") {
     CHECK(o.runner_error == "runner test.Runner returned while node 'inc1' had not finished");
     REQUIRE(o.failures.size() == 1);
     CHECK(o.failures[0].message == why);
+}
+
+namespace {
+
+// Writes each event it hears as one line, "tag event node [dataset value|null]"; throws
+// from before_node when `refuse` is set.
+struct Recorder : NodeObserver {
+    std::vector<std::string>& log;
+    std::string tag;
+    unsigned groups;
+    bool refuse = false;
+    Recorder(std::vector<std::string>& l, std::string t, unsigned g) : log(l), tag(std::move(t)), groups(g) {}
+    unsigned listens_to() const noexcept override { return groups; }
+    void put(const std::string& event, std::size_t node, const std::string& rest = "") {
+        log.push_back(tag + " " + event + " " + std::to_string(node) + rest);
+    }
+    static std::string io(const std::string& dataset, const kiln::Value* data) {
+        return " " + dataset + (data ? " value" : " null");
+    }
+    void node_started(std::size_t n, unsigned) override { put("started", n); }
+    void node_finished(std::size_t n, unsigned, const NodeFailure* f) override { put(f ? "failed" : "finished", n); }
+    void before_load(std::size_t n, const std::string& d) override { put("before_load", n, " " + d); }
+    void after_load(std::size_t n, const std::string& d, const kiln::Value* v) override { put("after_load", n, io(d, v)); }
+    void before_save(std::size_t n, const std::string& d, const kiln::Value* v) override { put("before_save", n, io(d, v)); }
+    void after_save(std::size_t n, const std::string& d, const kiln::Value* v) override { put("after_save", n, io(d, v)); }
+    void before_node(std::size_t n, unsigned, std::span<const kiln::NamedValue>) override {
+        put("before_node", n);
+        if (refuse) throw std::runtime_error("refused");
+    }
+    void after_node(std::size_t n, unsigned, std::span<const kiln::NamedValue>, std::span<const kiln::NamedValue>,
+                    std::uint64_t rss) override {
+        put("after_node", n, " rss=" + std::to_string(rss));
+    }
+    void node_error(std::size_t n, unsigned, std::span<const kiln::NamedValue>, const std::string& e,
+                    std::uint64_t) noexcept override {
+        put("node_error", n, " " + e);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("lifecycle.one_stream_tells_each_group_to_its_listeners_in_order") {
+    Run r({node("src", "src", {}, {"a"}), node("inc1", "inc", {"a"}, {"b"})});
+    std::vector<std::string> log;
+    Recorder all(log, "all", NodeObserver::node_progress | NodeObserver::dataset_io | NodeObserver::node_run);
+    Recorder progress(log, "p", NodeObserver::node_progress);
+    Recorder io(log, "io", NodeObserver::dataset_io);
+    const NodeEventStream events{&all, nullptr, &progress, &io};
+    HostRunContext ctx(r.plan, &events, {}, "test.Runner");
+    CHECK(ctx.run_node(0, 0, nullptr));  // here: the values
+    CHECK(ctx.remote_started(1, 2, nullptr));  // elsewhere: names only
+    CHECK(ctx.remote_finished(1, 2, nullptr, 7));
+    CHECK(log == std::vector<std::string>{
+                     "all started 0", "p started 0",  //
+                     "all before_node 0", "all after_node 0 rss=0",  //
+                     "all before_save 0 a value", "io before_save 0 a value",  //
+                     "all after_save 0 a value", "io after_save 0 a value",  //
+                     "all finished 0", "p finished 0",  //
+                     "all started 1", "p started 1",  //
+                     "all before_load 1 a", "io before_load 1 a", "all after_load 1 a null", "io after_load 1 a null",
+                     "all before_node 1", "all after_node 1 rss=7",  //
+                     "all before_save 1 b null", "io before_save 1 b null",  //
+                     "all after_save 1 b null", "io after_save 1 b null",  //
+                     "all finished 1", "p finished 1"});
+}
+
+TEST_CASE("lifecycle.an_observer_failing_before_a_node_fails_it_here_and_elsewhere") {
+    Run r({node("src", "src", {}, {"a"}), node("src2", "src", {}, {"d"})});
+    std::vector<std::string> log;
+    Recorder hooks(log, "h", NodeObserver::node_run);
+    Recorder progress(log, "p", NodeObserver::node_progress);
+    hooks.refuse = true;
+    const NodeEventStream events{&hooks, &progress};
+    HostRunContext ctx(r.plan, &events, {}, "test.Runner");
+    std::string error;
+    CHECK_FALSE(ctx.run_node(0, 0, &error));
+    CHECK(error == "refused");
+    CHECK_FALSE(ctx.remote_started(1, 1, &error));
+    CHECK(error == "refused");
+    CHECK(log == std::vector<std::string>{"p started 0", "h before_node 0", "h node_error 0 refused", "p failed 0",
+                                          "p started 1", "h before_node 1", "h node_error 1 refused", "p failed 1"});
+    CHECK(ctx.outcome().failures.size() == 2);
 }
 
 TEST_CASE("lifecycle.ready_set_reads_outcomes_from_the_lifecycle") {

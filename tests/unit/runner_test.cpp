@@ -6,6 +6,7 @@
 #include "json_dataset.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
+#include "run/node_event_stream.hpp"
 #include "run/run_plan.hpp"
 #include "run/run_selection.hpp"
 #include "test_support.hpp"
@@ -74,15 +75,17 @@ TEST_CASE("runner.sequential.runs_in_kedro_order_and_returns_free_outputs") {
                 node("n3", "f1", {"a"}, {"d"})});
     auto catalog = fx.catalog();
     RunPlan plan(p, catalog, "run-1");
-    struct Order : RunObserver {
+    struct Order : NodeObserver {
         std::vector<std::string> started;
         const Pipeline* p;
+        unsigned listens_to() const noexcept override { return node_progress; }
         void node_started(std::size_t i, unsigned) override { started.push_back(p->nodes()[i].name); }
         void node_finished(std::size_t, unsigned, const NodeFailure*) override {}
     } order;
     order.p = &p;
     auto runner = kiln::runners::make_sequential_runner({});
-    auto outcome = runner->run(plan, &order);
+    const NodeEventStream events{&order};
+    auto outcome = runner->run(plan, &events);
     CHECK(outcome.ok());
     CHECK(order.started == std::vector<std::string>{"n1", "n3", "n2", "n4"});
     auto outs = plan.free_outputs();

@@ -22,6 +22,7 @@
 #include "builtin_runners.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
+#include "run/node_event_stream.hpp"
 #include "run/run_plan.hpp"
 #include "test_support.hpp"
 
@@ -82,13 +83,14 @@ struct Result {
     std::size_t free_outputs = 0;
 };
 
-Result run_with(Runner& runner, const Pipeline& p, RunObserver* observer = nullptr) {
+Result run_with(Runner& runner, const Pipeline& p, NodeObserver* observer = nullptr) {
     static Registry registry;
     kiln::test::TempDir dir;
     DataCatalog catalog({}, Parameters(params), dir.path(), registry);
     RunPlan plan(p, catalog, "run-1");
     Result r;
-    r.outcome = runner.run(plan, observer);
+    const NodeEventStream events{observer};
+    r.outcome = runner.run(plan, &events);
     for (const auto& o : plan.free_outputs()) {
         ++r.free_outputs;
         if (!o.value.empty()) r.outputs[o.name] = o.value.get<double>();
@@ -234,10 +236,11 @@ TEST_CASE("thread.independent_nodes_overlap") {
         overlapped = true;
         return x;
     });
-    struct Workers : RunObserver {
+    struct Workers : NodeObserver {
         std::mutex m;
         std::set<unsigned> started_on;
         std::set<std::thread::id> threads;
+        unsigned listens_to() const noexcept override { return node_progress; }
         void node_started(std::size_t, unsigned worker) override {
             std::lock_guard lock(m);
             started_on.insert(worker);
@@ -340,8 +343,9 @@ TEST_CASE("thread.many_fast_nodes_failure_in_a_batch") {
         nodes.push_back(node("n" + std::to_string(1000000 + i), i == 1500 ? f.boom : f.src,
                              {"params:p" + std::to_string(i % 5)}, {"d" + std::to_string(i)}));
     Pipeline p(std::move(nodes));
-    struct Count : RunObserver {
+    struct Count : NodeObserver {
         std::atomic<int> started{0}, finished{0};
+        unsigned listens_to() const noexcept override { return node_progress; }
         void node_started(std::size_t, unsigned) override { ++started; }
         void node_finished(std::size_t, unsigned, const NodeFailure*) override { ++finished; }
     };
@@ -407,8 +411,9 @@ TEST_CASE("thread.resource_cap_runs_gpu_nodes_alone") {
 
 TEST_CASE("thread.setup_errors_come_before_any_node") {
     const Pure& f = pure();
-    struct Count : RunObserver {
+    struct Count : NodeObserver {
         std::atomic<int> started{0};
+        unsigned listens_to() const noexcept override { return node_progress; }
         void node_started(std::size_t, unsigned) override { ++started; }
         void node_finished(std::size_t, unsigned, const NodeFailure*) override {}
     } count;
@@ -424,8 +429,9 @@ TEST_CASE("thread.setup_errors_come_before_any_node") {
 
 TEST_CASE("thread.throwing_observer_fails_the_node_without_escaping") {
     const Pure& f = pure();
-    struct Throwing : RunObserver {
+    struct Throwing : NodeObserver {
         const Pipeline* p = nullptr;
+        unsigned listens_to() const noexcept override { return node_progress; }
         void node_started(std::size_t i, unsigned) override {
             if (p->nodes()[i].name == "b") throw std::runtime_error("hook refused b");
         }

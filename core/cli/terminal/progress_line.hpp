@@ -11,7 +11,7 @@
 //
 // Three pieces: render_progress_line() (pure: the text for given counts and width),
 // StatusLine (the bottom line of a terminal, shared with the log sink so that a log line
-// erases the status line, prints, and redraws it below), and ProgressLine (a RunObserver
+// erases the status line, prints, and redraws it below), and ProgressLine (a NodeObserver
 // that counts, plus a ticker thread that draws).
 #pragma once
 
@@ -32,7 +32,7 @@
 
 #include "model/pipeline.hpp"
 #include "run/fork_safe_threads.hpp"
-#include "run/runner.hpp"
+#include "run/node_observer.hpp"
 #include "terminal/logging.hpp"
 
 namespace kiln::core {
@@ -139,7 +139,7 @@ private:
     StatusLine* prev_ = nullptr;
 };
 
-// A RunObserver that counts finished, failed and running nodes, and a ticker thread that
+// A NodeObserver that counts finished, failed and running nodes, and a ticker thread that
 // redraws the progress line on a StatusLine every `interval`. Node callbacks only count
 // (an atomic add, and a short locked update of the running set: tens of nanoseconds), so
 // a 100,000-node pipeline of trivial nodes does not slow down; all drawing is done by the
@@ -151,7 +151,7 @@ private:
 // while it runs); a forked child never draws.
 // `pipeline` (node names, indexed as the runner reports them) must outlive this object.
 // One ProgressLine per StatusLine at a time.
-class ProgressLine final : public RunObserver {
+class ProgressLine final : public NodeObserver {
 public:
     struct Options {
         StatusLine* line = nullptr;                  // nullptr: StatusLine::standard_error()
@@ -179,6 +179,7 @@ public:
     // drawn once first. Idempotent. Call it before the run's closing log lines.
     void finish() noexcept;
 
+    unsigned listens_to() const noexcept override { return node_progress; }
     void node_started(std::size_t node, unsigned worker) override;
     void node_finished(std::size_t node, unsigned worker, const NodeFailure* failure) override;
 

@@ -51,8 +51,8 @@ HookDispatcher::HookDispatcher(std::vector<EnabledHook> hooks, const RunPlan& pl
         points_ |= points;
         hooks_.push_back(Hook{std::move(h), points});
     }
-    dataset_events_ = (points_ & dataset_points) != 0;
-    node_events_ = (points_ & node_points) != 0;
+    if (points_ & dataset_points) listens_to_ |= dataset_io;
+    if (points_ & node_points) listens_to_ |= node_run;
 }
 
 std::string HookDispatcher::fire(const HookEvent& event) noexcept {
@@ -73,7 +73,7 @@ void HookDispatcher::fire_or_throw(const HookEvent& event, std::size_t node) {
     if (!failure.empty()) throw NodeError("node '" + std::string(views_[node].name) + "': " + failure);
 }
 
-NodeRunInfo HookDispatcher::node_run(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
+NodeRunInfo HookDispatcher::node_run_info(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
                                      std::span<const NamedValue> outputs, std::uint64_t max_rss) const {
     NodeRunInfo info;
     info.node = views_[node];
@@ -132,7 +132,7 @@ void HookDispatcher::after_save(std::size_t node, const std::string& dataset, co
 }
 
 void HookDispatcher::before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs) {
-    NodeRunInfo info = node_run(node, worker, inputs, {}, 0);
+    NodeRunInfo info = node_run_info(node, worker, inputs, {}, 0);
     HookEvent e = event_at(HookPoint::before_node_run);
     e.node_run = &info;
     fire_or_throw(e, node);
@@ -140,7 +140,7 @@ void HookDispatcher::before_node(std::size_t node, unsigned worker, std::span<co
 
 void HookDispatcher::after_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
                                 std::span<const NamedValue> outputs, std::uint64_t max_rss) {
-    NodeRunInfo info = node_run(node, worker, inputs, outputs, max_rss ? max_rss : max_rss_bytes());
+    NodeRunInfo info = node_run_info(node, worker, inputs, outputs, max_rss ? max_rss : max_rss_bytes());
     HookEvent e = event_at(HookPoint::after_node_run);
     e.node_run = &info;
     fire_or_throw(e, node);
@@ -148,7 +148,7 @@ void HookDispatcher::after_node(std::size_t node, unsigned worker, std::span<con
 
 void HookDispatcher::node_error(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
                                 const std::string& error, std::uint64_t max_rss) noexcept {
-    NodeRunInfo info = node_run(node, worker, inputs, {}, max_rss ? max_rss : max_rss_bytes());
+    NodeRunInfo info = node_run_info(node, worker, inputs, {}, max_rss ? max_rss : max_rss_bytes());
     HookEvent e = event_at(HookPoint::on_node_error);
     e.node_run = &info;
     e.error = error;

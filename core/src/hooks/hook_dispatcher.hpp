@@ -1,5 +1,7 @@
 // The hooks enabled for one run, and the calls into them. Hook code is plugin code: every
 // call goes through its noexcept handle, and a failure is reported with the hook's name.
+// The node hooks are a NodeObserver of the run's one event stream: it listens only to the
+// groups some enabled hook implements.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +11,7 @@
 
 #include "kiln/detail/handles.hpp"
 #include "kiln/hooks.hpp"
-#include "run/node_events.hpp"
+#include "run/node_observer.hpp"
 #include "run/run_plan.hpp"
 
 namespace kiln::core {
@@ -25,7 +27,7 @@ struct EnabledHook {
     std::unique_ptr<HookHandle> handle;
 };
 
-class HookDispatcher final : public NodeEvents {
+class HookDispatcher final : public NodeObserver {
 public:
     // `plan` must outlive the dispatcher; node views point into its pipeline.
     HookDispatcher(std::vector<EnabledHook> hooks, const RunPlan& plan, const CatalogView& catalog);
@@ -38,8 +40,8 @@ public:
     std::string after_pipeline_run(const PipelineRunInfo& run, std::span<const NamedValue> outputs);
     void on_pipeline_error(const PipelineRunInfo& run, std::string_view error) noexcept;
 
-    bool wants_dataset_events() const noexcept override { return dataset_events_; }
-    bool wants_node_events() const noexcept override { return node_events_; }
+    unsigned listens_to() const noexcept override { return listens_to_; }
+    // Each throws kiln::NodeError naming the node and the hook that failed.
     void before_load(std::size_t node, const std::string& dataset) override;
     void after_load(std::size_t node, const std::string& dataset, const Value* data) override;
     void before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs) override;
@@ -59,12 +61,12 @@ private:
     std::string fire(const HookEvent& event) noexcept;
     void fire_or_throw(const HookEvent& event, std::size_t node);
     void dataset_event(HookPoint point, std::size_t node, const std::string& dataset, const Value* data);
-    NodeRunInfo node_run(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
+    NodeRunInfo node_run_info(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
                          std::span<const NamedValue> outputs, std::uint64_t max_rss) const;
 
     std::vector<Hook> hooks_;
     std::uint32_t points_ = 0;
-    bool dataset_events_ = false, node_events_ = false;
+    unsigned listens_to_ = 0;
     const RunPlan& plan_;
     const CatalogView& catalog_;
     std::vector<NodeView> views_;

@@ -19,7 +19,7 @@
 #include "catalog/catalog.hpp"
 #include "journal/run_journal.hpp"
 #include "model/pipeline.hpp"
-#include "run/runner.hpp"
+#include "run/node_observer.hpp"
 
 namespace kiln::core {
 
@@ -33,7 +33,7 @@ std::optional<std::filesystem::path> dataset_file(const DataCatalog& catalog, co
 std::vector<char> verified_done(const JournalState& journal, const Pipeline& scope, const DataCatalog& catalog,
                                 std::vector<std::pair<std::string, std::string>>& why);
 
-class JournalObserver final : public RunObserver {
+class JournalObserver final : public NodeObserver {
 public:
     // The runner reports plan indices; the journal names nodes of `scope`: plan node i is
     // scope node scope_index[i]. `carried`: scope nodes done before this run started (by an
@@ -42,6 +42,7 @@ public:
     JournalObserver(std::filesystem::path project, nlohmann::json header, const Pipeline& scope,
                     std::vector<std::size_t> scope_index, const DataCatalog& catalog, std::vector<char> carried);
 
+    unsigned listens_to() const noexcept override { return node_progress; }
     void node_started(std::size_t node, unsigned worker) override;
     void node_finished(std::size_t node, unsigned worker, const NodeFailure* failure) override;
 

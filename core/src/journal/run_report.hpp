@@ -7,15 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "run/runner.hpp"
+#include "model/pipeline.hpp"
+#include "run/node_observer.hpp"
 
 namespace kiln::core {
 
 // Records when each node started and ended, and on which worker. Each node index is
 // written by one thread only, so no lock is needed.
-class RunTimeline final : public RunObserver {
+class RunTimeline final : public NodeObserver {
 public:
     explicit RunTimeline(std::size_t nodes);
+    unsigned listens_to() const noexcept override { return node_progress; }
     void node_started(std::size_t node, unsigned worker) override;
     void node_finished(std::size_t node, unsigned worker, const NodeFailure* failure) override;
 

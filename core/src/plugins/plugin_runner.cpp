@@ -27,13 +27,13 @@ std::unique_ptr<DatasetHandle> PluginRunner::default_dataset(const DatasetConfig
     return handle;
 }
 
-RunOutcome PluginRunner::run(RunPlan& plan, RunObserver* observer) {
+RunOutcome PluginRunner::run(RunPlan& plan, const NodeEventStream* events) {
     plan.set_async(options_.is_async);
     if (options_.is_async) spdlog::info("Asynchronous mode is enabled for loading and saving data.");
     InterruptScope interrupts;  // Ctrl-C asks the plugin to stop (stop_requested) instead of killing kiln
     std::string error;
     bool ok = true;
-    RunOutcome outcome = run_in_context(plan, observer, options_, type_.qualified_name,
+    RunOutcome outcome = run_in_context(plan, events, options_, type_.qualified_name,
                                         [&](HostRunContext& context) { ok = handle_->run(context, &error); });
     if (!ok)
         outcome.runner_error = "runner " + type_.qualified_name + " (" + type_.plugin_file + ") failed: " +

@@ -19,7 +19,7 @@ public:
     // Throws kiln::PluginError naming the runner when the plugin cannot make one.
     PluginRunner(const RunnerType& type, RunnerOptions options);
     std::string name() const override { return type_.qualified_name; }
-    RunOutcome run(RunPlan& plan, RunObserver* observer) override;
+    RunOutcome run(RunPlan& plan, const NodeEventStream* events) override;
 
     // Kedro's create_default_dataset for a value the catalog does not name: nullptr keeps
     // it in memory. Throws kiln::ConfigError naming the runner and the dataset.

@@ -58,10 +58,10 @@ bool constrained(const Pipeline& pipeline, const RunnerOptions& options) {
 }
 }  // namespace
 
-HostRunContext::HostRunContext(RunPlan& plan, RunObserver* observer, const RunnerOptions& options,
+HostRunContext::HostRunContext(RunPlan& plan, const NodeEventStream* events, const RunnerOptions& options,
                                std::string runner, NodeLifecycle::Checks checks)
     : options_(options),
-      lifecycle_(plan, observer, std::move(runner),
+      lifecycle_(plan, events, std::move(runner),
                  constrained(plan.pipeline(), options) ? read_resource_needs(plan.pipeline(), options.resources)
                                                        : ResourceNeeds{},
                  checks),
@@ -128,10 +128,10 @@ const TypeOps* HostRunContext::value_type(std::string_view dataset) const noexce
     }
 }
 
-RunOutcome run_in_context(RunPlan& plan, RunObserver* observer, const RunnerOptions& options,
+RunOutcome run_in_context(RunPlan& plan, const NodeEventStream* events, const RunnerOptions& options,
                           const std::string& runner, const std::function<void(HostRunContext&)>& schedule,
                           NodeLifecycle::Checks checks) {
-    HostRunContext context(plan, observer, options, runner, checks);
+    HostRunContext context(plan, events, options, runner, checks);
     schedule(context);
     return context.outcome();
 }

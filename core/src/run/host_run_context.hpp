@@ -45,7 +45,7 @@ class HostRunContext final : public RunContext {
 public:
     // Throws kiln::RunnerError, before anything runs, when a node's "resources" are
     // malformed or exceed a cap (it could never run), or a cap is not a number >= 0.
-    HostRunContext(RunPlan& plan, RunObserver* observer, const RunnerOptions& options, std::string runner,
+    HostRunContext(RunPlan& plan, const NodeEventStream* events, const RunnerOptions& options, std::string runner,
                    NodeLifecycle::Checks checks = NodeLifecycle::Checks::all);
 
     std::size_t node_count() const noexcept override { return lifecycle_.size(); }
@@ -100,7 +100,7 @@ private:
 
 // A run: the runner's scheduling part over a fresh context; what the nodes did.
 // Exceptions from `schedule` propagate (the built-in runners' own errors).
-RunOutcome run_in_context(RunPlan& plan, RunObserver* observer, const RunnerOptions& options,
+RunOutcome run_in_context(RunPlan& plan, const NodeEventStream* events, const RunnerOptions& options,
                           const std::string& runner, const std::function<void(HostRunContext&)>& schedule,
                           NodeLifecycle::Checks checks = NodeLifecycle::Checks::all);
 

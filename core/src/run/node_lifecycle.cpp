@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
-#include "hooks/remote_node_events.hpp"
 #include "run/run_guard.hpp"
 
 namespace kiln::core {
 
-NodeLifecycle::NodeLifecycle(RunPlan& plan, RunObserver* observer, std::string runner, ResourceNeeds resources,
-                             Checks checks)
-    : plan_(plan), observer_(observer), runner_(std::move(runner)),
+NodeLifecycle::NodeLifecycle(RunPlan& plan, const NodeEventStream* events, std::string runner,
+                             ResourceNeeds resources, Checks checks)
+    : plan_(plan), events_(events), runner_(std::move(runner)),
       progress_(spdlog::should_log(spdlog::level::info)), check_requests_(checks == Checks::all),
       resources_(std::move(resources)) {
     if (resources_.any()) {
@@ -73,7 +72,7 @@ inline void NodeLifecycle::succeeded(std::size_t i, unsigned worker) {
     // Observers first: a journal that throws (it never does) or a report that cannot be
     // written fails the node rather than vanishing. The resources go back after: by the
     // report's times, nodes sharing a cap never overlap.
-    if (observer_) observer_->node_finished(i, worker, nullptr);
+    if (events_) events_->node_finished(i, worker, nullptr);
     states_[i].store(State::done, std::memory_order_release);
     if (resources_.any()) release_resources(i);
     if (progress_) log_completed(i);
@@ -82,8 +81,8 @@ inline void NodeLifecycle::succeeded(std::size_t i, unsigned worker) {
 bool NodeLifecycle::run_here(std::size_t i, unsigned worker, std::string* error) noexcept {
     try {
         if (!claim(i, error)) return false;
-        if (observer_) observer_->node_started(i, worker);
-        plan_.execute(i, worker);
+        if (events_) events_->node_started(i, worker);
+        plan_.execute(i, worker, events_);
         succeeded(i, worker);
         return true;
     } catch (const std::exception& e) {
@@ -100,14 +99,9 @@ bool NodeLifecycle::run_here(std::size_t i, unsigned worker, std::string* error)
 bool NodeLifecycle::start_remote(std::size_t i, unsigned worker, std::string* error) noexcept {
     try {
         if (!claim(i, error)) return false;
-        if (observer_) observer_->node_started(i, worker);
-        if (NodeEvents* events = plan_.events()) {
-            try {
-                fire_remote_before(*events, plan_, i, worker);
-            } catch (const std::exception& e) {
-                fire_remote_error(*events, plan_, i, worker, e.what(), 0);
-                throw;
-            }
+        if (events_) {
+            events_->node_started(i, worker);
+            events_->remote_before(plan_, i, worker);
         }
         return true;
     } catch (const std::exception& e) {
@@ -121,21 +115,13 @@ bool NodeLifecycle::finish_remote(std::size_t i, unsigned worker, const std::str
                                   std::uint64_t max_rss) noexcept {
     if (i >= size()) return false;
     if (const State s = state(i); s != State::running && !(s == State::pending && !check_requests_)) return false;
-    NodeEvents* events = plan_.events();
     if (failure) {
-        if (events) fire_remote_error(*events, plan_, i, worker, *failure, max_rss);
+        if (events_) events_->remote_error(plan_, i, worker, *failure, max_rss);
         record_failure(i, *failure, worker);
         return false;
     }
     try {
-        if (events) {
-            try {
-                fire_remote_after(*events, plan_, i, worker, max_rss);
-            } catch (const std::exception& e) {
-                fire_remote_error(*events, plan_, i, worker, e.what(), max_rss);
-                throw;
-            }
-        }
+        if (events_) events_->remote_after(plan_, i, worker, max_rss);
         succeeded(i, worker);
         return true;
     } catch (const std::exception& e) {
@@ -149,7 +135,10 @@ bool NodeLifecycle::run_delegated(std::size_t i, unsigned worker, std::string* e
         return refuse(error, "asked to run node " + std::to_string(i) + " of a pipeline of " + std::to_string(size()) +
                                  " nodes");
     try {
-        plan_.execute(i, worker);  // the scheduling process keeps the node's state
+        // The scheduling process keeps the node's state. Dataset and node-run events still
+        // fire here when this process has listeners (a plugin runner relaying nodes within
+        // the host), as they did before the one stream, though the SDK promises no hooks.
+        plan_.execute(i, worker, events_);
         return true;
     } catch (const std::exception& e) {
         if (error) *error = e.what();
@@ -238,7 +227,7 @@ void NodeLifecycle::record_failure(std::size_t i, const std::string& message, un
             std::lock_guard lock(mutex_);
             failures_.push_back(failure);
         }
-        if (observer_) observer_->node_finished(i, worker, &failure);
+        if (events_) events_->node_finished(i, worker, &failure);
     } catch (...) {
         // Out of memory for the message: the node's state says failed; outcome() reports it.
     }

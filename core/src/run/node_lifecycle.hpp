@@ -1,7 +1,7 @@
 // The life of one node in a run, written once for every runner: the check that it may
-// start, the observers (journal, progress, report), its hooks, loading, calling and
-// saving (RunPlan::execute), freeing values nothing reads any more, recording a failure,
-// and the "Completed node" log. It also holds every runner to the --resources caps: a
+// start, its events into the run's one stream (node_event_stream.hpp: journal, progress,
+// report, hooks), loading, calling and saving (RunPlan::execute), freeing values nothing
+// reads any more, recording a failure, and the "Completed node" log. It also holds every runner to the --resources caps: a
 // node starts only when what it declares fits (runners that use the ready set never wait
 // here; a plugin runner that ignores it does). Runners only decide which node runs when, and where; they
 // reach this through the RunContext (kiln/runner.hpp) that HostRunContext implements.
@@ -34,7 +34,8 @@ public:
     // topological order) is not checked for starting a node early or twice, which saves
     // reading every node's inputs again; the caps are enforced all the same.
     enum class Checks { all, trusted_runner };
-    NodeLifecycle(RunPlan& plan, RunObserver* observer, std::string runner, ResourceNeeds resources = {},
+    // `events`: where the node events go (null for none); it must outlive the lifecycle.
+    NodeLifecycle(RunPlan& plan, const NodeEventStream* events, std::string runner, ResourceNeeds resources = {},
                   Checks checks = Checks::all);
     NodeLifecycle(const NodeLifecycle&) = delete;
     NodeLifecycle& operator=(const NodeLifecycle&) = delete;
@@ -52,12 +53,14 @@ public:
     // the runner), or the run was interrupted before it started (nothing recorded: it
     // stays pending, for --resume).
     bool run_here(std::size_t i, unsigned worker, std::string* error) noexcept;
-    // For a node that runs in another process (a worker, an MPI rank): start_remote fires
-    // what comes before it (claim, observers, before-hooks); finish_remote what comes after
-    // (`failure`: nullptr on success). Both return whether the node is still good.
+    // For a node that runs in another process (a worker, an MPI rank): start_remote does
+    // what comes before it (claim, node_started, the stream's remote_before); finish_remote
+    // what comes after (`failure`: nullptr on success). Both return whether the node is
+    // still good.
     bool start_remote(std::size_t i, unsigned worker, std::string* error) noexcept;
     bool finish_remote(std::size_t i, unsigned worker, const std::string* failure, std::uint64_t max_rss) noexcept;
-    // Runs node i here for a scheduler elsewhere: no checks, no hooks, no record.
+    // Runs node i here for a scheduler elsewhere: no checks, no record, no node_started or
+    // node_finished (its dataset and node-run events fire if this process has listeners).
     bool run_delegated(std::size_t i, unsigned worker, std::string* error) noexcept;
 
     // What the run did: per node done, the failures in order. `runner_error` is set when
@@ -75,7 +78,7 @@ private:
     bool refuse(std::string* error, const std::string& what, std::size_t node = SIZE_MAX) noexcept;
 
     RunPlan& plan_;
-    RunObserver* observer_;
+    const NodeEventStream* events_;
     const std::string runner_;
     const bool progress_;  // "Completed node" lines at info level
     const bool check_requests_;

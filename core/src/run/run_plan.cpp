@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kiln/error.hpp"
+#include "run/node_event_stream.hpp"
 #include "run/run_guard.hpp"
 #include "text/join.hpp"
 
@@ -146,10 +147,9 @@ RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run
     }
 }
 
-void RunPlan::load_inputs(std::size_t i, const Step& s, Value* in) {
+void RunPlan::load_inputs(std::size_t i, const Step& s, Value* in, const NodeEventStream* events) {
     const Node& n = *s.node;
     const NodeSpec& spec = *n.func->spec;
-    NodeEvents* events = events_ && events_->wants_dataset_events() ? events_ : nullptr;
     auto load_one = [&](std::size_t k) {
         Slot& slot = slots_[s.in[k]];
         if (events) events->before_load(i, slot.name);
@@ -182,7 +182,7 @@ void RunPlan::load_inputs(std::size_t i, const Step& s, Value* in) {
     wait_all(pending);
 }
 
-void RunPlan::save_outputs(std::size_t i, const Step& s, Value* out) {
+void RunPlan::save_outputs(std::size_t i, const Step& s, Value* out, const NodeEventStream* events) {
     const Node& n = *s.node;
     // As Kedro: "Saving 'None' to a 'Dataset' is not allowed", in memory or persisted, under
     // every runner. Checked before anything is saved, so a node's outputs are all or none.
@@ -190,7 +190,6 @@ void RunPlan::save_outputs(std::size_t i, const Step& s, Value* out) {
         if (out[k].empty() || (out[k].holds<nlohmann::json>() && out[k].get<nlohmann::json>().is_null())) [[unlikely]]
             throw NodeError("node '" + n.name + "' (" + n.func->qualified_name + ") returned null for output '" +
                             slots_[s.out[k]].name + "': Saving 'None' to a 'Dataset' is not allowed");
-    NodeEvents* events = events_ && events_->wants_dataset_events() ? events_ : nullptr;
     auto save_one = [&](std::size_t k) {
         Slot& slot = slots_[s.out[k]];
         try {
@@ -221,31 +220,32 @@ void RunPlan::save_outputs(std::size_t i, const Step& s, Value* out) {
 
 // The slow path, with hooks: every failure is reported to on_node_error with the inputs
 // loaded so far.
-void RunPlan::run_with_events(std::size_t i, unsigned worker, const Step& s, Value* in, Value* out) {
+void RunPlan::run_with_events(std::size_t i, unsigned worker, const Step& s, Value* in, Value* out,
+                              const NodeEventStream& events) {
     const Node& n = *s.node;
     const NodeSpec& spec = *n.func->spec;
     std::vector<NamedValue> inputs(s.in.size()), outputs(s.out.size());
     for (std::size_t k = 0; k < s.in.size(); ++k) inputs[k] = {slots_[s.in[k]].name, &in[k]};
     for (std::size_t k = 0; k < s.out.size(); ++k) outputs[k] = {slots_[s.out[k]].name, &out[k]};
-    const bool node_events = events_->wants_node_events();
+    const NodeEventStream* dataset_events = events.wants_dataset_io() ? &events : nullptr;
     try {
-        load_inputs(i, s, in);
-        if (node_events) events_->before_node(i, worker, inputs);
+        load_inputs(i, s, in, dataset_events);
+        events.before_node(i, worker, inputs);
         if (spdlog::should_log(spdlog::level::info)) spdlog::info("Running node: {}", n.describe());
         std::string error;
         if (!spec.invoke(spec.callable.get(), in, out, &error)) [[unlikely]]
             throw NodeError("node '" + n.name + "' (" + n.func->qualified_name + ") failed: " + error);
-        if (node_events) events_->after_node(i, worker, inputs, outputs, 0);
-        save_outputs(i, s, out);
+        events.after_node(i, worker, inputs, outputs, 0);
+        save_outputs(i, s, out, dataset_events);
     } catch (const std::exception& e) {
         for (auto& v : inputs)
             if (v.value && v.value->empty()) v.value = nullptr;  // not loaded
-        if (node_events) events_->node_error(i, worker, inputs, e.what(), 0);
+        events.node_error(i, worker, inputs, e.what(), 0);
         throw;
     }
 }
 
-void RunPlan::execute(std::size_t i, unsigned worker) {
+void RunPlan::execute(std::size_t i, unsigned worker, const NodeEventStream* events) {
     const Step& s = steps_[i];
     const Node& n = *s.node;
     const NodeSpec& spec = *n.func->spec;
@@ -259,13 +259,13 @@ void RunPlan::execute(std::size_t i, unsigned worker) {
     if (n_out > inline_values) out = (out_heap.resize(n_out), out_heap.data());
 
     NodeInFlight in_flight(i);  // a fatal signal or exit() from here on names this node
-    if (events_) return run_with_events(i, worker, s, in, out);
-    load_inputs(i, s, in);
+    if (events && events->wants_execution_events()) return run_with_events(i, worker, s, in, out, *events);
+    load_inputs(i, s, in, nullptr);
     if (spdlog::should_log(spdlog::level::info)) spdlog::info("Running node: {}", n.describe());
     std::string error;
     if (!spec.invoke(spec.callable.get(), in, out, &error)) [[unlikely]]
         throw NodeError("node '" + n.name + "' (" + n.func->qualified_name + ") failed: " + error);
-    save_outputs(i, s, out);
+    save_outputs(i, s, out, nullptr);
 }
 
 RunPlan::SlotKind RunPlan::slot_kind(std::uint32_t slot) const {

@@ -15,15 +15,10 @@
 
 #include "catalog/catalog.hpp"
 #include "model/pipeline.hpp"
-#include "run/node_events.hpp"
 
 namespace kiln::core {
 
-// Where a node failure is reported; runners catch nothing else.
-struct NodeFailure {
-    std::size_t node = 0;  // index into pipeline().nodes()
-    std::string message;   // already names the node and, for I/O, the dataset
-};
+class NodeEventStream;
 
 class RunPlan {
 public:
@@ -41,9 +36,10 @@ public:
     const std::string& run_id() const { return run_id_; }
     std::size_t size() const { return steps_.size(); }
 
-    // Runs node i; `worker` labels where, for hooks. Throws kiln::NodeError (message names
-    // the node) when the function, one of its datasets or a hook fails.
-    void execute(std::size_t i, unsigned worker = 0);
+    // Runs node i; `worker` labels where, for hooks. Fires node i's dataset and node-run
+    // events into `events` (null: none, as in a worker process). Throws kiln::NodeError
+    // (message names the node) when the function, one of its datasets or a hook fails.
+    void execute(std::size_t i, unsigned worker = 0, const NodeEventStream* events = nullptr);
     // After node i finished: intermediate values whose readers have all run are dropped.
     void release_after(std::size_t i);
 
@@ -73,10 +69,6 @@ public:
     // when none was set.
     void set_worker_snapshot(std::function<nlohmann::json()> make) { worker_snapshot_ = std::move(make); }
     nlohmann::json worker_snapshot() const { return worker_snapshot_ ? worker_snapshot_() : nlohmann::json(); }
-
-    // Hooks around each node executed here; nullptr for none (a ParallelRunner worker).
-    void set_events(NodeEvents* events) { events_ = events; }
-    NodeEvents* events() const { return events_; }
 
     // Slots, for runners that keep in-memory values elsewhere (the ParallelRunner keeps
     // them in shared memory and moves them in and out around execute()).
@@ -121,12 +113,13 @@ private:
     std::vector<std::uint32_t> dataset_slot_;  // pipeline dataset id -> slot (params: first reader's)
     std::vector<std::uint32_t> total_reads_;
     bool async_ = false;
-    NodeEvents* events_ = nullptr;
     std::function<nlohmann::json()> worker_snapshot_;
 
-    void load_inputs(std::size_t i, const Step& s, Value* in);
-    void save_outputs(std::size_t i, const Step& s, Value* out);
-    void run_with_events(std::size_t i, unsigned worker, const Step& s, Value* in, Value* out);
+    // `events`: null unless someone listens to dataset events.
+    void load_inputs(std::size_t i, const Step& s, Value* in, const NodeEventStream* events);
+    void save_outputs(std::size_t i, const Step& s, Value* out, const NodeEventStream* events);
+    void run_with_events(std::size_t i, unsigned worker, const Step& s, Value* in, Value* out,
+                         const NodeEventStream& events);
 };
 
 }  // namespace kiln::core

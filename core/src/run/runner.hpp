@@ -11,18 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "run/node_event_stream.hpp"
 #include "run/run_plan.hpp"
 
 namespace kiln::core {
-
-// Sees each node start and finish, on the thread that runs it. Implementations must be
-// thread safe when the runner is concurrent.
-class RunObserver {
-public:
-    virtual ~RunObserver() = default;
-    virtual void node_started(std::size_t node, unsigned worker) = 0;
-    virtual void node_finished(std::size_t node, unsigned worker, const NodeFailure* failure) = 0;
-};
 
 struct RunOutcome {
     std::vector<char> done;                  // per node: 1 when it completed
@@ -50,7 +42,8 @@ class Runner {
 public:
     virtual ~Runner() = default;
     virtual std::string name() const = 0;
-    virtual RunOutcome run(RunPlan& plan, RunObserver* observer) = 0;
+    // Every node event goes into `events` (node_event_stream.hpp); null for none.
+    virtual RunOutcome run(RunPlan& plan, const NodeEventStream* events) = 0;
     // Put before `kiln` in the resume commands printed after a failure (e.g. "mpirun -np 4").
     virtual std::string launcher() const { return {}; }
 };

@@ -20,6 +20,7 @@
 #include "kiln/file_io.hpp"
 #include "kiln/version.hpp"
 #include "plugins/plugin_runner.hpp"
+#include "run/node_event_stream.hpp"
 #include "run/run_guard.hpp"
 #include "run/run_plan.hpp"
 #include "run/run_selection.hpp"
@@ -358,23 +359,6 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
 
 namespace {
 
-// Several observers behind one pointer: runners report to one.
-class ObserverFanout final : public RunObserver {
-public:
-    void add(RunObserver* o) {
-        if (o) observers_.push_back(o);
-    }
-    void node_started(std::size_t node, unsigned worker) override {
-        for (auto* o : observers_) o->node_started(node, worker);
-    }
-    void node_finished(std::size_t node, unsigned worker, const NodeFailure* failure) override {
-        for (auto* o : observers_) o->node_finished(node, worker, failure);
-    }
-
-private:
-    std::vector<RunObserver*> observers_;
-};
-
 // Every runner name a user can give: built-in first, then plugin runners.
 std::string available_runners(const std::vector<std::string>& builtin, const Registry& registry) {
     std::vector<std::string> names = builtin;
@@ -511,16 +495,14 @@ nlohmann::json journal_header(const PreparedRun& prepared, const nlohmann::json&
             {"command_line", command_line}};
 }
 
-// Hooks of settings.json, --hooks and --trace, told about every node of the plan; null
-// when there are none.
-std::unique_ptr<HookDispatcher> enable_run_hooks(const SessionOptions& o, PreparedRun& prepared, RunPlan& plan,
+// Hooks of settings.json, --hooks and --trace, for every node of the plan (run_watched
+// adds them to the run's event stream); null when there are none.
+std::unique_ptr<HookDispatcher> enable_run_hooks(const SessionOptions& o, PreparedRun& prepared, const RunPlan& plan,
                                                  const PlanCatalogView& catalog_view) {
     std::unique_ptr<HookDispatcher> hooks;
-    if (auto requests = hook_requests(prepared.project, o.hooks, o.trace); !requests.empty()) {
+    if (auto requests = hook_requests(prepared.project, o.hooks, o.trace); !requests.empty())
         hooks = std::make_unique<HookDispatcher>(enable_hooks(prepared.registry, requests, prepared.project), plan,
                                                  catalog_view);
-        plan.set_events(hooks.get());
-    }
     return hooks;
 }
 
@@ -543,20 +525,18 @@ struct RunResult {
     int interrupted = 0;  // the signal that stopped the run, or 0
 };
 
-// The run itself, watched by the journal, the timeline and the progress line (gone before
-// the closing log lines). When the runner throws, the hooks and the journal learn the run
-// failed.
+// The run itself, its node events in one stream: the hooks, the journal, the timeline and
+// the progress line (gone before the closing log lines). Each event reaches them in that
+// order, those that listen to it. When the runner throws, the hooks and the journal learn
+// the run failed.
 RunResult run_watched(Runner& runner, RunPlan& plan, const SessionOptions& o, JournalObserver& journal,
                       RunTimeline& timeline, HookDispatcher* hooks, const PipelineRunInfo& run_info) {
-    ObserverFanout observers;
-    observers.add(&journal);
-    observers.add(&timeline);
-    std::unique_ptr<RunObserver> progress;
+    std::unique_ptr<NodeObserver> progress;
     if (o.progress) progress = o.progress(plan.pipeline());
-    if (progress) observers.add(progress.get());
+    const NodeEventStream events{hooks, &journal, &timeline, progress.get()};
     RunResult result;
     try {
-        result.outcome = runner.run(plan, &observers);
+        result.outcome = runner.run(plan, &events);
     } catch (const std::exception& e) {
         progress.reset();
         if (hooks) hooks->on_pipeline_error(run_info, e.what());

@@ -46,7 +46,7 @@ struct SessionOptions {
     std::vector<std::string> command_line;  // the command as typed, for the resume hint
     // Makes the observer that shows the run as it goes (kiln's progress line), or returns
     // nullptr. It is destroyed before the run's closing log lines. Unset: none.
-    std::function<std::unique_ptr<RunObserver>(const Pipeline& to_run)> progress;
+    std::function<std::unique_ptr<NodeObserver>(const Pipeline& to_run)> progress;
 };
 
 // Everything a run needs, built from the project's files, before any node runs.
