@@ -319,6 +319,14 @@ TEST_CASE("runner_plugin.remote_api_runs_nodes_as_if_elsewhere") {
     CHECK(std::find(lines.begin(), lines.end(), "before_node_run node=n4 worker=1 in=2:nullnull out=0 rss=no") !=
           lines.end());
     CHECK(std::find(lines.begin(), lines.end(), "after_dataset_saved node=n4 dataset=d data=null") != lines.end());
+    // Each hook once per node, as under every runner: run_delegated fires none of its own.
+    const auto starts_with = [&](const std::string& prefix) {
+        return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+    };
+    CHECK(starts_with("before_node_run node=n4 ") == 1);
+    CHECK(starts_with("after_node_run node=n4 ") == 1);
+    CHECK(starts_with("after_dataset_saved node=n4 dataset=d ") == 1);
+    CHECK(std::none_of(lines.begin(), lines.end(), [](const std::string& l) { return l.find("data=set") != std::string::npos; }));
 }
 
 TEST_CASE("runner_plugin.remote_failure_is_reported_like_a_local_one") {

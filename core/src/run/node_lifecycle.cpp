@@ -135,10 +135,10 @@ bool NodeLifecycle::run_delegated(std::size_t i, unsigned worker, std::string* e
         return refuse(error, "asked to run node " + std::to_string(i) + " of a pipeline of " + std::to_string(size()) +
                                  " nodes");
     try {
-        // The scheduling process keeps the node's state. Dataset and node-run events still
-        // fire here when this process has listeners (a plugin runner relaying nodes within
-        // the host), as they did before the one stream, though the SDK promises no hooks.
-        plan_.execute(i, worker, events_);
+        // The scheduling process keeps the node's state and fires its events (through
+        // remote_started / remote_finished), so none fire here: a runner relaying nodes
+        // within the host would otherwise run every hook twice.
+        plan_.execute(i, worker, nullptr);
         return true;
     } catch (const std::exception& e) {
         if (error) *error = e.what();
