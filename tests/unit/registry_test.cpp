@@ -98,6 +98,64 @@ TEST_CASE("registry.abi.loads_plugin_of_an_older_minor") {
     CHECK(out[0].get<double>() == 42);
 }
 
+// Before 1.4 a plugin converted the standard types to JSON itself and never asked for the
+// host's bridge: its values still convert, with its own code.
+TEST_CASE("registry.abi.plugin_of_minor_3_converts_json_itself") {
+    Registry r;
+    r.load_directory(plugin_root / "abi_minor_3", true);
+    std::string hint;
+    const auto* half = r.find_node("abi_minor_3.half", hint);
+    REQUIRE(half != nullptr);
+    const kiln::TypeOps& f64 = *half->spec->inputs.at(0);
+    CHECK(f64.name == "f64");
+    kiln::Value in[1] = {kiln::Value::from_json(f64, 3.0)};
+    CHECK(in[0].to_json() == 3.0);
+    CHECK_THROWS_WITH_AS(kiln::Value::from_json(f64, "x"),
+                         doctest::Contains("cannot read 'f64' from JSON: expected a number, got \"x\""), kiln::TypeError);
+    kiln::Value out[1];
+    std::string error;
+    REQUIRE(half->spec->invoke(half->spec->callable.get(), in, out, &error));
+    CHECK(out[0].get<double>() == 1.5);
+}
+
+// A 1.4 plugin's standard types convert with the host's code (detail/json_bridge.hpp): in
+// the host, and in another plugin (JsonDataset saving a value of testnodes' type).
+TEST_CASE("registry.json_bridge.converts_standard_types_of_a_plugin") {
+    Registry r;
+    r.load_directory(plugin_root / "good", true);
+    r.load_directory(KILN_STD_PLUGIN_DIR, true);
+    std::string hint;
+    const auto* split = r.find_node("testnodes.split_words", hint);
+    const auto* tensor_sum = r.find_node("testnodes.tensor_sum", hint);
+    REQUIRE(split != nullptr);
+    REQUIRE(tensor_sum != nullptr);
+    const kiln::TypeOps& words = *split->spec->outputs.at(0);
+    const kiln::TypeOps& tensor = *tensor_sum->spec->inputs.at(0);
+    REQUIRE(words.has_json());
+
+    const auto list = nlohmann::json{"a", "b"};
+    kiln::Value v = kiln::Value::from_json(words, list);
+    CHECK(v.get<std::vector<std::string>>() == std::vector<std::string>{"a", "b"});
+    CHECK(v.to_json() == list);
+    CHECK_THROWS_WITH_AS(kiln::Value::from_json(words, 3),
+                         doctest::Contains("cannot read 'vector<string>' from JSON: expected an array, got 3"),
+                         kiln::TypeError);
+    const auto t = nlohmann::json::parse(R"({"data": [1.0, 2.0], "shape": [2]})");
+    CHECK(kiln::Value::from_json(tensor, t).to_json() == t);
+
+    const auto* json_dataset = r.find_dataset_type("kiln.JsonDataset", hint);
+    REQUIRE(json_dataset != nullptr);
+    const kiln::test::TempDir dir;
+    kiln::DatasetConfig config{"words", "kiln.JsonDataset", {{"filepath", "words.json"}}, dir.path(), &words, "run"};
+    std::string error;
+    auto dataset = json_dataset->spec.create(config, &error);
+    REQUIRE_MESSAGE(dataset != nullptr, error);
+    REQUIRE_MESSAGE(dataset->save(v, &error), error);
+    kiln::Value loaded;
+    REQUIRE_MESSAGE(dataset->load(&loaded, &error), error);
+    CHECK(loaded.get<std::vector<std::string>>() == std::vector<std::string>{"a", "b"});
+}
+
 TEST_CASE("registry.abi.refuses_a_newer_minor") {
     Registry r;
     auto msg = error_of([&] { r.load_directory(plugin_root / "newer_abi_minor", true); });

@@ -13,6 +13,7 @@
 #include "kiln/error.hpp"
 #include "kiln/registrar.hpp"
 #include "model/pipeline.hpp"
+#include "plugins/host_json_bridge.hpp"
 #include "plugins/host_logger.hpp"
 #include "plugins/plugin_file_checks.hpp"
 #include "run/run_guard.hpp"
@@ -125,6 +126,7 @@ public:
 
 protected:
     Logger& logger_impl() noexcept override { return host_logger(); }
+    const detail::JsonBridge& json_bridge_impl() noexcept override { return host_json_bridge(); }
 };
 
 Registry::Registry() = default;

@@ -215,8 +215,12 @@ struct codec<T> {
     static T from_json(const nlohmann::json& j) { return detail::arithmetic_from_json<T>(j); }
 };
 
-template <>
-struct codec<std::string> {
+// std::string and nlohmann::json are matched by a constraint rather than specialised
+// outright, so that their members (JSON dumps, CBOR) are compiled only in files that use
+// them, not in every file that includes the SDK.
+template <class S>
+    requires std::is_same_v<S, std::string>
+struct codec<S> {
     static constexpr std::string_view name = "string";
     static void encode(const std::string& v, Encoder& out) {
         out.put_size(v.size());
@@ -287,8 +291,9 @@ struct codec<std::vector<E>> {
     }
 };
 
-template <>
-struct codec<nlohmann::json> {
+template <class J>
+    requires std::is_same_v<J, nlohmann::json>
+struct codec<J> {
     static constexpr std::string_view name = "json";
     static void encode(const nlohmann::json& v, Encoder& out) {
         auto cbor = nlohmann::json::to_cbor(v);

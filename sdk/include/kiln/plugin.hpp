@@ -24,6 +24,7 @@ template <void (*Body)(Registrar&)>
 const char* register_shim(Registrar& reg) noexcept {
     static std::string message;
     plugin_logger() = &reg.logger();
+    json_bridge_slot() = &RegistrarAccess::json_bridge(reg);
     try {
         Body(reg);
         return nullptr;

@@ -20,6 +20,7 @@
 
 #include "kiln/dataset.hpp"
 #include "kiln/detail/adaptors.hpp"
+#include "kiln/detail/json_bridge.hpp"
 #include "kiln/detail/node_binding.hpp"
 #include "kiln/detail/specs.hpp"
 #include "kiln/hooks.hpp"
@@ -95,6 +96,9 @@ protected:
     // Added in ABI 1.1; declared last so the slots above keep their places.
     virtual void add_runner(detail::RunnerTypeSpec spec) noexcept = 0;
     virtual void add_hooks(detail::HookTypeSpec spec) noexcept = 0;
+    // Added in ABI 1.4: the host's JSON conversion of the standard types, which the plugin
+    // entry point installs before the register block runs (detail/json_bridge.hpp).
+    virtual const detail::JsonBridge& json_bridge_impl() noexcept = 0;
 
 private:
     friend struct detail::RegistrarAccess;
@@ -105,6 +109,7 @@ namespace detail {
 // inputs built as a NodeSpec by hand (tests/plugins/wide_nodes.cpp).
 struct RegistrarAccess {
     static void add_node(Registrar& registrar, NodeSpec spec) noexcept { registrar.add_node(std::move(spec)); }
+    static const JsonBridge& json_bridge(Registrar& registrar) noexcept { return registrar.json_bridge_impl(); }
 };
 }  // namespace detail
 

@@ -19,6 +19,7 @@
 #include "kiln/codec.hpp"
 #include "kiln/detail/fnv.hpp"
 #include "kiln/detail/guard.hpp"
+#include "kiln/detail/json_bridge.hpp"
 
 namespace kiln {
 
@@ -73,6 +74,27 @@ constexpr std::uint64_t layout_fingerprint() {
     return h;
 }
 
+// The SDK's standard types whose JSON form the host converts (detail/json_bridge.hpp):
+// arithmetic types, std::string, nlohmann::json, std::vector of those (but bool) and
+// kiln::Tensor. Nested containers and authors' codecs convert in their own plugin.
+template <class T>
+inline constexpr bool host_json_scalar = Arithmetic<T> || std::is_same_v<T, std::string> || std::is_same_v<T, nlohmann::json>;
+template <class T>
+inline constexpr bool host_json_type = host_json_scalar<T>;
+template <class E>
+inline constexpr bool host_json_type<std::vector<E>> = host_json_scalar<E> && !std::is_same_v<E, bool>;
+template <class E>
+inline constexpr bool host_json_type<Tensor<E>> = Arithmetic<E> && !std::is_same_v<E, bool>;
+
+inline bool no_json_bridge(std::string* error) noexcept {
+    if (error)
+        guard(nullptr, [&] {
+            *error = "no kiln host converts standard types to JSON in this program: load the plugin with kiln, "
+                     "or link kiln's core library";
+        });
+    return false;
+}
+
 template <Codec T>
 struct type_ops_impl {
     static std::size_t encoded_size(const void* object, std::string* error) noexcept {
@@ -112,9 +134,21 @@ struct type_ops_impl {
         guard(error, [&] { result = std::make_shared<const T>(codec<T>::from_json(in)); });
         return result;
     }
+    static bool to_json_by_host(const void* object, nlohmann::json* out, std::string* error) noexcept {
+        const JsonBridge* bridge = json_bridge_slot();
+        return bridge ? bridge->to_json(ops, object, out, error) : no_json_bridge(error);
+    }
+    static std::shared_ptr<const void> from_json_by_host(const nlohmann::json& in, std::string* error) noexcept {
+        const JsonBridge* bridge = json_bridge_slot();
+        if (!bridge) return no_json_bridge(error), nullptr;
+        return bridge->from_json(ops, in, error);
+    }
     static constexpr TypeOps make() {
         TypeOps made{codec<T>::name, sizeof(T), &encoded_size, &encode, &decode, nullptr, nullptr, false};
-        if constexpr (HasJson<T>) {
+        if constexpr (host_json_type<T>) {
+            made.to_json = &to_json_by_host;
+            made.from_json = &from_json_by_host;
+        } else if constexpr (HasJson<T>) {
             made.to_json = &to_json;
             made.from_json = &from_json;
         }
