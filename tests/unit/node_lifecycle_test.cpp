@@ -12,6 +12,7 @@
 #include "plugins/registry.hpp"
 #include "run/host_run_context.hpp"
 #include "run/node_event_stream.hpp"
+#include "test_nodes.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;
@@ -36,13 +37,7 @@ Registry& lifecycle_registry() {
 
 Node node(const std::string& name, const std::string& func, std::vector<std::string> in, std::vector<std::string> out,
           nlohmann::json resources = nullptr) {
-    std::string hint;
-    Node n;
-    n.name = name;
-    n.func = lifecycle_registry().find_node("lc." + func, hint);
-    REQUIRE_MESSAGE(n.func, hint);
-    n.inputs = std::move(in);
-    n.outputs = std::move(out);
+    Node n = kiln::test::make_node(lifecycle_registry(), name, "lc." + func, std::move(in), std::move(out));
     n.resources = std::move(resources);
     return n;
 }

@@ -8,6 +8,7 @@
 #include "plugins/registry.hpp"
 #include "run/host_run_context.hpp"
 #include "run/run_views.hpp"
+#include "test_nodes.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;
@@ -31,14 +32,7 @@ Registry& fingerprint_registry() {
 }
 
 Node node(const std::string& name, const std::string& func, std::vector<std::string> in, std::vector<std::string> out) {
-    std::string hint;
-    Node n;
-    n.name = name;
-    n.func = fingerprint_registry().find_node("fp." + func, hint);
-    REQUIRE_MESSAGE(n.func, hint);
-    n.inputs = std::move(in);
-    n.outputs = std::move(out);
-    return n;
+    return kiln::test::make_node(fingerprint_registry(), name, "fp." + func, std::move(in), std::move(out));
 }
 
 struct Plan {

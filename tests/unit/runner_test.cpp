@@ -9,6 +9,7 @@
 #include "run/node_event_stream.hpp"
 #include "run/run_plan.hpp"
 #include "run/run_selection.hpp"
+#include "test_nodes.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;
@@ -37,14 +38,7 @@ Registry& test_registry() {
 }
 
 Node node(const std::string& name, const std::string& func, std::vector<std::string> in, std::vector<std::string> out) {
-    std::string hint;
-    Node n;
-    n.name = name;
-    n.func = test_registry().find_node("t." + func, hint);
-    REQUIRE_MESSAGE(n.func, hint);
-    n.inputs = std::move(in);
-    n.outputs = std::move(out);
-    return n;
+    return kiln::test::make_node(test_registry(), name, "t." + func, std::move(in), std::move(out));
 }
 
 struct Fixture {
