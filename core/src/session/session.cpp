@@ -89,7 +89,8 @@ void check_resume_options(const SessionOptions& typed, const SessionOptions& run
             "--plugin-path");
     differs(!typed.hooks.empty(), typed.hooks == run.hooks, "--hooks");
     differs(!typed.env.empty(), typed.env == run.env, "--env");
-    differs(!typed.conf_source.empty(), fs::absolute(typed.conf_source) == run.conf_source, "--conf-source");
+    differs(!typed.conf_source.empty(),
+            typed.conf_source.empty() || fs::absolute(typed.conf_source) == run.conf_source, "--conf-source");
     if (!conflicts.empty())
         throw ConfigError("--resume continues the interrupted run with its own options (kept in " + journal + "); " +
                           join(conflicts) + " cannot be combined with it unless repeated exactly. Drop " + join(conflicts) +
