@@ -91,6 +91,9 @@ TEST_CASE("config_env.unknown_env_names_the_folder") {
     CHECK(r.contains("--env staging: no environment folder '" + (p / "conf/staging").string() + "'"));
     CHECK(r.contains("environments there: prod"));
     CHECK(p.report()["status"] == "error");
+    r = p.run({}, {"KILN_ENV=qa"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("KILN_ENV qa: no environment folder '" + (p / "conf/qa").string() + "'"));
 }
 
 TEST_CASE("config_env.flat_project_refuses_an_environment") {
@@ -176,6 +179,16 @@ TEST_CASE("config_env.interpolation_errors_name_file_key_and_fix") {
     CHECK(r.exit_code == 2);
     CHECK(r.contains((p / "conf/base/catalog.json").string() + ": total.filepath: ${oc.env:HOME}"));
     CHECK(r.contains("only credentials.json may do"));
+
+    p.write("conf/base/catalog.json", R"({"total": {"type": "kiln.JsonDataset", "filepath": "${oc.select:x}"}})");
+    r = p.run();
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("total.filepath: ${oc.select:x} uses the unknown resolver 'oc.select'"));
+
+    p.write("conf/base/catalog.json", R"({"total": {"type": "kiln.JsonDataset", "filepath": "${globals:x"}})");
+    r = p.run();
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("total.filepath: \"${globals:x\" opens ${ without a closing }"));
 }
 
 TEST_CASE("config_env.credentials_reach_the_dataset") {
