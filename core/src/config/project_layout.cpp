@@ -12,7 +12,8 @@ namespace fs = std::filesystem;
 
 bool is_project_root(const fs::path& dir) {
     std::error_code ec;
-    return fs::is_regular_file(dir / "pipelines.json", ec) || fs::is_directory(dir / "conf" / "base", ec);
+    // exists, not is_regular_file: a pipelines.json that is not a file is reported when read.
+    return fs::exists(dir / "pipelines.json", ec) || fs::is_directory(dir / "conf" / "base", ec);
 }
 
 std::optional<fs::path> find_project_root(const fs::path& start) {
