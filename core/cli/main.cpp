@@ -11,6 +11,8 @@
 #include "commands/new_command.hpp"
 #include "commands/plugins_command.hpp"
 #include "commands/viz_command.hpp"
+#include "config/project_layout.hpp"
+#include "config/redaction.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
 #include "kiln/version.hpp"
@@ -18,6 +20,7 @@
 #include "session/session.hpp"
 #include "terminal/logging.hpp"
 #include "terminal/progress_line.hpp"
+#include "text/join.hpp"
 #include "text/split.hpp"
 
 namespace fs = std::filesystem;
@@ -79,9 +82,9 @@ void write_error_report(const fs::path& path, const std::string& message, int ex
                              {"project", project.string()},
                              {"pipeline", o.pipeline.empty() ? "__default__" : o.pipeline},
                              {"runner", o.runner.empty() ? "SequentialRunner" : o.runner},
-                             {"error", message},
+                             {"error", core::redact(message)},
                              {"nodes", nlohmann::json::array()},
-                             {"failure", {{"node", ""}, {"error", message}, {"resume_command", ""}}}};
+                             {"failure", {{"node", ""}, {"error", core::redact(message)}, {"resume_command", ""}}}};
     try {
         write_file_atomic(path, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     } catch (const std::exception& e) {
@@ -132,7 +135,7 @@ void add_filter_options(CLI::App* cmd, FilterArguments& f, const std::string& ve
 // Everything the command line fills in, before it is checked and turned into options.
 struct Arguments {
     core::SessionOptions session;
-    std::vector<std::string> plugin_paths, hooks;
+    std::vector<std::string> plugin_paths, hooks, params;
     FilterArguments filters;
     bool parallel = false, quiet = false, verbose = false;
     int max_workers = 0;
@@ -147,6 +150,17 @@ struct Commands {
     CLI::App* viz;
     CLI::App* new_plugin;
 };
+
+// Where the configuration comes from: `run` and `viz`.
+void add_config_options(CLI::App* cmd, Arguments& a) {
+    cmd->add_option("--env", a.session.env,
+                    "Configuration environment read over conf/base (a folder of conf/; default: KILN_ENV, else local)");
+    cmd->add_option("--conf-source", a.session.conf_source,
+                    "Folder holding the configuration environments (base/, local/, ...) instead of PROJECT/conf");
+    cmd->add_option("--params", a.params, "Override parameters: KEY=VALUE[,KEY=VALUE...]; dotted keys reach nested "
+                                          "values; VALUE is JSON when it parses as JSON; repeatable, the later wins")
+        ->allow_extra_args(false);
+}
 
 void add_project_options(CLI::App* cmd, Arguments& a) {
     cmd->add_option("--project", a.session.project_dir, "Project directory holding pipelines.json, catalog.json, "
@@ -179,8 +193,7 @@ CLI::App* add_run_command(CLI::App& app, Arguments& a) {
     run->add_option("--resources", a.resources,
                     "Caps on node resources, e.g. gpu=1,mem_gb=16: nodes declaring \"resources\" run only while "
                     "their needs fit");
-    run->add_option("--params", o.params, "Override parameters: KEY=VALUE[,KEY=VALUE...]; dotted keys reach nested "
-                                          "values; VALUE is JSON when it parses as JSON");
+    add_config_options(run, a);
     add_filter_options(run, a.filters, "Run");
     run->add_flag("--only-missing-outputs", o.only_missing_outputs,
                   "Skip nodes whose persisted outputs exist and are not needed by nodes that run");
@@ -201,6 +214,7 @@ CLI::App* add_viz_command(CLI::App& app, Arguments& a) {
     CLI::App* viz = app.add_subcommand("viz", "Draw a pipeline: a Mermaid flowchart (default), a Graphviz DOT graph or "
                                               "a self-contained HTML page");
     add_project_options(viz, a);
+    add_config_options(viz, a);
     viz->add_option("-p,--pipeline", a.session.pipeline, "Pipeline to draw (default: __default__)");
     viz->add_option("-f,--format", a.viz.format,
                     "mermaid, dot or html (default: from the --output extension, else mermaid)");
@@ -263,6 +277,15 @@ void complete_run_options(Arguments& a, const CLI::App& run) {
     o.runner_options.worker_command = o.command_line;
     o.hooks = split_commas(a.hooks);
     o.filter = a.filters.parsed();
+    o.params = core::join(a.params, ",");  // later items win, as a later --params does
+}
+
+// `kiln run` and `kiln viz` without --project, from a subfolder of a project, find it as
+// Kedro does: the nearest folder up holding pipelines.json or conf/base/.
+void find_project(Arguments& a, const Commands& commands) {
+    for (const CLI::App* cmd : {commands.run, commands.viz})
+        if (cmd->parsed() && cmd->count("--project") == 0)
+            if (auto root = core::find_project_root(fs::current_path())) a.session.project_dir = *root;
 }
 
 int draw_pipeline(Arguments& a) {
@@ -270,6 +293,9 @@ int draw_pipeline(Arguments& a) {
     a.viz.plugins = a.session.plugins;
     a.viz.pipeline = a.session.pipeline;
     a.viz.filter = a.session.filter;
+    a.viz.env = a.session.env;
+    a.viz.conf_source = a.session.conf_source;
+    a.viz.params = a.session.params;
     return run_viz(a.viz);
 }
 
@@ -330,6 +356,7 @@ int main(int argc, char** argv) {
     try {
         if (commands.plugins->parsed()) return print_plugins(o, runners::builtin_runner_names());
         complete_run_options(a, *commands.run);
+        find_project(a, commands);
         if (commands.viz->parsed()) return draw_pipeline(a);
         return run_pipeline(o, worker, verbosity);
     } catch (const Error& e) {

@@ -154,6 +154,31 @@ private:
     kiln::Value value_;
 };
 
+// Reads "credentials" as Kedro's datasets do (the object from credentials.json), and
+// quotes the password wherever a careless dataset might: its description and its
+// errors. Loads "user:<user>"; with "fail": true, loading fails. Tests check that the
+// password never reaches the output.
+class CredentialedDataset final : public kiln::Dataset {
+public:
+    explicit CredentialedDataset(const kiln::DatasetConfig& c) : credentials_(c.args.value("credentials", nlohmann::json())) {
+        if (!credentials_.is_object()) throw kiln::ConfigError("\"credentials\" must be an object, got " + credentials_.dump());
+        fail_ = c.args.value("fail", false);
+    }
+    kiln::Value load() override {
+        if (fail_)
+            throw kiln::DatasetError("cannot connect as " + user() + " with password " + credentials_.value("password", ""));
+        return kiln::Value::make(std::string("user:") + user());
+    }
+    void save(const kiln::Value&) override { throw kiln::DatasetError("read only"); }
+    bool exists() const override { return true; }
+    std::string describe() const override { return "CredentialedDataset(" + credentials_.dump() + ")"; }
+
+private:
+    std::string user() const { return credentials_.value("user", "?"); }
+    nlohmann::json credentials_;
+    bool fail_ = false;
+};
+
 class MarkerRunner final : public kiln::Runner {
 public:
     void run(kiln::RunContext& ctx) override {
@@ -268,4 +293,5 @@ KILN_PLUGIN(testext) {
     reg.hooks<Recorder>("Recorder");
     reg.hooks<Thrower>("Thrower");
     reg.hooks<BadConfig>("BadConfig");
+    reg.dataset<CredentialedDataset>("CredentialedDataset", {.doc = "reads its credentials; quotes them carelessly"});
 }

@@ -180,6 +180,9 @@ constexpr std::string_view gitignore = R"kiln(# Build outputs and what `kiln run
 /plugins/
 /.kiln/
 /data/08_reporting/
+# Secrets and each developer's own configuration stay out of version control.
+credentials.json
+/conf/local/
 )kiln";
 
 // Same order as printed.

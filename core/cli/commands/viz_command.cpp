@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog.hpp"
-#include "config/json_file.hpp"
+#include "config/config_loader.hpp"
 #include "config/pipeline_loader.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
@@ -31,20 +31,30 @@ core::GraphFormat choose_format(const VizOptions& o) {
                       extension_choices + ", or pass --format " + format_choices);
 }
 
+// The flat layout's catalog.json alone, as before; conf/ environments merged and resolved
+// (credentials in place; the drawing shows names and types only).
+std::map<std::string, core::CatalogEntry> catalog_entries(const core::ConfigLayout& layout, const std::string& params) {
+    if (layout.flat()) return core::DataCatalog::read_entries(layout.project / "catalog.json");
+    const core::DataConfig data = core::load_data_config(layout, core::runtime_params_object(params));
+    return core::DataCatalog::entries_from_json(data.catalog, data.catalog_origin);
+}
+
 }  // namespace
 
 int run_viz(const VizOptions& o) {
     // A bad format is a usage error: say so before loading anything.
     const core::GraphFormat format = choose_format(o);
-    const fs::path project = core::project_directory(o.project_dir);
-    const fs::path pipelines_file = project / "pipelines.json";
+    const fs::path project = core::project_directory(o.project_dir, o.conf_source);
+    const core::ConfigLayout layout = core::config_layout(project, o.conf_source, o.env);
 
     core::Registry registry;  // owns the node functions the pipelines point to: keep it alive
     core::load_plugins(registry, o.plugins, project);
     core::FunctionResolver resolver = [&](const std::string& name, std::string& hint) {
         return registry.find_node(name, hint);
     };
-    const auto pipelines = core::load_pipelines(core::read_json_file(pipelines_file), pipelines_file.string(), resolver);
+    const core::PipelinesConfig pipelines_config = core::load_pipelines_config(layout);
+    const fs::path pipelines_file = pipelines_config.origin;
+    const auto pipelines = core::load_pipelines(pipelines_config.document, pipelines_config.origin, resolver);
     const std::string name = o.pipeline.empty() ? "__default__" : o.pipeline;
     const core::Pipeline& full = core::find_pipeline(pipelines, name, pipelines_file);
     const core::Pipeline pipeline = o.filter.empty() ? full : full.filter(o.filter);
@@ -56,7 +66,7 @@ int run_viz(const VizOptions& o) {
         options.title += " (" + std::to_string(pipeline.size()) + " of " + std::to_string(full.size()) + " nodes)";
     // Entry names and types only: nothing is built, so missing files or plugins of a
     // dataset type do not matter. A type is shown qualified when a plugin provides it.
-    for (const auto& [entry_name, entry] : core::DataCatalog::read_entries(project / "catalog.json")) {
+    for (const auto& [entry_name, entry] : catalog_entries(layout, o.params)) {
         std::string hint;
         const core::DatasetType* type = registry.find_dataset_type(entry.type, hint);
         options.catalog[entry_name] = type ? type->qualified_name : entry.type;

@@ -19,6 +19,9 @@ struct VizOptions {
     std::string format;                 // "mermaid", "dot" or "html"; empty: from output's extension, else mermaid
     std::filesystem::path output;       // empty: standard output
     bool hide_parameters = false;       // leave out params:... and parameters
+    std::string env;                    // --env, as for `kiln run`
+    std::filesystem::path conf_source;  // --conf-source
+    std::string params;                 // --params, for ${runtime_params:...} in the catalog
 };
 
 // Loads the plugins and pipelines (the functions must resolve, as for `kiln run`) and the

@@ -6,6 +6,7 @@
 #include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 
+#include "config/redaction.hpp"
 #include "plugins/host_logger.hpp"
 #include "terminal/progress_line.hpp"
 
@@ -24,7 +25,14 @@ public:
           formatter_(std::make_unique<spdlog::pattern_formatter>()),
           colors_(spdlog::details::os::in_terminal(stderr) && spdlog::details::os::is_color_terminal()) {}
 
-    void log(const spdlog::details::log_msg& msg) override {
+    void log(const spdlog::details::log_msg& logged) override {
+        // Credential values never reach the terminal, whoever logs them.
+        spdlog::details::log_msg msg = logged;
+        std::string redacted;
+        if (has_secrets()) {
+            redacted = redact(std::string_view(logged.payload.data(), logged.payload.size()));
+            msg.payload = redacted;
+        }
         auto lock = line_.lock();  // the formatter is not thread safe either
         msg.color_range_start = 0;
         msg.color_range_end = 0;

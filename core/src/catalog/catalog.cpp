@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/json_file.hpp"
+#include "config/redaction.hpp"
 #include "kiln/error.hpp"
 #include "model/pipeline.hpp"
 #include "plugins/registry.hpp"
@@ -15,7 +16,8 @@ namespace fs = std::filesystem;
 DatasetRef::DatasetRef(std::string name, std::string type, DatasetTypeOptions options,
                        std::unique_ptr<DatasetHandle> handle)
     : name_(std::move(name)), type_(std::move(type)), options_(std::move(options)), handle_(std::move(handle)) {
-    description_ = handle_->describe();
+    // Hooks, the report and the log all show this text; a dataset may quote its credentials.
+    description_ = redact(handle_->describe());
 }
 
 Value DatasetRef::load() {

@@ -23,13 +23,14 @@ void add_request(std::vector<HookRequest>& requests, HookRequest request) {
 }  // namespace
 
 std::vector<HookRequest> hook_requests(const fs::path& project_dir, const std::vector<std::string>& cli_hooks,
-                                       const fs::path& trace_file) {
+                                       const fs::path& trace_file, const nlohmann::json* merged_settings,
+                                       const std::string& merged_file) {
     std::vector<HookRequest> requests;
-    const fs::path settings_file = project_dir / "settings.json";
+    const fs::path settings_file = merged_settings ? fs::path(merged_file) : project_dir / "settings.json";
     std::error_code ec;
-    if (fs::exists(settings_file, ec)) {
+    if (merged_settings || fs::exists(settings_file, ec)) {
         const std::string where = settings_file.string();
-        nlohmann::json settings = read_json_file(settings_file);
+        nlohmann::json settings = merged_settings ? *merged_settings : read_json_file(settings_file);
         if (!settings.is_object()) throw ConfigError(where + ": must be a JSON object like {\"hooks\": [...]}");
         for (const auto& [key, _] : settings.items())
             if (key != "hooks") throw ConfigError(where + ": unknown setting '" + key + "'; known settings: hooks");

@@ -23,12 +23,14 @@ struct HookRequest {
     std::string origin;      // "settings.json" or "--hooks", for messages
 };
 
-// Reads PROJECT/settings.json (optional) and adds the command line's hooks; a hook named
-// twice is enabled once, the later options merged over the earlier. Throws
+// Reads PROJECT/settings.json (optional), or `settings` when given (merged from conf/
+// environments; `settings_file` names it in messages), and adds the command line's hooks;
+// a hook named twice is enabled once, the later options merged over the earlier. Throws
 // kiln::ConfigError naming the file and entry for anything malformed.
 std::vector<HookRequest> hook_requests(const std::filesystem::path& project_dir,
                                        const std::vector<std::string>& cli_hooks,
-                                       const std::filesystem::path& trace_file);
+                                       const std::filesystem::path& trace_file,
+                                       const nlohmann::json* settings = nullptr, const std::string& settings_file = "");
 
 // Makes one hook object per request. Throws kiln::ConfigError for an unknown hook (with
 // what is available) and kiln::PluginError when the plugin cannot make it.

@@ -1,6 +1,7 @@
 #include "journal/run_record.hpp"
 
 #include "config/json_file.hpp"
+#include "config/redaction.hpp"
 #include "kiln/error.hpp"
 #include "kiln/file_io.hpp"
 
@@ -34,7 +35,7 @@ fs::path run_record_path(const fs::path& project_dir) { return project_dir / ".k
 
 void write_run_record(const fs::path& project_dir, const RunRecord& record) {
     // A node's error may hold any bytes (Latin-1 from a file): shown as U+FFFD, the record is still written.
-    const auto text = record.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    const auto text = redact(record.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     write_file_atomic(run_record_path(project_dir), text + "\n");
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
+#include "config/redaction.hpp"
 #include "run/run_guard.hpp"
 
 namespace kiln::core {
@@ -86,7 +87,7 @@ bool NodeLifecycle::run_here(std::size_t i, unsigned worker, std::string* error)
         succeeded(i, worker);
         return true;
     } catch (const std::exception& e) {
-        if (error) *error = e.what();
+        if (error) *error = redact(e.what());
         record_failure(i, e.what(), worker);
     } catch (...) {
         const std::string message = "node '" + plan_.pipeline().nodes()[i].name + "' failed with an unknown exception";
@@ -105,7 +106,7 @@ bool NodeLifecycle::start_remote(std::size_t i, unsigned worker, std::string* er
         }
         return true;
     } catch (const std::exception& e) {
-        if (error) *error = e.what();
+        if (error) *error = redact(e.what());
         record_failure(i, e.what(), worker);
     }
     return false;
@@ -116,7 +117,7 @@ bool NodeLifecycle::finish_remote(std::size_t i, unsigned worker, const std::str
     if (i >= size()) return false;
     if (const State s = state(i); s != State::running && !(s == State::pending && !check_requests_)) return false;
     if (failure) {
-        if (events_) events_->remote_error(plan_, i, worker, *failure, max_rss);
+        if (events_) events_->remote_error(plan_, i, worker, redact(*failure), max_rss);
         record_failure(i, *failure, worker);
         return false;
     }
@@ -141,7 +142,7 @@ bool NodeLifecycle::run_delegated(std::size_t i, unsigned worker, std::string* e
         plan_.execute(i, worker, nullptr);
         return true;
     } catch (const std::exception& e) {
-        if (error) *error = e.what();
+        if (error) *error = redact(e.what());
         return false;
     }
 }
@@ -222,7 +223,7 @@ void NodeLifecycle::record_failure(std::size_t i, const std::string& message, un
             return;
     }
     try {
-        NodeFailure failure{i, message};
+        NodeFailure failure{i, redact(message)};  // a dataset's error may quote its credentials
         {
             std::lock_guard lock(mutex_);
             failures_.push_back(failure);

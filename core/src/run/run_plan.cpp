@@ -5,6 +5,7 @@
 #include <map>
 #include <spdlog/spdlog.h>
 
+#include "config/redaction.hpp"
 #include "kiln/error.hpp"
 #include "run/node_event_stream.hpp"
 #include "run/run_guard.hpp"
@@ -240,7 +241,7 @@ void RunPlan::run_with_events(std::size_t i, unsigned worker, const Step& s, Val
     } catch (const std::exception& e) {
         for (auto& v : inputs)
             if (v.value && v.value->empty()) v.value = nullptr;  // not loaded
-        events.node_error(i, worker, inputs, e.what(), 0);
+        events.node_error(i, worker, inputs, redact(e.what()), 0);
         throw;
     }
 }

@@ -1,5 +1,6 @@
 #include "session/run_invocation.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -78,7 +79,7 @@ json invocation_to_json(const SessionOptions& o, const std::string& pipeline_nam
         if (eq != std::string::npos && is_kiln_variable(entry)) env[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
     const auto& r = o.runner_options;
-    return {{"pipeline", pipeline_name},
+    json invocation = {{"pipeline", pipeline_name},
             {"runner", o.runner},
             {"max_workers", r.max_workers ? json(*r.max_workers) : json(nullptr)},
             {"async", r.is_async},
@@ -99,6 +100,10 @@ json invocation_to_json(const SessionOptions& o, const std::string& pipeline_nam
             {"use_plugin_environment", o.plugins.use_environment},
             {"hooks", o.hooks},
             {"env", env}};
+    // Only when chosen, so that the journal of a run without them is what it was.
+    if (!o.env.empty()) invocation["conf_env"] = o.env;
+    if (!o.conf_source.empty()) invocation["conf_source"] = fs::absolute(o.conf_source).string();
+    return invocation;
 }
 
 SessionOptions replay_invocation(const json& inv, SessionOptions o, const std::string& file) {
@@ -125,6 +130,8 @@ SessionOptions replay_invocation(const json& inv, SessionOptions o, const std::s
         for (const auto& p : inv.at("plugin_paths")) o.plugins.explicit_dirs.emplace_back(p.get<std::string>());
         o.plugins.use_environment = inv.at("use_plugin_environment").get<bool>();
         o.hooks = inv.at("hooks").get<std::vector<std::string>>();
+        o.env = inv.value("conf_env", std::string());
+        o.conf_source = inv.value("conf_source", std::string());
         const json& env = inv.at("env");
         // The KILN_* environment of the run, exactly: set what it had, clear what it lacked.
         std::vector<std::string> now;
@@ -161,6 +168,8 @@ std::string invocation_command(const json& inv, const std::string& kiln_exe, con
     if (!inv.value("params", "").empty()) add("--params", inv["params"]);
     for (const auto& p : inv.value("plugin_paths", json::array())) add("--plugin-path", p);
     if (inv.contains("hooks") && !inv["hooks"].empty()) add("--hooks", list(inv["hooks"]));
+    if (!inv.value("conf_env", "").empty()) add("--env", inv["conf_env"]);
+    if (!inv.value("conf_source", "").empty()) add("--conf-source", inv["conf_source"]);
     static const std::pair<const char*, const char*> filters[] = {
         {"node_names", "--nodes"},           {"from_nodes", "--from-nodes"}, {"to_nodes", "--to-nodes"},
         {"tags", "--tags"},                  {"from_inputs", "--from-inputs"}, {"to_outputs", "--to-outputs"},
@@ -173,9 +182,10 @@ std::string invocation_command(const json& inv, const std::string& kiln_exe, con
     return command;
 }
 
-json project_fingerprint(const fs::path& project, const Registry& registry) {
+json project_fingerprint(const fs::path& project, const Registry& registry, const std::vector<std::string>& conf_files) {
     json files = json::object();
     for (const char* name : config_files) files[name] = file_hash(project / name);
+    for (const auto& name : conf_files) files[name] = file_hash(project / name);
     json plugins = json::object();
     for (const auto& info : registry.plugins()) {
         if (info.file.empty()) continue;
@@ -196,12 +206,16 @@ std::vector<std::string> fingerprint_changes(const json& then, const json& now) 
     const json no = json::object();
     const json& f0 = then.contains("files") ? then["files"] : no;
     const json& f1 = now.contains("files") ? now["files"] : no;
-    for (const char* name : config_files) {
+    // The project's own files first, in their usual order, then those of conf/ by name.
+    std::vector<std::string> names(std::begin(config_files), std::end(config_files));
+    for (const json* f : {&f0, &f1})
+        for (const auto& [name, _] : f->items())
+            if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    std::sort(names.begin() + static_cast<std::ptrdiff_t>(std::size(config_files)), names.end());
+    for (const auto& name : names) {
         const std::string a = f0.value(name, "absent"), b = f1.value(name, "absent");
         if (a == b) continue;
-        changes.push_back(a == "absent" ? std::string(name) + " was added"
-                          : b == "absent" ? std::string(name) + " was removed"
-                                          : std::string(name) + " changed");
+        changes.push_back(a == "absent" ? name + " was added" : b == "absent" ? name + " was removed" : name + " changed");
     }
     const json& p0 = then.contains("plugins") ? then["plugins"] : no;
     const json& p1 = now.contains("plugins") ? now["plugins"] : no;

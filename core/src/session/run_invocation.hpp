@@ -26,9 +26,11 @@ SessionOptions replay_invocation(const nlohmann::json& invocation, SessionOption
 std::string invocation_command(const nlohmann::json& invocation, const std::string& kiln_exe,
                                const std::filesystem::path& project, const std::vector<std::string>& extra);
 
-// Content hashes of the project's configuration files and size/mtime of every plugin
-// binary loaded.
-nlohmann::json project_fingerprint(const std::filesystem::path& project, const Registry& registry);
+// Content hashes of the project's configuration files (its own pipelines.json,
+// catalog.json, parameters.json and settings.json, and `conf_files`, relative to it or
+// absolute) and size/mtime of every plugin binary loaded.
+nlohmann::json project_fingerprint(const std::filesystem::path& project, const Registry& registry,
+                                   const std::vector<std::string>& conf_files = {});
 
 // What differs between two fingerprints, one line each ("parameters.json changed").
 std::vector<std::string> fingerprint_changes(const nlohmann::json& then, const nlohmann::json& now);

@@ -9,8 +9,10 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/temp_files.hpp"
+#include "config/config_loader.hpp"
 #include "config/json_file.hpp"
 #include "config/pipeline_loader.hpp"
+#include "config/redaction.hpp"
 #include "hooks/hook_dispatcher.hpp"
 #include "hooks/hook_settings.hpp"
 #include "journal/journal_observer.hpp"
@@ -32,11 +34,6 @@ namespace kiln::core {
 namespace fs = std::filesystem;
 
 namespace {
-
-nlohmann::json read_optional_json(const fs::path& file) {
-    std::error_code ec;
-    return fs::exists(file, ec) ? read_json_file(file) : nlohmann::json::object();
-}
 
 // Kedro prints --from-nodes "a,b": keep its double quotes where they are safe.
 std::string kedro_quote(const std::string& list) {
@@ -91,6 +88,9 @@ void check_resume_options(const SessionOptions& typed, const SessionOptions& run
                         [&](const fs::path& p) { return std::find(run_paths.begin(), run_paths.end(), p) != run_paths.end(); }),
             "--plugin-path");
     differs(!typed.hooks.empty(), typed.hooks == run.hooks, "--hooks");
+    differs(!typed.env.empty(), typed.env == run.env, "--env");
+    differs(!typed.conf_source.empty(),
+            typed.conf_source.empty() || fs::absolute(typed.conf_source) == run.conf_source, "--conf-source");
     if (!conflicts.empty())
         throw ConfigError("--resume continues the interrupted run with its own options (kept in " + journal + "); " +
                           join(conflicts) + " cannot be combined with it unless repeated exactly. Drop " + join(conflicts) +
@@ -137,15 +137,17 @@ nlohmann::json pipeline_to_json(const Pipeline& p) {
 
 }  // namespace
 
-fs::path project_directory(const fs::path& dir) {
+fs::path project_directory(const fs::path& dir, const fs::path& conf_source) {
     std::error_code ec;
     const fs::path project = fs::weakly_canonical(fs::absolute(dir), ec);
     if (!fs::is_directory(project))
         throw ConfigError("project directory '" + dir.string() + "' does not exist; pass --project DIR");
-    if (!fs::exists(project / "pipelines.json"))
+    // With --conf-source the configuration is elsewhere: the project folder holds the
+    // data, plugins/ and .kiln/.
+    if (conf_source.empty() && !is_project_root(project))
         throw ConfigError("no pipelines.json in project '" + project.string() +
                           "'. A Kiln project holds pipelines.json (and optionally catalog.json, parameters.json and "
-                          "plugins/); is --project right?");
+                          "plugins/), or conf/base/ with them; is --project right?");
     return project;
 }
 
@@ -189,7 +191,8 @@ namespace {
 std::unique_ptr<PreparedRun> prepare_run_from(const SessionOptions& o, const nlohmann::json& snapshot,
                                               const std::function<void(PreparedRun&)>& before_plan) {
     auto run = std::make_unique<PreparedRun>();
-    run->project = project_directory(o.project_dir);
+    run->project = project_directory(o.project_dir, o.conf_source);
+    for (const auto& secret : snapshot.value("secrets", nlohmann::json::array())) register_secret(secret.get<std::string>());
     load_plugins(run->registry, o.plugins, run->project);
     FunctionResolver resolver = [&](const std::string& name, std::string& hint) {
         return run->registry.find_node(name, hint);
@@ -214,7 +217,7 @@ std::unique_ptr<PreparedRun> prepare_run_from(const SessionOptions& o, const nlo
 
 SessionOptions resumed_options(const SessionOptions& o, std::optional<JournalState>& journal) {
     if (!o.resume) return o;
-    const fs::path project = project_directory(o.project_dir);
+    const fs::path project = project_directory(o.project_dir, o.conf_source);
     journal = read_journal(project);
     if (!journal)
         throw ConfigError("nothing to resume: no run journal at '" + journal_path(project).string() +
@@ -230,8 +233,7 @@ SessionOptions resumed_options(const SessionOptions& o, std::optional<JournalSta
 std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::function<void(PreparedRun&)>& before_plan,
                                          std::optional<JournalState> journal) {
     auto run = std::make_unique<PreparedRun>();
-    const fs::path project = project_directory(o.project_dir);
-    const fs::path pipelines_file = project / "pipelines.json";
+    const fs::path project = project_directory(o.project_dir, o.conf_source);
     const nlohmann::json snapshot = read_worker_snapshot();
     if (!snapshot.is_null()) {
         // A spawned worker: the host's invocation, nodes, catalog and parameters, exactly.
@@ -249,12 +251,16 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
     }
 
     run->project = project;
+    const ConfigLayout layout = config_layout(project, o.conf_source, o.env);
+    run->fingerprint_files = config_fingerprint_files(layout);
     Registry& registry = run->registry;
     load_plugins(registry, o.plugins, project);
 
     FunctionResolver resolver = [&](const std::string& name, std::string& hint) { return registry.find_node(name, hint); };
     auto& pipelines = run->pipelines;
-    pipelines = load_pipelines(read_json_file(pipelines_file), pipelines_file.string(), resolver);
+    const PipelinesConfig pipelines_config = load_pipelines_config(layout);
+    const fs::path pipelines_file = pipelines_config.origin;
+    pipelines = load_pipelines(pipelines_config.document, pipelines_config.origin, resolver);
 
     std::optional<JournalState>& previous = run->previous;
     std::string previous_run_id;
@@ -269,7 +275,7 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
         }
         // Resuming after the project changed would mix results of two different runs.
         auto changes = fingerprint_changes(header.value("project", nlohmann::json::object()),
-                                           project_fingerprint(project, registry));
+                                           project_fingerprint(project, registry, run->fingerprint_files));
         if (!changes.empty()) {
             std::string list;
             for (const auto& c : changes) list += "\n  - " + c;
@@ -285,11 +291,13 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
     const std::string& pipeline_name = run->pipeline_name;
     const Pipeline& full = find_pipeline(pipelines, pipeline_name, pipelines_file);
 
-    Parameters parameters(read_optional_json(project / "parameters.json"), (project / "parameters.json").string());
+    DataConfig data = load_data_config(layout, layout.flat() ? nlohmann::json::object() : runtime_params_object(o.params));
+    Parameters parameters(std::move(data.parameters), data.parameters_origin);
     for (auto& [key, value] : parse_params_option(o.params)) parameters.set(key, std::move(value));
-    run->catalog = std::make_unique<DataCatalog>(DataCatalog::read_entries(project / "catalog.json"),
-                                                 std::move(parameters), project, registry,
-                                                 (project / "catalog.json").string());
+    run->catalog = std::make_unique<DataCatalog>(DataCatalog::entries_from_json(data.catalog, data.catalog_origin),
+                                                 std::move(parameters), project, registry, data.catalog_origin);
+    run->settings = std::move(data.settings);
+    run->settings_origin = std::move(data.settings_origin);
     DataCatalog& catalog = *run->catalog;
     run->run_id = make_run_id();
     run->first_run_id = previous ? previous_run_id : run->run_id;
@@ -491,7 +499,7 @@ nlohmann::json journal_header(const PreparedRun& prepared, const nlohmann::json&
             {"first_run_id", prepared.first_run_id},
             {"kiln_version", KILN_VERSION_STRING},
             {"invocation", invocation},
-            {"project", project_fingerprint(prepared.project, prepared.registry)},
+            {"project", project_fingerprint(prepared.project, prepared.registry, prepared.fingerprint_files)},
             {"command_line", command_line}};
 }
 
@@ -500,7 +508,9 @@ nlohmann::json journal_header(const PreparedRun& prepared, const nlohmann::json&
 std::unique_ptr<HookDispatcher> enable_run_hooks(const SessionOptions& o, PreparedRun& prepared, const RunPlan& plan,
                                                  const PlanCatalogView& catalog_view) {
     std::unique_ptr<HookDispatcher> hooks;
-    if (auto requests = hook_requests(prepared.project, o.hooks, o.trace); !requests.empty())
+    if (auto requests = hook_requests(prepared.project, o.hooks, o.trace,
+                                      prepared.settings.is_null() ? nullptr : &prepared.settings, prepared.settings_origin);
+        !requests.empty())
         hooks = std::make_unique<HookDispatcher>(enable_hooks(prepared.registry, requests, prepared.project), plan,
                                                  catalog_view);
     return hooks;
@@ -697,7 +707,7 @@ void close_journal_and_record(JournalObserver& journal, bool ran_nothing, int in
 void write_report_file(const fs::path& file, RunReport& report, std::vector<std::pair<std::string, std::string>> skipped) {
     if (file.empty()) return;
     report.skipped = std::move(skipped);
-    write_file_atomic(file, report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_file_atomic(file, redact(report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "\n");
     spdlog::info("Run report written to {}", file.string());
 }
 
@@ -730,11 +740,14 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
                             *prepared->catalog, std::move(places.carried));
     RunGuard guard(to_run, places.index, resume_all);
     plan.set_worker_snapshot([&] {
-        return nlohmann::json{{"invocation", invocation},
+        nlohmann::json snapshot{{"invocation", invocation},
                               {"run_id", prepared->run_id},
                               {"pipelines", pipeline_to_json(to_run)},
                               {"catalog", prepared->catalog->entries_to_json()},
                               {"parameters", prepared->catalog->parameters().root()}};
+        // A spawned worker redacts what the host does; the key is absent when there is nothing to redact.
+        if (has_secrets()) snapshot["secrets"] = registered_secrets();
+        return snapshot;
     });
 
     PlanCatalogView catalog_view(plan);

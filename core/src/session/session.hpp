@@ -35,7 +35,9 @@ struct SessionOptions {
     std::string pipeline;  // empty: "__default__" (or the interrupted run's, with resume)
     std::string runner;    // empty: SequentialRunner
     RunnerOptions runner_options;
-    std::string params;    // --params text
+    std::string params;    // --params text (several --params joined with ",")
+    std::string env;       // --env: the configuration environment over conf/base (empty: KILN_ENV, else "local")
+    std::filesystem::path conf_source;  // --conf-source: a conf folder elsewhere (empty: PROJECT/conf)
     PipelineFilter filter;
     bool only_missing_outputs = false;
     bool resume = false;
@@ -65,6 +67,9 @@ struct PreparedRun {
     Pipeline to_run;                    // what the runner gets
     std::vector<std::pair<std::string, std::string>> skipped;  // node, reason
     std::unique_ptr<RunPlan> plan;
+    nlohmann::json settings;            // settings.json from conf/ environments; null: PROJECT/settings.json
+    std::string settings_origin;
+    std::vector<std::string> fingerprint_files;  // conf/ files --resume compares (run_invocation.hpp)
 };
 
 // With --resume: the options of the run to resume (read from its journal, see
@@ -83,8 +88,8 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& options,
                                          std::optional<JournalState> journal = std::nullopt);
 
 // The project directory, absolute; throws kiln::ConfigError when it does not exist or
-// holds no pipelines.json.
-std::filesystem::path project_directory(const std::filesystem::path& dir);
+// holds neither pipelines.json nor conf/base/ (unless `conf_source` names the conf folder).
+std::filesystem::path project_directory(const std::filesystem::path& dir, const std::filesystem::path& conf_source = {});
 
 // The pipeline called `name`; throws kiln::ConfigError naming the file, with close matches
 // and the pipelines defined.

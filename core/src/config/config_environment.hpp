@@ -1,0 +1,30 @@
+// One configuration environment (conf/base, conf/local, ...): the files of one kind in it,
+// read and put together.
+//
+//     read_config_group(conf / "base", "catalog")  // catalog.json, then catalog_*.json
+//
+// Within one environment a top-level key may be defined once: two files defining it is an
+// error naming both (Kedro's rule). Environments override one another (config_merge.hpp).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/config_merge.hpp"
+
+namespace kiln::core {
+
+// `stem`.json and `stem`_*.json in `env_dir` (sorted by name), each a JSON object, as one
+// document. Files that do not exist are skipped: an environment without any is empty.
+// Throws kiln::ConfigError naming the file for malformed JSON or a non-object, and both
+// files for a key defined twice.
+MergedConfig read_config_group(const std::filesystem::path& env_dir, const std::string& stem);
+
+// The files `read_config_group(env_dir, stem)` reads, in that order.
+std::vector<std::filesystem::path> config_group_files(const std::filesystem::path& env_dir, const std::string& stem);
+
+// Every *.json file directly in `env_dir`, sorted (what --resume compares).
+std::vector<std::filesystem::path> json_files_in(const std::filesystem::path& env_dir);
+
+}  // namespace kiln::core
