@@ -9,6 +9,7 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/temp_files.hpp"
+#include "catalog/unused_entries.hpp"
 #include "config/json_file.hpp"
 #include "config/pipeline_loader.hpp"
 #include "hooks/hook_dispatcher.hpp"
@@ -291,6 +292,9 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
                                                  std::move(parameters), project, registry,
                                                  (project / "catalog.json").string());
     DataCatalog& catalog = *run->catalog;
+    for (const std::string& warning :
+         unused_entry_warnings(catalog, pipelines.dataset_names(), (project / "catalog.json").string()))
+        spdlog::warn("{}", warning);
     run->run_id = make_run_id();
     run->first_run_id = previous ? previous_run_id : run->run_id;
     const std::string& run_id = run->run_id;
