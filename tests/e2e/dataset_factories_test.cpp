@@ -47,6 +47,13 @@ TEST_CASE("factories.pattern_entries_write_files") {
     CHECK(p.json_file("data/coffee.json") == -1.0);
     CHECK_FALSE(p.exists("data/total.json"));  // nothing matches "total": it stays in memory
 
+    // Pattern datasets persist: --only-missing-outputs finds them and skips their producers.
+    r = p.run({"--only-missing-outputs"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.contains("Skipping all 3 nodes (all persistent outputs exist)"));
+    CHECK(p.ran_nodes().empty());
+
     // A spawned ParallelRunner worker gets the patterns with the catalog and resolves alike.
     std::filesystem::remove_all(p / "data");
     r = p.run({"--runner", "ParallelRunner", "--start-method", "spawn", "--max-workers", "2"});
