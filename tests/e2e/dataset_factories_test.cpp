@@ -141,6 +141,12 @@ TEST_CASE("factories.catalog_list_resolve_patterns") {
     CHECK(r.exit_code == 0);
     CHECK(r.output == "{name}_products\n{ns}.{name}_csv\n");
 
+    // `kiln viz` draws a pattern's dataset as persisted, with the pattern's type.
+    r = run_kiln({"viz", "--project", p.dir(), "--plugin-path", test_plugins("good"), "-q"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.contains("tea_products<br/>kiln.JsonDataset"));
+    CHECK(r.contains("coffee_products<br/>kiln.MemoryDataset"));
+
     r = run_kiln({"catalog", "--project", p.dir()});
     CHECK(r.exit_code == 2);
     CHECK(r.contains("subcommand"));

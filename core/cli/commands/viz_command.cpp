@@ -56,10 +56,27 @@ int run_viz(const VizOptions& o) {
         options.title += " (" + std::to_string(pipeline.size()) + " of " + std::to_string(full.size()) + " nodes)";
     // Entry names and types only: nothing is built, so missing files or plugins of a
     // dataset type do not matter. A type is shown qualified when a plugin provides it.
-    for (const auto& [entry_name, entry] : core::DataCatalog::read_entries(project / "catalog.json")) {
+    const fs::path catalog_file = project / "catalog.json";
+    auto entries = core::DataCatalog::read_entries(catalog_file);
+    for (const auto& [entry_name, entry] : entries) {
         std::string hint;
         const core::DatasetType* type = registry.find_dataset_type(entry.type, hint);
         options.catalog[entry_name] = type ? type->qualified_name : entry.type;
+    }
+    // A dataset a pattern matches is drawn as persisted, with the type the pattern gives it.
+    const core::DataCatalog catalog(std::move(entries), core::Parameters{}, project, registry, catalog_file.string());
+    for (const std::string& dataset : pipeline.dataset_names()) {
+        const core::CatalogEntry* pattern = catalog.matching_pattern(dataset);
+        if (!pattern) continue;
+        std::string type_name = pattern->type;
+        try {
+            type_name = catalog.find_entry(dataset)->type;
+        } catch (const ConfigError&) {
+            // A placeholder the pattern lacks: `kiln run` reports it; the drawing shows the type as written.
+        }
+        std::string hint;
+        const core::DatasetType* type = registry.find_dataset_type(type_name, hint);
+        options.catalog[dataset] = type ? type->qualified_name : type_name;
     }
 
     const std::string text = core::render_graph(pipeline, options, format);
