@@ -1,5 +1,5 @@
 // kiln: the host executable. `kiln run` runs a project's pipeline; `kiln plugins` lists
-// what the plugins provide.
+// what the plugins provide; `kiln catalog` says where each dataset lives.
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <iostream>
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "builtin_runners.hpp"
+#include "commands/catalog_command.hpp"
 #include "commands/new_command.hpp"
 #include "commands/plugins_command.hpp"
 #include "commands/viz_command.hpp"
@@ -144,11 +145,18 @@ struct Arguments {
     std::string new_name, new_dir = ".";
 };
 
+struct CatalogCommands {
+    CLI::App* list;
+    CLI::App* resolve;
+    CLI::App* patterns;
+};
+
 struct Commands {
     CLI::App* run;
     CLI::App* plugins;
     CLI::App* viz;
     CLI::App* new_plugin;
+    CatalogCommands catalog;
 };
 
 // Where the configuration comes from: `run` and `viz`.
@@ -238,13 +246,43 @@ CLI::App* add_new_command(CLI::App& app, Arguments& a) {
     return new_plugin;
 }
 
+// `kiln catalog list|resolve|patterns`, which take the project options as `kiln run` does.
+CatalogCommands add_catalog_command(CLI::App& app, Arguments& a) {
+    CLI::App* catalog = app.add_subcommand("catalog", "Show where the datasets of the project's pipelines live: kiln "
+                                                      "catalog list|resolve|patterns");
+    catalog->require_subcommand(1);
+    CatalogCommands c{};
+    c.list = catalog->add_subcommand("list", "Per pipeline, each dataset and where it lives: its catalog entry, the "
+                                             "pattern it matches, the runner's default dataset, or a parameter");
+    add_project_options(c.list, a);
+    c.list->add_option("-p,--pipeline", a.session.pipeline, "Only this pipeline (default: every pipeline)");
+    c.resolve = catalog->add_subcommand("resolve", "Print the catalog as JSON with its patterns expanded for every "
+                                                   "dataset the pipelines use");
+    add_project_options(c.resolve, a);
+    c.patterns = catalog->add_subcommand("patterns", "List the dataset factory patterns of catalog.json in the order "
+                                                     "a dataset name is tried against them");
+    add_project_options(c.patterns, a);
+    return c;
+}
+
+int show_catalog(const Arguments& a, const CatalogCommands& c) {
+    CatalogCommandOptions options;
+    options.project_dir = a.session.project_dir;
+    options.plugins = a.session.plugins;
+    options.pipeline = a.session.pipeline;
+    if (c.list->parsed()) return list_catalog(options);
+    if (c.resolve->parsed()) return resolve_catalog(options);
+    return print_catalog_patterns(options);
+}
+
 // Says why the command line was refused (and writes the --report it asked for); exit code 2.
 int refuse_command_line(const CLI::ParseError& e, int argc, char** argv, const core::SessionOptions& o) {
     if (e.get_name() == "ExcludesError") {
         std::cerr << "kiln: error: --parallel and --runner cannot be used together; use one of them\n";
     } else if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" && std::string(argv[1]) != "plugins" &&
-               std::string(argv[1]) != "new" && std::string(argv[1]) != "viz") {
-        std::cerr << "kiln: error: unknown command '" << argv[1] << "'; commands: run, plugins, new, viz (see kiln --help)\n";
+               std::string(argv[1]) != "new" && std::string(argv[1]) != "viz" && std::string(argv[1]) != "catalog") {
+        std::cerr << "kiln: error: unknown command '" << argv[1]
+                  << "'; commands: run, plugins, new, viz, catalog (see kiln --help)\n";
     } else {
         std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
     }
@@ -334,6 +372,7 @@ int main(int argc, char** argv) {
     add_project_options(commands.plugins, a);
     commands.viz = add_viz_command(app, a);
     commands.new_plugin = add_new_command(app, a);
+    commands.catalog = add_catalog_command(app, a);
 
     try {
         app.parse(argc, argv);
@@ -355,6 +394,8 @@ int main(int argc, char** argv) {
 
     try {
         if (commands.plugins->parsed()) return print_plugins(o, runners::builtin_runner_names());
+        if (commands.catalog.list->parsed() || commands.catalog.resolve->parsed() || commands.catalog.patterns->parsed())
+            return show_catalog(a, commands.catalog);
         complete_run_options(a, *commands.run);
         find_project(a, commands);
         if (commands.viz->parsed()) return draw_pipeline(a);

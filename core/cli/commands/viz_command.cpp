@@ -33,10 +33,18 @@ core::GraphFormat choose_format(const VizOptions& o) {
 
 // The flat layout's catalog.json alone, as before; conf/ environments merged and resolved
 // (credentials in place; the drawing shows names and types only).
-std::map<std::string, core::CatalogEntry> catalog_entries(const core::ConfigLayout& layout, const std::string& params) {
-    if (layout.flat()) return core::DataCatalog::read_entries(layout.project / "catalog.json");
+struct CatalogEntries {
+    std::map<std::string, core::CatalogEntry> entries;
+    std::string origin;  // for messages
+};
+
+CatalogEntries catalog_entries(const core::ConfigLayout& layout, const std::string& params) {
+    if (layout.flat()) {
+        const fs::path file = layout.project / "catalog.json";
+        return {core::DataCatalog::read_entries(file), file.string()};
+    }
     const core::DataConfig data = core::load_data_config(layout, core::runtime_params_object(params));
-    return core::DataCatalog::entries_from_json(data.catalog, data.catalog_origin);
+    return {core::DataCatalog::entries_from_json(data.catalog, data.catalog_origin), data.catalog_origin};
 }
 
 }  // namespace
@@ -66,10 +74,26 @@ int run_viz(const VizOptions& o) {
         options.title += " (" + std::to_string(pipeline.size()) + " of " + std::to_string(full.size()) + " nodes)";
     // Entry names and types only: nothing is built, so missing files or plugins of a
     // dataset type do not matter. A type is shown qualified when a plugin provides it.
-    for (const auto& [entry_name, entry] : catalog_entries(layout, o.params)) {
+    CatalogEntries declared = catalog_entries(layout, o.params);
+    for (const auto& [entry_name, entry] : declared.entries) {
         std::string hint;
         const core::DatasetType* type = registry.find_dataset_type(entry.type, hint);
         options.catalog[entry_name] = type ? type->qualified_name : entry.type;
+    }
+    // A dataset a pattern matches is drawn as persisted, with the type the pattern gives it.
+    const core::DataCatalog catalog(std::move(declared.entries), core::Parameters{}, project, registry, declared.origin);
+    for (const std::string& dataset : pipeline.dataset_names()) {
+        const core::CatalogEntry* pattern = catalog.matching_pattern(dataset);
+        if (!pattern) continue;
+        std::string type_name = pattern->type;
+        try {
+            type_name = catalog.find_entry(dataset)->type;
+        } catch (const ConfigError&) {
+            // A placeholder the pattern lacks: `kiln run` reports it; the drawing shows the type as written.
+        }
+        std::string hint;
+        const core::DatasetType* type = registry.find_dataset_type(type_name, hint);
+        options.catalog[dataset] = type ? type->qualified_name : type_name;
     }
 
     const std::string text = core::render_graph(pipeline, options, format);

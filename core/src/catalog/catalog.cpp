@@ -55,13 +55,33 @@ void DatasetRef::release() {
     if (!handle_->release(&error)) spdlog::warn("releasing dataset '{}' failed: {}", name_, error);
 }
 
+namespace {
+
+// The patterns among `entries`, which lose them.
+std::vector<CatalogEntry> take_patterns(std::map<std::string, CatalogEntry>& entries) {
+    std::vector<CatalogEntry> patterns;
+    for (auto it = entries.begin(); it != entries.end();) {
+        if (!is_pattern(it->first)) {
+            ++it;
+            continue;
+        }
+        patterns.push_back(std::move(it->second));
+        it = entries.erase(it);
+    }
+    return patterns;
+}
+
+}  // namespace
+
 DataCatalog::DataCatalog(std::map<std::string, CatalogEntry> entries, Parameters parameters, fs::path project_dir,
                          const Registry& registry, std::string origin)
     : entries_(std::move(entries)),
       parameters_(std::move(parameters)),
       project_dir_(std::move(project_dir)),
       registry_(registry),
-      origin_(std::move(origin)) {}
+      origin_(std::move(origin)) {
+    patterns_ = DatasetPatterns(take_patterns(entries_), origin_);
+}
 
 std::map<std::string, CatalogEntry> DataCatalog::read_entries(const fs::path& file) {
     std::error_code ec;
@@ -105,12 +125,44 @@ nlohmann::json DataCatalog::entries_to_json() const {
         e["type"] = entry.type;
         doc[name] = std::move(e);
     }
+    for (const CatalogEntry& pattern : patterns_.ordered()) {
+        nlohmann::json e = pattern.args;
+        e["type"] = pattern.type;
+        doc[pattern.name] = std::move(e);
+    }
     return doc;
 }
 
 bool DataCatalog::contains(const std::string& name) const {
     if (is_parameter_name(name)) return name == "parameters" || parameters_.find(name.substr(7)) != nullptr;
-    return entries_.count(name) != 0 || added_.count(name) != 0;
+    return entries_.count(name) != 0 || added_.count(name) != 0 || matching_pattern(name) != nullptr;
+}
+
+const CatalogEntry* DataCatalog::matching_pattern(const std::string& name) const {
+    if (patterns_.empty() || is_parameter_name(name) || entries_.count(name) || added_.count(name)) return nullptr;
+    return patterns_.match(name);
+}
+
+const CatalogEntry* DataCatalog::find_entry(const std::string& name) const {
+    if (auto it = entries_.find(name); it != entries_.end()) return &it->second;
+    if (!matching_pattern(name)) return nullptr;
+    std::lock_guard lock(resolved_mutex_);
+    if (auto it = resolved_.find(name); it != resolved_.end()) return &it->second;
+    std::optional<CatalogEntry> entry = patterns_.resolve(name);
+    if (!entry) return nullptr;
+    const CatalogEntry* pattern = patterns_.match(name);
+    if (DatasetPatterns::is_catch_all(pattern->name))
+        spdlog::info("Dataset '{}' takes its entry from the catch-all pattern '{}' of {}, instead of the runner's "
+                     "default dataset",
+                     name, pattern->name, origin_);
+    else
+        spdlog::debug("Dataset '{}' takes its entry from the pattern '{}' of {}", name, pattern->name, origin_);
+    return &resolved_.emplace(name, std::move(*entry)).first->second;
+}
+
+std::map<std::string, CatalogEntry> DataCatalog::entries_from_patterns() const {
+    std::lock_guard lock(resolved_mutex_);
+    return resolved_;
 }
 
 DatasetRef& DataCatalog::add_dataset(const std::string& name, const std::string& type,
@@ -126,47 +178,53 @@ DatasetRef& DataCatalog::add_dataset(const std::string& name, const std::string&
 
 DatasetRef& DataCatalog::dataset(const std::string& name, const TypeOps* value_type, const std::string& run_id) {
     if (auto it = materialised_.find(name); it != materialised_.end()) return *it->second;
-    auto entry = entries_.find(name);
-    if (entry == entries_.end()) throw ConfigError("dataset '" + name + "' is not in the catalog");
+    const CatalogEntry* entry = find_entry(name);
+    if (!entry) throw ConfigError("dataset '" + name + "' is not in the catalog");
+    const std::string label = entry_label(name);
     std::string hint;
-    const DatasetType* type = registry_.find_dataset_type(entry->second.type, hint);
-    if (!type)
-        throw ConfigError(origin_ + ": catalog entry '" + name + "': unknown dataset type '" + entry->second.type + "'; " + hint);
-    DatasetConfig config{name, type->qualified_name, entry->second.args, project_dir_, value_type, run_id};
+    const DatasetType* type = registry_.find_dataset_type(entry->type, hint);
+    if (!type) throw ConfigError(origin_ + ": " + label + ": unknown dataset type '" + entry->type + "'; " + hint);
+    DatasetConfig config{name, type->qualified_name, entry->args, project_dir_, value_type, run_id};
     std::string error;
     auto handle = type->spec.create(config, &error);
-    if (!handle) throw ConfigError(origin_ + ": catalog entry '" + name + "' (" + type->qualified_name + "): " + error);
+    if (!handle) throw ConfigError(origin_ + ": " + label + " (" + type->qualified_name + "): " + error);
     auto ref = std::make_unique<DatasetRef>(name, type->qualified_name, type->spec.options, std::move(handle));
     return *materialised_.emplace(name, std::move(ref)).first->second;
 }
 
+std::string DataCatalog::entry_label(const std::string& name) const {
+    if (const CatalogEntry* pattern = matching_pattern(name))
+        return "catalog entry '" + pattern->name + "' (the pattern dataset '" + name + "' matches)";
+    return "catalog entry '" + name + "'";
+}
+
 bool DataCatalog::is_memory(const std::string& name) const {
-    auto it = entries_.find(name);
-    return it != entries_.end() && (it->second.type == "kiln.MemoryDataset" || it->second.type == "MemoryDataset");
+    const CatalogEntry* entry = find_entry(name);
+    return entry && (entry->type == "kiln.MemoryDataset" || entry->type == "MemoryDataset");
 }
 
 bool DataCatalog::persists(const std::string& name) const {
     if (!contains(name) || is_memory(name)) return false;
-    auto entry = entries_.find(name);
-    if (entry == entries_.end()) return true;  // a parameter, or a runner's default dataset
+    const CatalogEntry* entry = find_entry(name);
+    if (!entry) return true;  // a parameter, or a runner's default dataset
     std::string hint;
-    const DatasetType* type = registry_.find_dataset_type(entry->second.type, hint);
+    const DatasetType* type = registry_.find_dataset_type(entry->type, hint);
     return !type || type->spec.persists;  // an unknown type fails anyway, when the entry is used
 }
 
 Value DataCatalog::memory_preset(const std::string& name, const TypeOps& type) const {
-    auto it = entries_.find(name);
-    if (it == entries_.end()) return {};
-    for (const auto& [key, _] : it->second.args.items())
+    const CatalogEntry* entry = find_entry(name);
+    if (!entry) return {};
+    for (const auto& [key, _] : entry->args.items())
         if (key != "data" && key != "metadata")
-            throw ConfigError(origin_ + ": catalog entry '" + name + "' (kiln.MemoryDataset) has an unknown argument \"" +
+            throw ConfigError(origin_ + ": " + entry_label(name) + " (kiln.MemoryDataset) has an unknown argument \"" +
                               key + "\"; it takes only \"data\" (a preset value) and \"metadata\"");
-    auto data = it->second.args.find("data");
-    if (data == it->second.args.end()) return {};
+    auto data = entry->args.find("data");
+    if (data == entry->args.end()) return {};
     try {
         return Value::from_json(type, *data);
     } catch (const TypeError& e) {
-        throw ConfigError(origin_ + ": catalog entry '" + name + "' (kiln.MemoryDataset): \"data\" " + data->dump() +
+        throw ConfigError(origin_ + ": " + entry_label(name) + " (kiln.MemoryDataset): \"data\" " + data->dump() +
                           " cannot be read as '" + std::string(type.name) + "': " + e.what());
     }
 }

@@ -4,7 +4,9 @@
 // catalog.json maps a dataset name to its type and arguments:
 //     {"word_counts": {"type": "kiln.JsonDataset", "filepath": "data/08_reporting/counts.json"}}
 // Entries are lazy: one is only built when a pipeline uses it, so a broken entry that
-// nothing uses never stops a run.
+// nothing uses never stops a run. A key with {placeholders} is a dataset factory pattern
+// (catalog/dataset_patterns.hpp): a dataset no entry names takes its entry from the first
+// pattern it matches.
 #pragma once
 
 #include <filesystem>
@@ -16,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog_entry.hpp"
+#include "catalog/dataset_patterns.hpp"
 #include "kiln/dataset.hpp"
 #include "kiln/detail/handles.hpp"
 
@@ -24,12 +28,6 @@ namespace kiln::core {
 using kiln::detail::DatasetHandle;  // the SDK's plumbing: the host's side of a dataset
 
 class Registry;
-
-struct CatalogEntry {
-    std::string name;
-    std::string type;     // as written, e.g. "kiln.JsonDataset" or "JsonDataset"
-    nlohmann::json args;  // the other keys
-};
 
 // Parameters: a JSON object; "params:a.b" reads key b of object a; "parameters" the whole.
 class Parameters {
@@ -82,7 +80,8 @@ private:
 
 class DataCatalog {
 public:
-    // `origin` names the catalog file in messages.
+    // `origin` names the catalog file in messages. Keys with a '{' are patterns; throws
+    // kiln::ConfigError for more than one catch-all pattern.
     DataCatalog(std::map<std::string, CatalogEntry> entries, Parameters parameters,
                 std::filesystem::path project_dir, const Registry& registry, std::string origin = "catalog.json");
 
@@ -91,11 +90,18 @@ public:
     static std::map<std::string, CatalogEntry> read_entries(const std::filesystem::path& file);
     // The same from a catalog document already read; `where` names it in messages.
     static std::map<std::string, CatalogEntry> entries_from_json(const nlohmann::json& doc, const std::string& where);
-    // The entries as a catalog document (what read_entries reads).
+    // The explicit entries and the patterns as a catalog document (what read_entries reads).
     nlohmann::json entries_to_json() const;
 
-    // An explicit entry or a parameter (Kedro's `name in catalog`).
+    // An explicit entry, a name a pattern matches, or a parameter (Kedro's `name in catalog`).
     bool contains(const std::string& name) const;
+    // The entry of `name`: its explicit entry, else the one made from the first pattern it
+    // matches (made once; the pointer stays valid as long as the catalog), else nullptr.
+    // Throws kiln::ConfigError naming the pattern when its placeholders do not fit.
+    // Thread safe.
+    const CatalogEntry* find_entry(const std::string& name) const;
+    // The pattern `name` takes its entry from, or nullptr (also for explicit entries).
+    const CatalogEntry* matching_pattern(const std::string& name) const;
     // An entry of type kiln.MemoryDataset: declared, but its value lives in memory for the
     // run only (Kedro's MemoryDataset), optionally preset with "data".
     bool is_memory(const std::string& name) const;
@@ -106,11 +112,15 @@ public:
     // A kiln.MemoryDataset's preset "data" as a value of `type`; an empty Value when it has
     // none. Throws kiln::ConfigError naming the entry when the data does not fit the type.
     Value memory_preset(const std::string& name, const TypeOps& type) const;
+    // The explicit entries, without patterns.
     const std::map<std::string, CatalogEntry>& entries() const { return entries_; }
+    const DatasetPatterns& patterns() const { return patterns_; }
+    // The entries made from patterns so far (by find_entry), by dataset name.
+    std::map<std::string, CatalogEntry> entries_from_patterns() const;
     const Parameters& parameters() const { return parameters_; }
     const std::filesystem::path& project_dir() const { return project_dir_; }
 
-    // Builds (once) the dataset of an explicit entry, telling it the value type the
+    // Builds (once) the dataset of an explicit entry or a pattern's, telling it the value type the
     // pipeline moves through it. Throws kiln::ConfigError naming the entry for an unknown
     // type (with close matches) or arguments the dataset refuses.
     DatasetRef& dataset(const std::string& name, const TypeOps* value_type, const std::string& run_id);
@@ -124,7 +134,13 @@ public:
     Value parameter(const std::string& name, const TypeOps& type) const;
 
 private:
-    std::map<std::string, CatalogEntry> entries_;
+    // How messages name the entry of `name`: its own, or the pattern it matches.
+    std::string entry_label(const std::string& name) const;
+
+    std::map<std::string, CatalogEntry> entries_;  // explicit ones
+    DatasetPatterns patterns_;
+    mutable std::mutex resolved_mutex_;
+    mutable std::map<std::string, CatalogEntry> resolved_;  // made from patterns, by find_entry
     Parameters parameters_;
     std::filesystem::path project_dir_;
     const Registry& registry_;

@@ -114,7 +114,9 @@ std::optional<pid_t> temp_file_writer(std::string_view name) {
 std::vector<fs::path> dataset_folders(const DataCatalog& catalog) {
     std::vector<fs::path> folders;
     std::set<fs::path> seen;
-    for (const auto& [name, entry] : catalog.entries()) {
+    std::map<std::string, CatalogEntry> entries = catalog.entries_from_patterns();
+    entries.insert(catalog.entries().begin(), catalog.entries().end());
+    for (const auto& [name, entry] : entries) {
         if (!entry.args.is_object()) continue;
         auto it = entry.args.find("filepath");
         if (it == entry.args.end() || !it->is_string() || it->get<std::string>().empty()) continue;

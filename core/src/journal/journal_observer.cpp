@@ -10,9 +10,9 @@ namespace kiln::core {
 namespace fs = std::filesystem;
 
 std::optional<fs::path> dataset_file(const DataCatalog& catalog, const std::string& dataset) {
-    auto entry = catalog.entries().find(dataset);
-    if (entry == catalog.entries().end()) return std::nullopt;
-    const auto& args = entry->second.args;
+    const CatalogEntry* entry = catalog.find_entry(dataset);
+    if (!entry) return std::nullopt;
+    const auto& args = entry->args;
     auto filepath = args.find("filepath");
     if (filepath == args.end() || !filepath->is_string()) return std::nullopt;
     fs::path p = filepath->get<std::string>();
@@ -50,7 +50,7 @@ JournalObserver::JournalObserver(fs::path project, nlohmann::json header, const 
     : project_(std::move(project)), header_(std::move(header)), scope_(scope), carried_(std::move(carried)),
       scope_index_(std::move(scope_index)) {
     files_.resize(scope.size());
-    if (!catalog.entries().empty())
+    if (!catalog.entries().empty() || !catalog.patterns().empty())
         for (std::size_t i = 0; i < scope.size(); ++i) {
             const Node& n = scope.nodes()[i];
             for (std::size_t k = 0; k < n.outputs.size(); ++k)

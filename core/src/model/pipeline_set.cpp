@@ -33,15 +33,31 @@ PipelineSet::PipelineSet(std::string file, std::vector<std::string> names, std::
 
     // A pipeline no other includes holds every node of those it includes, so a problem in
     // any pipeline shows in one of these; building them alone checks the whole file.
-    std::vector<char> included(names_.size(), 0);
-    for (const Declared& d : declared_)
-        for (const std::string& name : d.includes) included[index_.at(name)] = 1;
+    const std::vector<char> included = this->included();
     try {
         for (std::size_t p = 0; p < names_.size(); ++p)
             if (!included[p]) built_[p] = std::make_unique<Pipeline>(build(p));
     } catch (const PipelineError& e) {
         report_smallest_failing(e);
     }
+}
+
+std::vector<char> PipelineSet::included() const {
+    std::vector<char> out(names_.size(), 0);
+    for (const Declared& d : declared_)
+        for (const std::string& name : d.includes) out[index_.at(name)] = 1;
+    return out;
+}
+
+std::set<std::string> PipelineSet::dataset_names() const {
+    std::set<std::string> out;
+    const std::vector<char> included = this->included();
+    for (std::size_t p = 0; p < names_.size(); ++p)
+        if (!included[p]) {
+            const auto& names = at(names_[p]).dataset_names();
+            out.insert(names.begin(), names.end());
+        }
+    return out;
 }
 
 const Pipeline& PipelineSet::at(const std::string& name) const {

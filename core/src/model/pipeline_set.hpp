@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,9 @@ public:
     const Pipeline& at(const std::string& name) const;
     // Every name, "__default__" included, sorted.
     std::vector<std::string> names() const;
+    // Every dataset some pipeline uses (parameters included): those of the pipelines no
+    // other includes, which are built already.
+    std::set<std::string> dataset_names() const;
     std::size_t size() const { return names_.size(); }
     bool empty() const { return names_.empty(); }
 
@@ -45,6 +49,7 @@ private:
     using NodeRef = std::pair<std::size_t, std::size_t>;  // (pipeline, node) in declared_
 
     void check_includes() const;
+    std::vector<char> included() const;  // per pipeline: whether another includes it
     std::vector<NodeRef> closure(std::size_t p) const;
     Pipeline build(std::size_t p) const;
     Pipeline build(std::size_t p, const std::vector<NodeRef>& refs) const;

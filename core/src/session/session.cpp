@@ -9,6 +9,7 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/temp_files.hpp"
+#include "catalog/unused_entries.hpp"
 #include "config/config_loader.hpp"
 #include "config/json_file.hpp"
 #include "config/pipeline_loader.hpp"
@@ -299,6 +300,9 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
     run->settings = std::move(data.settings);
     run->settings_origin = std::move(data.settings_origin);
     DataCatalog& catalog = *run->catalog;
+    for (const std::string& warning :
+         unused_entry_warnings(catalog, pipelines.dataset_names(), data.catalog_origin))
+        spdlog::warn("{}", warning);
     run->run_id = make_run_id();
     run->first_run_id = previous ? previous_run_id : run->run_id;
     const std::string& run_id = run->run_id;
