@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "kiln/sdk.hpp"
+#include "plugins/host_json_bridge.hpp"
 #include "plugins/registry.hpp"
 #include "test_support.hpp"
 
@@ -154,6 +155,34 @@ TEST_CASE("registry.json_bridge.converts_standard_types_of_a_plugin") {
     kiln::Value loaded;
     REQUIRE_MESSAGE(dataset->load(&loaded, &error), error);
     CHECK(loaded.get<std::vector<std::string>>() == std::vector<std::string>{"a", "b"});
+}
+
+// The bridge converts only what it knows as the host knows it: a standard type's name with
+// another size or layout (a plugin built against other headers) or an unknown name is refused
+// with a message, never converted as if it were the host's type.
+TEST_CASE("registry.json_bridge.refuses_types_it_does_not_know_as_the_host_does") {
+    const kiln::detail::JsonBridge& bridge = kiln::core::host_json_bridge();
+    const kiln::TypeOps& words = kiln::type_ops<std::vector<std::string>>();
+    const std::vector<std::string> value{"a"};
+    nlohmann::json out;
+    std::string error;
+    REQUIRE(bridge.to_json(words, &value, &out, &error));
+    CHECK(out == nlohmann::json{"a"});
+
+    kiln::TypeOps other_layout = words;
+    other_layout.layout ^= 1;
+    CHECK_FALSE(bridge.to_json(other_layout, &value, &out, &error));
+    CHECK(error == "this kiln has no JSON conversion for type 'vector<string>' of this size and layout; rebuild "
+                   "the plugin against this Kiln's SDK");
+    error.clear();
+    CHECK(bridge.from_json(other_layout, nlohmann::json{"a"}, &error) == nullptr);
+    CHECK(error.find("of this size and layout") != std::string::npos);
+
+    kiln::TypeOps unknown = words;
+    unknown.name = "vector<vector<string>>";
+    error.clear();
+    CHECK_FALSE(bridge.to_json(unknown, &value, &out, &error));
+    CHECK(error == "this kiln has no JSON conversion for type 'vector<vector<string>>'");
 }
 
 TEST_CASE("registry.abi.refuses_a_newer_minor") {
