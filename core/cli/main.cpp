@@ -159,7 +159,7 @@ struct Commands {
     CatalogCommands catalog;
 };
 
-// Where the configuration comes from: `run` and `viz`.
+// Where the configuration comes from: `run`, `viz` and `catalog`.
 void add_config_options(CLI::App* cmd, Arguments& a) {
     cmd->add_option("--env", a.session.env,
                     "Configuration environment read over conf/base (a folder of conf/; default: KILN_ENV, else local)");
@@ -255,13 +255,16 @@ CatalogCommands add_catalog_command(CLI::App& app, Arguments& a) {
     c.list = catalog->add_subcommand("list", "Per pipeline, each dataset and where it lives: its catalog entry, the "
                                              "pattern it matches, the runner's default dataset, or a parameter");
     add_project_options(c.list, a);
+    add_config_options(c.list, a);
     c.list->add_option("-p,--pipeline", a.session.pipeline, "Only this pipeline (default: every pipeline)");
     c.resolve = catalog->add_subcommand("resolve", "Print the catalog as JSON with its patterns expanded for every "
                                                    "dataset the pipelines use");
     add_project_options(c.resolve, a);
+    add_config_options(c.resolve, a);
     c.patterns = catalog->add_subcommand("patterns", "List the dataset factory patterns of catalog.json in the order "
                                                      "a dataset name is tried against them");
     add_project_options(c.patterns, a);
+    add_config_options(c.patterns, a);
     return c;
 }
 
@@ -270,6 +273,9 @@ int show_catalog(const Arguments& a, const CatalogCommands& c) {
     options.project_dir = a.session.project_dir;
     options.plugins = a.session.plugins;
     options.pipeline = a.session.pipeline;
+    options.env = a.session.env;
+    options.conf_source = a.session.conf_source;
+    options.params = core::join(a.params, ",");
     if (c.list->parsed()) return list_catalog(options);
     if (c.resolve->parsed()) return resolve_catalog(options);
     return print_catalog_patterns(options);
@@ -318,10 +324,11 @@ void complete_run_options(Arguments& a, const CLI::App& run) {
     o.params = core::join(a.params, ",");  // later items win, as a later --params does
 }
 
-// `kiln run` and `kiln viz` without --project, from a subfolder of a project, find it as
-// Kedro does: the nearest folder up holding pipelines.json or conf/base/.
+// `kiln run`, `viz` and `catalog` without --project, from a subfolder of a project, find it
+// as Kedro does: the nearest folder up holding pipelines.json or conf/base/.
 void find_project(Arguments& a, const Commands& commands) {
-    for (const CLI::App* cmd : {commands.run, commands.viz})
+    for (const CLI::App* cmd : {commands.run, commands.viz, commands.catalog.list, commands.catalog.resolve,
+                                commands.catalog.patterns})
         if (cmd->parsed() && cmd->count("--project") == 0)
             if (auto root = core::find_project_root(fs::current_path())) a.session.project_dir = *root;
 }
@@ -394,10 +401,10 @@ int main(int argc, char** argv) {
 
     try {
         if (commands.plugins->parsed()) return print_plugins(o, runners::builtin_runner_names());
+        find_project(a, commands);
         if (commands.catalog.list->parsed() || commands.catalog.resolve->parsed() || commands.catalog.patterns->parsed())
             return show_catalog(a, commands.catalog);
         complete_run_options(a, *commands.run);
-        find_project(a, commands);
         if (commands.viz->parsed()) return draw_pipeline(a);
         return run_pipeline(o, worker, verbosity);
     } catch (const Error& e) {

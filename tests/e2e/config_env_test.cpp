@@ -274,6 +274,53 @@ TEST_CASE("config_env.run_and_viz_from_a_subfolder_find_the_project") {
     CHECK(viz.contains("total"));
 }
 
+TEST_CASE("config_env.catalog_commands_read_the_environment") {
+    Project p;
+    credentials_project(p, false);
+    p.write("conf/base/globals.json", R"({"folder": "data/base"})");
+    p.write("conf/base/catalog.json", R"({
+        "account": {"type": "testext.CredentialedDataset", "credentials": "warehouse"},
+        "{name}": {"type": "kiln.JsonDataset", "filepath": "${globals:folder}/{name}.json"}})");
+    p.write("conf/prod/globals.json", R"({"folder": "${runtime_params:where, data/prod}"})");
+    p.write("conf/prod/credentials.json", R"({"warehouse": {"user": "alice", "password": ")" + password + R"("}})");
+    const std::vector<std::string> plugins = {"--plugin-path", test_plugins("good"), "--plugin-path", ext_plugins};
+    auto catalog = [&](std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+        args.insert(args.begin(), "catalog");
+        args.insert(args.end(), plugins.begin(), plugins.end());
+        args.insert(args.end(), {"-q"});
+        return run_kiln(args, env);
+    };
+    const std::string sub = (p / "notebooks").string();
+    fs::create_directories(sub);
+
+    // From a subfolder, the project and its environment are found as `kiln run` finds them.
+    auto r = catalog({"resolve", "--env", "prod"}, {"-C", sub});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    json resolved = json::parse(r.output);
+    CHECK(resolved["hello"]["filepath"] == "data/prod/hello.json");
+    CHECK(resolved["account"]["credentials"] == json({{"user", "***"}, {"password", "***"}}));
+    CHECK_FALSE(r.contains(password));
+
+    r = catalog({"resolve", "--project", p.dir(), "--env", "prod", "--params", "where=elsewhere"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(json::parse(r.output)["hello"]["filepath"] == "elsewhere/hello.json");
+
+    r = catalog({"list", "--project", p.dir()}, {"KILN_ENV=prod"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.contains("hello    pattern '{name}' (kiln.JsonDataset)"));
+    CHECK(r.contains("account  entry (testext.CredentialedDataset)"));
+
+    r = catalog({"patterns", "--conf-source", (p / "conf").string(), "--env", "prod"}, {"-C", sub});
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == "{name}\n");
+
+    r = catalog({"list", "--project", p.dir(), "--env", "staging"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("staging"));
+}
+
 TEST_CASE("config_env.resume_notices_a_changed_environment_file") {
     Project p;
     p.write("conf/base/pipelines.json", R"({"pipelines": {"__default__": {"nodes": [

@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "catalog/catalog.hpp"
-#include "config/json_file.hpp"
+#include "commands/project_catalog.hpp"
+#include "config/config_loader.hpp"
+#include "config/redaction.hpp"
 #include "config/pipeline_loader.hpp"
 #include "kiln/error.hpp"
 #include "plugins/registry.hpp"
@@ -15,31 +17,40 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The project as the commands read it. The registry owns the node functions the
-// pipelines point to and the dataset types the catalog names, so it lives as long.
+// The project as the commands read it, with the configuration `kiln run` would use. The
+// registry owns the node functions the pipelines point to and the dataset types the
+// catalog names, so it lives as long.
 struct CatalogProject {
-    fs::path dir;
+    core::ConfigLayout layout;
+    std::string pipelines_origin;
     std::unique_ptr<core::Registry> registry = std::make_unique<core::Registry>();
     core::PipelineSet pipelines;
     std::unique_ptr<core::DataCatalog> catalog;
 };
 
-std::unique_ptr<core::DataCatalog> read_catalog(const fs::path& project, const core::Registry& registry) {
-    const fs::path file = project / "catalog.json";
-    return std::make_unique<core::DataCatalog>(core::DataCatalog::read_entries(file), core::Parameters{}, project,
-                                               registry, file.string());
+std::unique_ptr<core::DataCatalog> read_catalog(const core::ConfigLayout& layout, const std::string& params,
+                                               const core::Registry& registry) {
+    ProjectCatalog declared = read_project_catalog(layout, params);
+    return std::make_unique<core::DataCatalog>(std::move(declared.entries), core::Parameters{}, layout.project,
+                                               registry, declared.origin);
+}
+
+core::ConfigLayout layout_of(const CatalogCommandOptions& o) {
+    const fs::path project = core::project_directory(o.project_dir, o.conf_source);
+    return core::config_layout(project, o.conf_source, o.env);
 }
 
 CatalogProject load_project(const CatalogCommandOptions& o) {
     CatalogProject p;
-    p.dir = core::project_directory(o.project_dir);
-    core::load_plugins(*p.registry, o.plugins, p.dir);
+    p.layout = layout_of(o);
+    core::load_plugins(*p.registry, o.plugins, p.layout.project);
     core::FunctionResolver resolver = [&](const std::string& name, std::string& hint) {
         return p.registry->find_node(name, hint);
     };
-    const fs::path pipelines_file = p.dir / "pipelines.json";
-    p.pipelines = core::load_pipelines(core::read_json_file(pipelines_file), pipelines_file.string(), resolver);
-    p.catalog = read_catalog(p.dir, *p.registry);
+    const core::PipelinesConfig config = core::load_pipelines_config(p.layout);
+    p.pipelines_origin = config.origin;
+    p.pipelines = core::load_pipelines(config.document, config.origin, resolver);
+    p.catalog = read_catalog(p.layout, o.params, *p.registry);
     return p;
 }
 
@@ -81,7 +92,7 @@ void flush_standard_output() {
 int list_catalog(const CatalogCommandOptions& o) {
     const CatalogProject p = load_project(o);
     if (!o.pipeline.empty()) {
-        core::find_pipeline(p.pipelines, o.pipeline, p.dir / "pipelines.json");  // an unknown name throws
+        core::find_pipeline(p.pipelines, o.pipeline, p.pipelines_origin);  // an unknown name throws
         print_pipeline(p, o.pipeline);
     } else {
         bool first = true;
@@ -106,15 +117,15 @@ int resolve_catalog(const CatalogCommandOptions& o) {
     for (const auto& [name, entry] : p.catalog->entries()) doc[name] = as_json(entry);
     for (const std::string& name : p.pipelines.dataset_names())
         if (p.catalog->matching_pattern(name)) doc[name] = as_json(*p.catalog->find_entry(name));
-    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    // Credentials are in the entries, as a dataset receives them: print them redacted.
+    std::cout << core::redact(doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) << "\n";
     flush_standard_output();
     return 0;
 }
 
 int print_catalog_patterns(const CatalogCommandOptions& o) {
-    const fs::path project = core::project_directory(o.project_dir);
     const core::Registry registry;  // no plugins: the order needs none
-    const auto catalog = read_catalog(project, registry);
+    const auto catalog = read_catalog(layout_of(o), o.params, registry);
     for (const core::CatalogEntry& pattern : catalog->patterns().ordered()) std::cout << pattern.name << "\n";
     flush_standard_output();
     return 0;

@@ -2,7 +2,9 @@
 // anything.
 //
 //     kiln catalog list [--pipeline NAME]   # per pipeline: each dataset and where it lives
-//     kiln catalog resolve                  # catalog.json with its patterns expanded, as JSON
+//     kiln catalog resolve                  # the catalog with its patterns expanded, as JSON
+//
+// Each reads the configuration `kiln run` would (--env, --conf-source, --params).
 //     kiln catalog patterns                 # the dataset factory patterns, in the order tried
 #pragma once
 
@@ -15,6 +17,10 @@ struct CatalogCommandOptions {
     std::filesystem::path project_dir = ".";
     kiln::core::PluginSearch plugins;
     std::string pipeline;  // `list`: only this pipeline; empty: every pipeline
+    // The configuration, as for `kiln run`: conf/ environments merged and interpolated.
+    std::string env;                    // --env; empty: KILN_ENV, else local
+    std::filesystem::path conf_source;  // --conf-source
+    std::string params;                 // --params, for ${runtime_params:...}
 };
 
 // Each pipeline (or --pipeline's), then each dataset it uses, sorted, and where it lives:
@@ -26,10 +32,10 @@ int list_catalog(const CatalogCommandOptions& options);
 
 // Kedro's `catalog resolve`: the explicit entries, and an entry made from its pattern for
 // every dataset a pipeline uses that only a pattern matches, as one JSON object on
-// standard output. Returns 0; throws as list_catalog does.
+// standard output, credential values shown as ***. Returns 0; throws as list_catalog does.
 int resolve_catalog(const CatalogCommandOptions& options);
 
-// The patterns of catalog.json, one a line, in the order a dataset name is tried against
+// The patterns of the catalog, one a line, in the order a dataset name is tried against
 // them (the catch-all last). Needs no plugins. Returns 0; throws kiln::ConfigError for an
 // unknown project or a catalog.json that cannot be read.
 int print_catalog_patterns(const CatalogCommandOptions& options);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog.hpp"
+#include "commands/project_catalog.hpp"
 #include "config/config_loader.hpp"
 #include "config/pipeline_loader.hpp"
 #include "kiln/error.hpp"
@@ -29,22 +30,6 @@ core::GraphFormat choose_format(const VizOptions& o) {
     if (auto f = core::graph_format_from_path(o.output)) return *f;
     throw ConfigError("cannot tell the format of '" + o.output.string() + "' from its extension; name the file " +
                       extension_choices + ", or pass --format " + format_choices);
-}
-
-// The flat layout's catalog.json alone, as before; conf/ environments merged and resolved
-// (credentials in place; the drawing shows names and types only).
-struct CatalogEntries {
-    std::map<std::string, core::CatalogEntry> entries;
-    std::string origin;  // for messages
-};
-
-CatalogEntries catalog_entries(const core::ConfigLayout& layout, const std::string& params) {
-    if (layout.flat()) {
-        const fs::path file = layout.project / "catalog.json";
-        return {core::DataCatalog::read_entries(file), file.string()};
-    }
-    const core::DataConfig data = core::load_data_config(layout, core::runtime_params_object(params));
-    return {core::DataCatalog::entries_from_json(data.catalog, data.catalog_origin), data.catalog_origin};
 }
 
 }  // namespace
@@ -74,7 +59,7 @@ int run_viz(const VizOptions& o) {
         options.title += " (" + std::to_string(pipeline.size()) + " of " + std::to_string(full.size()) + " nodes)";
     // Entry names and types only: nothing is built, so missing files or plugins of a
     // dataset type do not matter. A type is shown qualified when a plugin provides it.
-    CatalogEntries declared = catalog_entries(layout, o.params);
+    ProjectCatalog declared = read_project_catalog(layout, o.params);
     for (const auto& [entry_name, entry] : declared.entries) {
         std::string hint;
         const core::DatasetType* type = registry.find_dataset_type(entry.type, hint);
