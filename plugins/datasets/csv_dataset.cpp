@@ -1,8 +1,10 @@
 #include "csv_dataset.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -132,6 +134,28 @@ nlohmann::json field_value(const Field& field) {
     return field.text;  // too large for a double: keep the digits
 }
 
+// A field as its column's "load_args".dtype asks; nullopt when it does not fit the type.
+std::optional<nlohmann::json> typed_value(const Field& field, CsvColumnType type) {
+    if (type == CsvColumnType::inferred) return field_value(field);
+    if (type == CsvColumnType::text) return nlohmann::json(field.text);
+    bool integral = false;
+    if (!is_number(field.text, integral) || (type == CsvColumnType::integer && !integral)) return std::nullopt;
+    nlohmann::json value = field_value(Field{field.text, false});
+    if (type == CsvColumnType::number && !value.is_number_float() && value.is_number())
+        value = static_cast<double>(value.get<double>());
+    return value.is_number() ? std::optional(value) : std::nullopt;
+}
+
+const char* type_name(CsvColumnType type) {
+    switch (type) {
+    case CsvColumnType::integer: return "int";
+    case CsvColumnType::number: return "float";
+    case CsvColumnType::text: return "str";
+    case CsvColumnType::inferred: break;
+    }
+    return "inferred";
+}
+
 bool needs_quotes(std::string_view s, char delimiter) {
     bool integral;
     return s.find_first_of(std::string{delimiter, '"', '\n', '\r'}) != std::string_view::npos || is_number(s, integral);
@@ -157,25 +181,15 @@ std::string json_kind(const nlohmann::json& j) {
 
 }  // namespace
 
-CsvDataset::CsvDataset(const DatasetConfig& config) : file_(config, "CsvDataset", {"delimiter"}) {
+CsvDataset::CsvDataset(const DatasetConfig& config)
+    : file_(config, "CsvDataset", {"delimiter", "load_args", "save_args"}),
+      load_(csv_load_options(config)),
+      save_(csv_save_options(config)) {
     if (config.value_type && config.value_type->name != codec<nlohmann::json>::name)
         throw ConfigError(config.where() + "stores 'json' values (an array of row objects) but the pipeline moves '" +
                           std::string(config.value_type->name) +
                           "' through it; make the node take or return nlohmann::json, or use kiln.JsonDataset or "
                           "kiln.BinaryDataset for that type");
-    if (config.args.is_object() && config.args.contains("delimiter")) {
-        const auto& d = config.args.at("delimiter");
-        if (!d.is_string() || d.get<std::string>().size() != 1)
-            throw ConfigError(config.where() +
-                              "\"delimiter\" must be a one-character string such as \",\" or \";\", "
-                              "got " +
-                              d.dump());
-        delimiter_ = d.get<std::string>()[0];
-        if (delimiter_ == '"' || delimiter_ == '\n' || delimiter_ == '\r')
-            throw ConfigError(config.where() +
-                              "\"delimiter\" cannot be a quote or a line break; use e.g. \",\", "
-                              "\";\" or \"\\t\"");
-    }
 }
 
 Value CsvDataset::load() {
@@ -185,30 +199,66 @@ Value CsvDataset::load() {
     if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
     std::vector<Record> records;
     try {
-        records = parse_csv(body, delimiter_);
+        records = parse_csv(body, load_.delimiter);
     } catch (const CsvSyntaxError& e) {
         throw file_.error_at(std::to_string(e.line), e.problem);
     }
     auto rows = nlohmann::json::array();
-    if (records.empty()) return Value::make(std::move(rows));
+    std::size_t first = load_.skip_rows + (load_.header ? load_.header_row : 0);
+    if (first >= records.size()) return Value::make(std::move(rows));
+    if (load_.header) ++first;
+    const Record& shape = records[first - (load_.header ? 1 : 0)];  // the header, else the first row
 
-    std::vector<std::string> columns;
-    std::set<std::string> seen;
-    for (const Field& f : records[0].fields) {
-        if (!seen.insert(f.text).second)
-            throw file_.error_at(std::to_string(records[0].line),
-                                 "column '" + f.text + "' appears twice in the header row; rename one of them");
-        columns.push_back(f.text);
+    std::vector<std::string> columns = load_.names;
+    if (columns.empty()) {
+        for (std::size_t c = 0; c < shape.fields.size(); ++c)
+            columns.push_back(load_.header ? shape.fields[c].text : std::to_string(c));
+    } else if (columns.size() != shape.fields.size()) {
+        throw file_.error_at(std::to_string(shape.line),
+                             "\"load_args\".names gives " + std::to_string(columns.size()) + " names but the " +
+                                 (load_.header ? "header" : "first row") + " has " +
+                                 std::to_string(shape.fields.size()) + " fields; give one name per column");
     }
-    for (std::size_t r = 1; r < records.size(); ++r) {
+    std::set<std::string> seen;
+    for (const std::string& column : columns)
+        if (!seen.insert(column).second)
+            throw file_.error_at(std::to_string(shape.line),
+                                 "column '" + column + "' appears twice in the header row; rename one of them");
+    auto known_column = [&](const std::string& column, const std::string& what) {
+        if (seen.count(column)) return;
+        std::string all;
+        for (const auto& c : columns) all += (all.empty() ? "'" : ", '") + c + "'";
+        throw file_.load_error(what + " names column '" + column + "', which the file does not have; its columns: " +
+                               all);
+    };
+    for (const std::string& column : load_.usecols) known_column(column, "\"load_args\".usecols");
+    for (const auto& [column, type] : load_.column_types) known_column(column, "\"load_args\".dtype");
+    std::vector<bool> kept(columns.size(), load_.usecols.empty());
+    std::vector<CsvColumnType> types(columns.size());
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+        if (!kept[c]) kept[c] = std::find(load_.usecols.begin(), load_.usecols.end(), columns[c]) != load_.usecols.end();
+        types[c] = load_.type_of(columns[c]);
+    }
+
+    for (std::size_t r = first; r < records.size(); ++r) {
         const Record& rec = records[r];
         if (rec.fields.size() != columns.size())
             throw file_.error_at(std::to_string(rec.line),
-                                 "the row has " + std::to_string(rec.fields.size()) + " fields but the header has " +
-                                     std::to_string(columns.size()) + "; fix the row (a field with '" +
-                                     std::string(1, delimiter_) + "' in it must be quoted)");
+                                 "the row has " + std::to_string(rec.fields.size()) + " fields but the " +
+                                     (load_.header ? "header has " : "first row has ") + std::to_string(columns.size()) +
+                                     "; fix the row (a field with '" + std::string(1, load_.delimiter) +
+                                     "' in it must be quoted)");
         auto row = nlohmann::json::object();
-        for (std::size_t c = 0; c < columns.size(); ++c) row[columns[c]] = field_value(rec.fields[c]);
+        for (std::size_t c = 0; c < columns.size(); ++c) {
+            if (!kept[c]) continue;
+            std::optional<nlohmann::json> value = typed_value(rec.fields[c], types[c]);
+            if (!value)
+                throw file_.error_at(std::to_string(rec.line),
+                                     "column '" + columns[c] + "' is \"" + type_name(types[c]) +
+                                         "\" in \"load_args\".dtype but holds '" + rec.fields[c].text +
+                                         "'; fix the field or the dtype");
+            row[columns[c]] = std::move(*value);
+        }
         rows.push_back(std::move(row));
     }
     return Value::make(std::move(rows));
@@ -227,34 +277,41 @@ void CsvDataset::save(const Value& value) {
     }
     if (!rows[0].is_object())
         throw file_.save_error("row 1 is not a JSON object; each row must be {\"column\": value}");
-    std::vector<std::string> columns;
-    for (const auto& [key, v] : rows[0].items()) columns.push_back(key);
+    // "save_args".columns chooses the columns and their order; else row 1's keys (sorted).
+    const bool chosen = !save_.columns.empty();
+    std::vector<std::string> columns = save_.columns;
+    if (!chosen)
+        for (const auto& [key, v] : rows[0].items()) columns.push_back(key);
     // One column: an empty field would be a blank line, which loading skips.
     bool quote_empty = columns.size() == 1;
+    const char delimiter = save_.delimiter;
 
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-        if (c) out += delimiter_;
-        append_field(out, columns[c], delimiter_, quote_empty && columns[c].empty());
+    if (save_.header) {
+        const std::vector<std::string>& header = save_.header_names.empty() ? columns : save_.header_names;
+        for (std::size_t c = 0; c < header.size(); ++c) {
+            if (c) out += delimiter;
+            append_field(out, header[c], delimiter, quote_empty && header[c].empty());
+        }
+        out += '\n';
     }
-    out += '\n';
     for (std::size_t r = 0; r < rows.size(); ++r) {
         const auto& row = rows[r];
         std::string where = "row " + std::to_string(r + 1);
         if (!row.is_object())
             throw file_.save_error(where + " is not a JSON object; each row must be {\"column\": value}");
         for (const auto& [key, v] : row.items())
-            if (!rows[0].contains(key))
+            if (!chosen && !rows[0].contains(key))
                 throw file_.save_error(where + " has key '" + key +
                                        "' that row 1 lacks; the columns come from row 1, "
                                        "so give row 1 every key (null where there is no value)");
         for (std::size_t c = 0; c < columns.size(); ++c) {
-            if (c) out += delimiter_;
+            if (c) out += delimiter;
             auto it = row.find(columns[c]);
             if (it == row.end() || it->is_null()) {
                 if (quote_empty) out += "\"\"";
             } else if (it->is_string()) {
                 const auto& s = it->get_ref<const std::string&>();
-                append_field(out, s, delimiter_, quote_empty && s.empty());
+                append_field(out, s, delimiter, quote_empty && s.empty());
             } else if (it->is_number() || it->is_boolean()) {
                 out += it->dump();
             } else {

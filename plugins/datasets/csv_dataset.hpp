@@ -10,11 +10,14 @@
 // Saving: the columns are the keys of the first row, in the object's order (nlohmann::json
 // sorts keys); a missing key or null writes an empty field, booleans write true/false;
 // strings that would read back as numbers are quoted so they stay strings.
+// "load_args" and "save_args" (column choice and order, header, dtype, ...): csv_options.hpp.
 #pragma once
 
 #include <kiln/dataset.hpp>
 
 #include <kiln/dataset_file.hpp>
+
+#include "csv_options.hpp"
 
 namespace kiln::datasets {
 
@@ -29,7 +32,8 @@ public:
 
 private:
     DatasetFile file_;
-    char delimiter_ = ',';
+    CsvLoadOptions load_;
+    CsvSaveOptions save_;
 };
 
 }  // namespace kiln::datasets
