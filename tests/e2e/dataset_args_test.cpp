@@ -10,10 +10,10 @@ using namespace kiln::test;
 
 namespace {
 
-// customers.csv (semicolons, a comment line, ids read as text) -> same_json -> out.csv
+// customers.csv (semicolons, a comment line, ids read as text) -> unchanged_json -> out.csv
 void customers_project(Project& p, const std::string& save_args) {
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
-        {"name": "copy", "func": "testnodes.same_json", "inputs": "customers", "outputs": "report"}
+        {"name": "copy", "func": "testnodes.unchanged_json", "inputs": "customers", "outputs": "report"}
     ]}}})");
     p.catalog(R"({
         "customers": {"type": "kiln.CsvDataset", "filepath": "data/customers.csv",

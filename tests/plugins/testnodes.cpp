@@ -56,7 +56,7 @@ nlohmann::json summary(double total, std::int64_t n) { return {{"total", total},
 // A JSON null when asked: Kiln refuses null outputs, as Kedro refuses to save None.
 nlohmann::json value_or_null(bool give_null) { return give_null ? nlohmann::json(nullptr) : nlohmann::json{{"ok", true}}; }
 // JSON as a dataset loaded it (CsvDataset rows, say), passed on unchanged.
-nlohmann::json same_json(const nlohmann::json& j) { return j; }
+nlohmann::json unchanged_json(const nlohmann::json& j) { return j; }
 double fail(double) { throw std::runtime_error("deliberate failure"); }
 double fail_unknown(double) { throw 42; }
 double fail_if(double x, bool fail) {
@@ -237,7 +237,7 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("greet", &greet);
     reg.node("summary", &summary, {.args = {"total", "n"}});
     reg.node("value_or_null", &value_or_null);
-    reg.node("same_json", &same_json);
+    reg.node("unchanged_json", &unchanged_json);
     reg.node("fail", &fail);
     reg.node("fail_unknown", &fail_unknown);
     reg.node("fail_if", &fail_if, {.args = {"x", "fail"}});
