@@ -59,6 +59,26 @@ TEST_CASE("config_env.local_overlays_base_parameters_deep_merged") {
     CHECK(total(p) == 21);  // a from base, b from local
 }
 
+TEST_CASE("config_env.catalog_and_parameters_in_subfolders_as_kedro_finds_them") {
+    Project p;
+    sum_project(p);
+    // Kedro's patterns: a folder named catalog*/ or parameters*/, or such a file at any depth.
+    fs::remove(p / "conf/base/catalog.json");
+    p.write("conf/base/catalog/totals.json", R"({"total": {"type": "kiln.JsonDataset", "filepath": "data/sub.json"}})");
+    p.write("conf/base/modelling/parameters_model.json", R"({"model": {"a": 5, "b": 10}})");
+    fs::remove(p / "conf/base/parameters.json");
+    p.write("conf/base/.ipynb_checkpoints/parameters.json", R"({"model": {"a": 1000}})");  // hidden: not read
+    auto r = p.run();
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.json_file("data/sub.json").get<double>() == 15);
+    p.write("conf/base/more/catalog.json", R"({"total": {"type": "kiln.JsonDataset", "filepath": "data/x.json"}})");
+    r = p.run();
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains((p / "conf/base/catalog/totals.json").string() + " and " +
+                     (p / "conf/base/more/catalog.json").string() + " both define 'total'"));
+}
+
 TEST_CASE("config_env.env_option_and_variable_choose_the_environment") {
     Project p;
     sum_project(p);

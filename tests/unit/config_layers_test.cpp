@@ -2,6 +2,7 @@
 // its resolvers, credentials redacted. End-to-end: tests/e2e/config_env_test.cpp.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "config/config_environment.hpp"
@@ -59,15 +60,30 @@ TEST_CASE("config.environment.key_defined_twice_names_both_files") {
                      " both define 'a'") != std::string::npos);
 }
 
-TEST_CASE("config.environment.reads_the_stem_then_stem_underscore_files") {
+TEST_CASE("config.environment.reads_kedros_file_patterns") {
     TempDir dir;
+    // Kedro's "parameters*", "parameters*/**" and "**/parameters*".
     dir.write("base/parameters_z.json", R"({"z": 1})");
     dir.write("base/parameters.json", R"({"a": 1})");
-    dir.write("base/parametersx.json", R"({"x": 1})");  // not parameters_*: not read
+    dir.write("base/parametersx.json", R"({"x": 1})");
+    dir.write("base/parameters/model.json", R"({"model": 1})");
+    dir.write("base/data_science/parameters_ds.json", R"({"ds": 1})");
+    dir.write("base/data_science/other.json", R"({"no": 1})");      // neither its name nor its folder's
+    dir.write("base/.ipynb_checkpoints/parameters.json", R"({"a": 2})");  // hidden: skipped
+    dir.write("base/catalog.json", R"({"no": 2})");
     const MergedConfig group = read_config_group(dir / "base", "parameters");
-    CHECK(group.value == json{{"a", 1}, {"z", 1}});
-    REQUIRE(group.files.size() == 2);
+    CHECK(group.value == json{{"a", 1}, {"z", 1}, {"x", 1}, {"model", 1}, {"ds", 1}});
+    REQUIRE(group.files.size() == 5);
     CHECK(group.files[0] == (dir / "base" / "parameters.json").string());
+    // globals (and settings) are read from the top only: globals.json and globals_*.json.
+    dir.write("base/globals.json", R"({"g": 1})");
+    dir.write("base/globals_more.json", R"({"h": 1})");
+    dir.write("base/sub/globals.json", R"({"i": 1})");
+    CHECK(read_config_group(dir / "base", "globals").value == json{{"g", 1}, {"h", 1}});
+    // --resume compares every file, subfolders included, hidden ones not.
+    const auto all = json_files_in(dir / "base");
+    CHECK(all.size() == 10);
+    CHECK(std::find(all.begin(), all.end(), dir / "base" / ".ipynb_checkpoints" / "parameters.json") == all.end());
 }
 
 TEST_CASE("config.interpolation.whole_string_keeps_the_type_text_inside_is_text") {

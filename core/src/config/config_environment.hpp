@@ -15,8 +15,12 @@
 
 namespace kiln::core {
 
-// `stem`.json and `stem`_*.json in `env_dir` (sorted by name), each a JSON object, as one
-// document. Files that do not exist are skipped: an environment without any is empty.
+// The files of one kind in `env_dir`, each a JSON object, as one document. For "catalog",
+// "parameters" and "credentials", Kedro's patterns: any .json file whose name starts with
+// the kind, or that lies in a folder whose name does, at any depth (conf/base/catalog.json,
+// catalog_sales.json, catalog/sales.json, data_science/parameters.json); for the other
+// kinds, `stem`.json and `stem`_*.json at the top. Hidden files and folders are skipped.
+// Files that do not exist are skipped: an environment without any is empty.
 // Throws kiln::ConfigError naming the file for malformed JSON or a non-object, and both
 // files for a key defined twice.
 MergedConfig read_config_group(const std::filesystem::path& env_dir, const std::string& stem);
@@ -24,7 +28,8 @@ MergedConfig read_config_group(const std::filesystem::path& env_dir, const std::
 // The files `read_config_group(env_dir, stem)` reads, in that order.
 std::vector<std::filesystem::path> config_group_files(const std::filesystem::path& env_dir, const std::string& stem);
 
-// Every *.json file directly in `env_dir`, sorted (what --resume compares).
+// Every *.json file in `env_dir` and its subfolders, hidden ones skipped, sorted (what
+// --resume compares).
 std::vector<std::filesystem::path> json_files_in(const std::filesystem::path& env_dir);
 
 }  // namespace kiln::core
