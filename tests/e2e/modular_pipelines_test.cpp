@@ -194,3 +194,15 @@ TEST_CASE("modular.errors_name_the_file_pipeline_and_dataset") {
         CHECK(r.contains(c.message));
     }
 }
+
+TEST_CASE("modular.viz_draws_nested_namespaces_as_nested_groups") {
+    Project p;
+    kitchen_project(p);
+    auto r = run_kiln({"viz", "--project", p.dir(), "--pipeline", "world", "--plugin-path", test_plugins("good"), "-q"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.contains("\n    subgraph g1[\"eu\"]\n"));
+    CHECK(r.contains("\n        subgraph g2[\"eu.dinner\"]\n            n0[\"eu.dinner.season<br/>testnodes.add\"]"));
+    CHECK(r.contains("\n            subgraph g3[\"eu.dinner.plate\"]\n"
+                     "                n2[\"eu.dinner.plate.serve<br/>testnodes.neg\"]"));
+}
