@@ -1,5 +1,6 @@
 // kiln: the host executable. `kiln run` runs a project's pipeline; `kiln plugins` lists
-// what the plugins provide; `kiln catalog` says where each dataset lives.
+// what the plugins provide; `kiln catalog` says where each dataset lives; `kiln registry`
+// lists and describes the pipelines.
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "commands/catalog_command.hpp"
 #include "commands/new_command.hpp"
 #include "commands/plugins_command.hpp"
+#include "commands/registry_command.hpp"
 #include "commands/viz_command.hpp"
 #include "config/project_layout.hpp"
 #include "config/redaction.hpp"
@@ -143,6 +145,7 @@ struct Arguments {
     std::string resources;
     VizOptions viz;
     std::string new_name, new_dir = ".";
+    std::string registry_pipeline = "__default__";
 };
 
 struct CatalogCommands {
@@ -151,15 +154,21 @@ struct CatalogCommands {
     CLI::App* patterns;
 };
 
+struct RegistryCommands {
+    CLI::App* list;
+    CLI::App* describe;
+};
+
 struct Commands {
     CLI::App* run;
     CLI::App* plugins;
     CLI::App* viz;
     CLI::App* new_plugin;
     CatalogCommands catalog;
+    RegistryCommands registry;
 };
 
-// Where the configuration comes from: `run`, `viz` and `catalog`.
+// Where the configuration comes from: `run`, `viz`, `catalog` and `registry`.
 void add_config_options(CLI::App* cmd, Arguments& a) {
     cmd->add_option("--env", a.session.env,
                     "Configuration environment read over conf/base (a folder of conf/; default: KILN_ENV, else local)");
@@ -281,14 +290,44 @@ int show_catalog(const Arguments& a, const CatalogCommands& c) {
     return print_catalog_patterns(options);
 }
 
+// `kiln registry list|describe`, which take the project options as `kiln catalog` does.
+RegistryCommands add_registry_command(CLI::App& app, Arguments& a) {
+    CLI::App* registry = app.add_subcommand("registry", "List the project's pipelines and describe their nodes: kiln "
+                                                        "registry list|describe");
+    registry->require_subcommand(1);
+    RegistryCommands r{};
+    r.list = registry->add_subcommand("list", "List the pipelines of pipelines.json, __default__ included, one a line");
+    add_project_options(r.list, a);
+    add_config_options(r.list, a);
+    r.describe = registry->add_subcommand("describe", "List the nodes of a pipeline in run order, each with its node "
+                                                      "function");
+    r.describe->add_option("pipeline", a.registry_pipeline, "Pipeline to describe (default: __default__)");
+    add_project_options(r.describe, a);
+    add_config_options(r.describe, a);
+    return r;
+}
+
+int show_registry(const Arguments& a, const RegistryCommands& r) {
+    RegistryCommandOptions options;
+    options.project_dir = a.session.project_dir;
+    options.plugins = a.session.plugins;
+    options.pipeline = a.registry_pipeline;
+    options.env = a.session.env;
+    options.conf_source = a.session.conf_source;
+    options.params = core::join(a.params, ",");
+    if (r.list->parsed()) return list_registered_pipelines(options);
+    return describe_registered_pipeline(options);
+}
+
 // Says why the command line was refused (and writes the --report it asked for); exit code 2.
 int refuse_command_line(const CLI::ParseError& e, int argc, char** argv, const core::SessionOptions& o) {
     if (e.get_name() == "ExcludesError") {
         std::cerr << "kiln: error: --parallel and --runner cannot be used together; use one of them\n";
     } else if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" && std::string(argv[1]) != "plugins" &&
-               std::string(argv[1]) != "new" && std::string(argv[1]) != "viz" && std::string(argv[1]) != "catalog") {
+               std::string(argv[1]) != "new" && std::string(argv[1]) != "viz" && std::string(argv[1]) != "catalog" &&
+               std::string(argv[1]) != "registry") {
         std::cerr << "kiln: error: unknown command '" << argv[1]
-                  << "'; commands: run, plugins, new, viz, catalog (see kiln --help)\n";
+                  << "'; commands: run, plugins, new, viz, catalog, registry (see kiln --help)\n";
     } else {
         std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
     }
@@ -324,11 +363,11 @@ void complete_run_options(Arguments& a, const CLI::App& run) {
     o.params = core::join(a.params, ",");  // later items win, as a later --params does
 }
 
-// `kiln run`, `viz` and `catalog` without --project, from a subfolder of a project, find it
+// `kiln run`, `viz`, `catalog` and `registry` without --project, from a subfolder of a project, find it
 // as Kedro does: the nearest folder up holding pipelines.json or conf/base/.
 void find_project(Arguments& a, const Commands& commands) {
     for (const CLI::App* cmd : {commands.run, commands.viz, commands.catalog.list, commands.catalog.resolve,
-                                commands.catalog.patterns})
+                                commands.catalog.patterns, commands.registry.list, commands.registry.describe})
         if (cmd->parsed() && cmd->count("--project") == 0)
             if (auto root = core::find_project_root(fs::current_path())) a.session.project_dir = *root;
 }
@@ -380,6 +419,7 @@ int main(int argc, char** argv) {
     commands.viz = add_viz_command(app, a);
     commands.new_plugin = add_new_command(app, a);
     commands.catalog = add_catalog_command(app, a);
+    commands.registry = add_registry_command(app, a);
 
     try {
         app.parse(argc, argv);
@@ -404,6 +444,8 @@ int main(int argc, char** argv) {
         find_project(a, commands);
         if (commands.catalog.list->parsed() || commands.catalog.resolve->parsed() || commands.catalog.patterns->parsed())
             return show_catalog(a, commands.catalog);
+        if (commands.registry.list->parsed() || commands.registry.describe->parsed())
+            return show_registry(a, commands.registry);
         complete_run_options(a, *commands.run);
         if (commands.viz->parsed()) return draw_pipeline(a);
         return run_pipeline(o, worker, verbosity);

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "config/modular_pipeline.hpp"
+#include "config/pipeline_json.hpp"
 #include "kiln/error.hpp"
 #include "text/join.hpp"
 #include "text/name_text.hpp"
@@ -21,31 +23,6 @@ constexpr const char* shape_example =
     "\"outputs\": \"c\"}]}}}";
 const std::vector<std::string> node_keys = {"func", "inputs", "outputs", "name", "namespace", "tags", "resources"};
 const std::vector<std::string> pipeline_keys = {"nodes", "pipelines"};
-
-std::string kind_of(const json& j) {
-    switch (j.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::object: return "an object";
-        case json::value_t::array: return "a list";
-        case json::value_t::string: return "a string";
-        case json::value_t::boolean: return "a boolean";
-        case json::value_t::binary: return "binary data";
-        case json::value_t::discarded: return "nothing";
-        default: return "a number";
-    }
-}
-
-std::string did_you_mean(const std::string& name, const std::vector<std::string>& known) {
-    auto matches = close_matches(name, known);
-    return matches.empty() ? std::string() : " (did you mean " + quoted_join(matches) + "?)";
-}
-
-bool is_valid_name(const std::string& s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-               c == '-';
-    });
-}
 
 std::string count_given(std::size_t n) {
     return n == 0 ? "none is given" : std::to_string(n) + (n == 1 ? " is given" : " are given");
@@ -289,12 +266,24 @@ PipelineSet::Declared read_pipeline(const json& entry, const std::string& file, 
     if (auto it = entry.find("pipelines"); it != entry.end() && !it->is_null()) {
         auto bad = [&] {
             return ConfigError(where + ": \"pipelines\" must be a list of pipeline names to include, e.g. "
-                                       "[\"prep\", \"report\"], not " + it->dump());
+                                       "[\"prep\", \"report\"], or of pipelines to reuse under a namespace, e.g. "
+                                       "{\"pipeline\": \"prep\", \"namespace\": \"lunch\"}; not " + it->dump());
         };
         if (!it->is_array()) throw bad();
-        for (const json& include : *it) {
-            if (!include.is_string()) throw bad();
-            out.includes.push_back(include.get<std::string>());
+        for (std::size_t k = 0; k < it->size(); ++k) {
+            const json& include = (*it)[k];
+            if (include.is_string()) {
+                out.includes.push_back(include.get<std::string>());
+            } else if (include.is_object()) {
+                ModularPipeline reuse =
+                    read_modular_pipeline(include, where + ", pipelines[" + std::to_string(k) + "]", name);
+                std::string reused = reuse.pipeline;
+                out.reuses.push_back({std::move(reused), [reuse = std::move(reuse)](const Pipeline& pipe) {
+                                          return apply_modular_pipeline(pipe, reuse);
+                                      }});
+            } else {
+                throw bad();
+            }
         }
     }
     return out;

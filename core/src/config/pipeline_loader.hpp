@@ -13,8 +13,11 @@
 // string, a list in parameter order, or an object mapping parameter names to datasets),
 // "outputs" (a string or a list), optional "name" (default "<func>__<hash8>", like
 // Kedro), "tags", "namespace" (prefixes the name), "resources". A pipeline entry may list
-// "pipelines" it includes besides its own "nodes". Without "__default__", the default is
-// every pipeline together.
+// "pipelines" it includes besides its own "nodes": a name includes that pipeline as it is;
+// an object such as {"pipeline": "cook", "namespace": "lunch", "inputs": {"raw": "lunch_raw"}}
+// reuses it renamed, as Kedro's modular pipelines do (config/modular_pipeline.hpp).
+// Without "__default__", the default is every pipeline together, but those that another
+// reuses renamed.
 #pragma once
 
 #include <functional>

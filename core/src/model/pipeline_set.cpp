@@ -24,12 +24,25 @@ PipelineSet::PipelineSet(std::string file, std::vector<std::string> names, std::
     }
     check_includes();
     if (!index_.count(default_pipeline) && !names_.empty()) {
-        declared_.push_back({{}, names_});  // includes every pipeline the file defines
-        labels_.emplace_back("pipeline '__default__' (every pipeline together, as the file defines no \"__default__\")");
+        // Every pipeline the file defines, but those it reuses renamed: a pipeline written
+        // to be reused reads datasets only its reuses provide.
+        std::set<std::string> reused;
+        for (const Declared& d : declared_)
+            for (const Reuse& r : d.reuses) reused.insert(r.pipeline);
+        std::vector<std::string> all;
+        for (const std::string& name : names_)
+            if (!reused.count(name)) all.push_back(name);
+        declared_.push_back({{}, all});
+        labels_.emplace_back(reused.empty() ? "pipeline '__default__' (every pipeline together, as the file defines no "
+                                              "\"__default__\")"
+                                            : "pipeline '__default__' (every pipeline but those reused by others, as "
+                                              "the file defines no \"__default__\")");
         index_.emplace(default_pipeline, names_.size());
         names_.emplace_back(default_pipeline);
     }
     built_.resize(names_.size());
+    expanded_.resize(names_.size());
+    for (std::size_t p = 0; p < names_.size(); ++p) expanded_[p].resize(declared_[p].reuses.size());
 
     // A pipeline no other includes holds every node of those it includes, so a problem in
     // any pipeline shows in one of these; building them alone checks the whole file.
@@ -47,6 +60,29 @@ std::vector<char> PipelineSet::included() const {
     for (const Declared& d : declared_)
         for (const std::string& name : d.includes) out[index_.at(name)] = 1;
     return out;
+}
+
+std::size_t PipelineSet::dependency_count(std::size_t p) const {
+    return declared_[p].includes.size() + declared_[p].reuses.size();
+}
+
+const std::string& PipelineSet::dependency(std::size_t p, std::size_t k) const {
+    const Declared& d = declared_[p];
+    return k < d.includes.size() ? d.includes[k] : d.reuses[k - d.includes.size()].pipeline;
+}
+
+const std::vector<Node>& PipelineSet::expanded(std::size_t p, std::size_t reuse) const {
+    auto& slot = expanded_[p][reuse];
+    if (!slot) {
+        const Reuse& r = declared_[p].reuses[reuse];
+        slot = r.expand(at(r.pipeline));
+    }
+    return *slot;
+}
+
+const Node& PipelineSet::node_at(const NodeRef& ref) const {
+    const auto& [p, part, k] = ref;
+    return part == 0 ? declared_[p].nodes[k] : expanded(p, part - 1)[k];
 }
 
 std::set<std::string> PipelineSet::dataset_names() const {
@@ -86,16 +122,17 @@ void PipelineSet::check_includes() const {
         stack.emplace_back(root, 0);
         while (!stack.empty()) {
             auto& [p, next] = stack.back();
-            if (next == declared_[p].includes.size()) {
+            if (next == dependency_count(p)) {
                 state[p] = State::done;
                 stack.pop_back();
                 continue;
             }
-            const std::string& include = declared_[p].includes[next++];
+            const char* verb = next < declared_[p].includes.size() ? "' includes pipeline '" : "' reuses pipeline '";
+            const std::string& include = dependency(p, next++);
             auto it = index_.find(include);
             if (it == index_.end()) {
                 auto matches = close_matches(include, names_);
-                throw ConfigError(file_ + ": pipeline '" + names_[p] + "' includes pipeline '" + include +
+                throw ConfigError(file_ + ": pipeline '" + names_[p] + verb + include +
                                   "', which the file does not define" +
                                   (matches.empty() ? "" : " (did you mean " + quoted_join(matches) + "?)") +
                                   "; defined: " + quoted_join(names_));
@@ -127,7 +164,9 @@ std::vector<PipelineSet::NodeRef> PipelineSet::closure(std::size_t p) const {
     while (!todo.empty()) {
         const std::size_t q = todo.back();
         todo.pop_back();
-        for (std::size_t k = 0; k < declared_[q].nodes.size(); ++k) refs.emplace_back(q, k);
+        for (std::size_t k = 0; k < declared_[q].nodes.size(); ++k) refs.emplace_back(q, 0, k);
+        for (std::size_t r = 0; r < declared_[q].reuses.size(); ++r)
+            for (std::size_t k = 0; k < expanded(q, r).size(); ++k) refs.emplace_back(q, r + 1, k);
         for (const std::string& include : declared_[q].includes) {
             const std::size_t r = index_.at(include);
             if (!seen[r]) {
@@ -152,8 +191,8 @@ Pipeline PipelineSet::build(std::size_t p, const std::vector<NodeRef>& refs) con
     std::vector<Node> nodes;
     std::unordered_map<std::string_view, const Node*> seen;
     seen.reserve(refs.size());
-    for (const auto& [q, k] : refs) {
-        const Node& node = declared_[q].nodes[k];
+    for (const NodeRef& ref : refs) {
+        const Node& node = node_at(ref);
         auto [it, added] = seen.try_emplace(node.name, &node);
         if (!added && identical(*it->second, node)) continue;
         nodes.push_back(node);
@@ -179,8 +218,8 @@ void PipelineSet::report_smallest_failing(const PipelineError& found) const {
         stack.emplace_back(root, 0);
         while (!stack.empty()) {
             auto& [p, next] = stack.back();
-            if (next < declared_[p].includes.size()) {
-                const std::size_t q = index_.at(declared_[p].includes[next++]);
+            if (next < dependency_count(p)) {
+                const std::size_t q = index_.at(dependency(p, next++));
                 if (!done[q]) {
                     done[q] = 1;
                     stack.emplace_back(q, 0);

@@ -4,13 +4,17 @@
 // closures: for a chain of n pipelines, n^2/2 node copies. A PipelineSet checks the
 // whole file at once (unknown and looping includes, and every pipeline that no other
 // includes, which holds any problem an included one has) and builds only the pipelines
-// asked for: loading costs what the file declares plus what is used.
+// asked for: loading costs what the file declares plus what is used. A pipeline reused
+// under a namespace is built once, then renamed for each reuse.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -21,10 +25,19 @@ namespace kiln::core {
 
 class PipelineSet {
 public:
-    // One pipeline as the file declares it: its own nodes and the pipelines it includes.
+    // A pipeline included after renaming its nodes (a modular pipeline): `expand` gets the
+    // built pipeline and returns its nodes renamed, or throws kiln::ConfigError.
+    struct Reuse {
+        std::string pipeline;
+        std::function<std::vector<Node>(const Pipeline&)> expand;
+    };
+
+    // One pipeline as the file declares it: its own nodes, the pipelines it includes as
+    // they are, and those it reuses renamed.
     struct Declared {
         std::vector<Node> nodes;
         std::vector<std::string> includes;
+        std::vector<Reuse> reuses = {};
     };
 
     PipelineSet() = default;
@@ -46,10 +59,17 @@ public:
     bool empty() const { return names_.empty(); }
 
 private:
-    using NodeRef = std::pair<std::size_t, std::size_t>;  // (pipeline, node) in declared_
+    // (pipeline, part, node): part 0 is the pipeline's own nodes in declared_, part r + 1
+    // the nodes of its reuse r, in expanded_.
+    using NodeRef = std::tuple<std::size_t, std::size_t, std::size_t>;
 
     void check_includes() const;
-    std::vector<char> included() const;  // per pipeline: whether another includes it
+    std::vector<char> included() const;  // per pipeline: whether another includes it as it is
+    // The pipelines p includes or reuses: its includes, then its reuses.
+    std::size_t dependency_count(std::size_t p) const;
+    const std::string& dependency(std::size_t p, std::size_t k) const;
+    const std::vector<Node>& expanded(std::size_t p, std::size_t reuse) const;
+    const Node& node_at(const NodeRef& ref) const;
     std::vector<NodeRef> closure(std::size_t p) const;
     Pipeline build(std::size_t p) const;
     Pipeline build(std::size_t p, const std::vector<NodeRef>& refs) const;
@@ -61,6 +81,7 @@ private:
     std::vector<Declared> declared_;
     std::unordered_map<std::string, std::size_t> index_;
     mutable std::vector<std::unique_ptr<Pipeline>> built_;
+    mutable std::vector<std::vector<std::optional<std::vector<Node>>>> expanded_;  // [pipeline][reuse]
 };
 
 }  // namespace kiln::core

@@ -1,0 +1,208 @@
+// Modular pipelines through the real kiln binary: one pipeline reused under two
+// namespaces with other inputs and parameters, reused again inside another namespace, the
+// --namespaces filter over them, `kiln registry list|describe`, and every refusal with
+// its message.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "kiln_process.hpp"
+#include "project_builder.hpp"
+#include "test_support.hpp"
+
+using namespace kiln::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// cook:  season: add(raw, params:salt) -> dish;  plate.serve: neg(dish) -> result
+// meals: cook as "lunch" (raw from lunch_raw) and as "dinner" (raw from dinner_raw, salt
+//        from params:dinner_salt, result written as dinner_result)
+// world: meals as "eu", keeping lunch_raw and dinner_raw
+// Lunch: -(10 + 2) = -12; dinner: -(20 + 5) = -25; eu lunch: -(10 + 3); eu dinner: -(20 + 4).
+const char* kitchen_pipelines = R"({"pipelines": {
+    "cook": {"nodes": [
+        {"name": "season", "func": "testnodes.add", "inputs": ["raw", "params:salt"], "outputs": "dish"},
+        {"name": "serve", "namespace": "plate", "func": "testnodes.neg", "inputs": "dish", "outputs": "result"}]},
+    "meals": {"pipelines": [
+        {"pipeline": "cook", "namespace": "lunch", "inputs": {"raw": "lunch_raw"}},
+        {"pipeline": "cook", "namespace": "dinner", "inputs": {"raw": "dinner_raw"},
+         "parameters": {"salt": "dinner_salt"}, "outputs": {"result": "dinner_result"}}]},
+    "world": {"pipelines": [{"pipeline": "meals", "namespace": "eu", "inputs": ["lunch_raw", "dinner_raw"]}]},
+    "__default__": {"pipelines": ["meals"]}
+}})";
+
+void kitchen_project(Project& p, const std::string& pipelines = kitchen_pipelines) {
+    p.pipelines(pipelines);
+    p.parameters(R"({"lunch": {"salt": 2}, "dinner_salt": 5, "eu": {"lunch": {"salt": 3}, "dinner_salt": 4}})");
+    p.catalog(R"({
+        "lunch_raw": {"type": "kiln.JsonDataset", "filepath": "data/lunch_raw.json"},
+        "dinner_raw": {"type": "kiln.JsonDataset", "filepath": "data/dinner_raw.json"},
+        "lunch.result": {"type": "kiln.JsonDataset", "filepath": "data/lunch/result.json"},
+        "dinner_result": {"type": "kiln.JsonDataset", "filepath": "data/dinner_result.json"},
+        "eu.lunch.result": {"type": "kiln.JsonDataset", "filepath": "data/eu/lunch_result.json"},
+        "eu.dinner_result": {"type": "kiln.JsonDataset", "filepath": "data/eu/dinner_result.json"}
+    })");
+    p.write("data/lunch_raw.json", "10");
+    p.write("data/dinner_raw.json", "20");
+}
+
+// `kiln registry ARGS... --plugin-path <good test plugins>`, in `dir` when given.
+KilnResult registry(std::vector<std::string> args, const std::string& dir = {}) {
+    args.insert(args.begin(), "registry");
+    args.insert(args.end(), {"--plugin-path", test_plugins("good")});
+    return run_kiln(args, dir.empty() ? std::vector<std::string>{} : std::vector<std::string>{"-C", dir});
+}
+
+// The message `kiln run` refuses the kitchen project with when "meals" reuses "cook" as `entry`.
+KilnResult run_with_meals(const std::string& entry) {
+    Project p;
+    kitchen_project(p, R"({"pipelines": {
+        "cook": {"nodes": [
+            {"name": "season", "func": "testnodes.add", "inputs": ["raw", "params:salt"], "outputs": "dish"},
+            {"name": "serve", "namespace": "plate", "func": "testnodes.neg", "inputs": "dish", "outputs": "result"}]},
+        "meals": {"pipelines": [)" + entry + R"(]},
+        "__default__": {"pipelines": ["meals"]}}})");
+    return p.run();
+}
+
+}  // namespace
+
+TEST_CASE("modular.one_pipeline_reused_under_two_namespaces") {
+    Project p;
+    kitchen_project(p);
+    auto r = p.run();
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.ran_nodes() == Names{"dinner.season", "lunch.season", "dinner.plate.serve", "lunch.plate.serve"});
+    CHECK(p.json_file("data/lunch/result.json") == -12.0);
+    CHECK(p.json_file("data/dinner_result.json") == -25.0);
+}
+
+TEST_CASE("modular.nested_namespaces") {
+    Project p;
+    kitchen_project(p);
+    auto r = p.run({"--pipeline", "world"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.ran_nodes() == Names{"eu.dinner.season", "eu.lunch.season", "eu.dinner.plate.serve", "eu.lunch.plate.serve"});
+    CHECK(p.json_file("data/eu/lunch_result.json") == -13.0);
+    CHECK(p.json_file("data/eu/dinner_result.json") == -24.0);
+    CHECK_FALSE(p.exists("data/lunch/result.json"));  // only the eu copies ran
+}
+
+TEST_CASE("modular.namespaces_filter_selects_a_namespace_and_those_under_it") {
+    Project p;
+    kitchen_project(p);
+    auto r = p.run({"--pipeline", "world", "--namespaces", "eu.lunch"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.ran_nodes() == Names{"eu.lunch.season", "eu.lunch.plate.serve"});
+    CHECK(p.exists("data/eu/lunch_result.json"));
+    CHECK_FALSE(p.exists("data/eu/dinner_result.json"));
+
+    r = p.run({"--pipeline", "world", "--namespaces", "eu"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.ran_nodes().size() == 4);
+
+    r = p.run({"--namespaces", "dinner, lunch"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.ran_nodes() == Names{"dinner.season", "lunch.season", "dinner.plate.serve", "lunch.plate.serve"});
+
+    // A namespace matches from its start: "plate" is not "lunch.plate".
+    r = p.run({"--namespaces", "plate"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("Pipeline does not contain nodes with the following namespaces: ['plate']. Did you mean: "
+                     "['dinner.plate', 'lunch.plate']?"));
+    r = p.run({"--namespaces", "lunch.plat"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("Did you mean: ['lunch.plate']?"));
+}
+
+TEST_CASE("modular.registry_list_and_describe") {
+    Project p;
+    kitchen_project(p);
+    auto r = registry({"list", "--project", p.dir()});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output == "__default__\ncook\nmeals\nworld\n");
+
+    r = registry({"describe", "--project", p.dir()});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output ==
+          "Nodes:\n"
+          "- dinner.season (testnodes.add)\n"
+          "- lunch.season (testnodes.add)\n"
+          "- dinner.plate.serve (testnodes.neg)\n"
+          "- lunch.plate.serve (testnodes.neg)\n");
+
+    r = registry({"describe", "cook", "--project", p.dir()});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output == "Nodes:\n- season (testnodes.add)\n- plate.serve (testnodes.neg)\n");
+
+    // From a subfolder, the project is found as `kiln run` finds it.
+    fs::create_directories(p / "notebooks");
+    r = registry({"describe", "world"}, (p / "notebooks").string());
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.contains("- eu.lunch.plate.serve (testnodes.neg)\n"));
+    r = registry({"list"}, (p / "notebooks").string());
+    CHECK(r.output == "__default__\ncook\nmeals\nworld\n");
+
+    r = registry({"describe", "mels", "--project", p.dir()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("no pipeline named 'mels'; did you mean meals?"));
+    r = registry({"list", "--project", p.dir(), "--params", "=x"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.contains("--params: item '=x' must be KEY=VALUE"));
+    r = run_kiln({"registry", "--project", p.dir()});
+    CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("modular.errors_name_the_file_pipeline_and_dataset") {
+    const std::string where =
+        "pipelines.json: pipeline 'meals', pipelines[0] (pipeline 'cook' under namespace 'lunch'): ";
+    struct Case {
+        const char* entry;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {R"({"pipeline": "cook", "namespace": "lunch", "inputs": {"rw": "lunch_raw"}})",
+         where + "\"inputs\" names 'rw', which pipeline 'cook' does not use (did you mean 'raw'?); its free inputs: 'raw'"},
+        {R"({"pipeline": "cook", "namespace": "lunch", "inputs": {"dish": "x"}})",
+         where + "\"inputs\" names 'dish', which a node of pipeline 'cook' produces: \"inputs\" may name only its free "
+                 "inputs ('raw'); to rename a dataset it produces, list it under \"outputs\""},
+        {R"({"pipeline": "cook", "namespace": "lunch", "outputs": ["raw"]})",
+         where + "\"outputs\" names 'raw', a free input of pipeline 'cook' that none of its nodes produces"},
+        {R"({"pipeline": "cook", "namespace": "lunch", "outputs": ["rslt"]})",
+         where + "\"outputs\" names 'rslt', which pipeline 'cook' does not use (did you mean 'result'?); its nodes "
+                 "produce: 'dish', 'result'"},
+        {R"({"pipeline": "cook", "namespace": "lunch", "parameters": ["slt"]})",
+         where + "\"parameters\" names 'params:slt', which no node of pipeline 'cook' reads (did you mean "
+                 "'params:salt'?); it reads: 'params:salt'"},
+        {R"({"pipeline": "cook", "namespace": "lunch", "inputs": ["params:salt"]})",
+         where + "\"inputs\" names the parameter 'params:salt': give parameters under \"parameters\""},
+        {R"({"pipeline": "cook", "namespace": "lunch", "input": ["raw"]})",
+         "pipelines.json: pipeline 'meals', pipelines[0] (pipeline 'cook' under namespace 'lunch'): unknown key "
+         "\"input\" (did you mean 'inputs'?)"},
+        {R"({"pipeline": "cok", "namespace": "lunch"})",
+         "pipeline 'meals' reuses pipeline 'cok', which the file does not define (did you mean 'cook'?)"},
+    };
+    for (const Case& c : cases) {
+        auto r = run_with_meals(c.entry);
+        INFO(r.output);
+        CHECK(r.exit_code == 2);
+        CHECK(r.contains(c.message));
+    }
+}
+
+TEST_CASE("modular.viz_draws_nested_namespaces_as_nested_groups") {
+    Project p;
+    kitchen_project(p);
+    auto r = run_kiln({"viz", "--project", p.dir(), "--pipeline", "world", "--plugin-path", test_plugins("good"), "-q"});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.contains("\n    subgraph g1[\"eu\"]\n"));
+    CHECK(r.contains("\n        subgraph g2[\"eu.dinner\"]\n            n0[\"eu.dinner.season<br/>testnodes.add\"]"));
+    CHECK(r.contains("\n            subgraph g3[\"eu.dinner.plate\"]\n"
+                     "                n2[\"eu.dinner.plate.serve<br/>testnodes.neg\"]"));
+}
