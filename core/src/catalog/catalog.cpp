@@ -240,6 +240,12 @@ std::optional<std::string> DataCatalog::versioned_filepath(const std::string& na
     const DatasetVersion* version = version_of(name);
     const CatalogEntry* entry = find_entry(name);
     if (!version || !entry) return std::nullopt;
+    // A resumed run's journal may hold a version for an entry no longer versioned (--force).
+    try {
+        if (!is_versioned(name)) return std::nullopt;
+    } catch (const Error&) {
+        return std::nullopt;  // the entry's own error comes when it is built
+    }
     const fs::path filepath = entry->args.value("filepath", std::string());
     return (filepath / version->used() / filepath.filename()).string();
 }
