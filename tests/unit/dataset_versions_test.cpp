@@ -175,7 +175,7 @@ TEST_CASE("versions.errors_name_the_dataset") {
 
     c.dir.write("data/raw.json/2026-01-01T00.00.00.000Z/raw.json", "1");
     msg = error_of([&] { check_load_versions(*c.catalog, parse_load_versions({"nope:2026-01-01T00.00.00.000Z"})); });
-    CHECK(msg.find("dataset 'nope' is not in the catalog; versioned datasets: dir, raw") != std::string::npos);
+    CHECK(msg.find("dataset 'nope' is not in the catalog; versioned datasets: raw") != std::string::npos);
     msg = error_of([&] { check_load_versions(*c.catalog, parse_load_versions({"plain:2026-01-01T00.00.00.000Z"})); });
     CHECK(msg.find("dataset 'plain' is not versioned") != std::string::npos);
     msg = error_of([&] { check_load_versions(*c.catalog, parse_load_versions({"raw:2025-01-01T00.00.00.000Z"})); });
