@@ -138,7 +138,7 @@ void add_filter_options(CLI::App* cmd, FilterArguments& f, const std::string& ve
 // Everything the command line fills in, before it is checked and turned into options.
 struct Arguments {
     core::SessionOptions session;
-    std::vector<std::string> plugin_paths, hooks, params;
+    std::vector<std::string> plugin_paths, hooks, params, load_versions;
     FilterArguments filters;
     bool parallel = false, quiet = false, verbose = false;
     int max_workers = 0;
@@ -214,6 +214,9 @@ CLI::App* add_run_command(CLI::App& app, Arguments& a) {
     add_filter_options(run, a.filters, "Run");
     run->add_flag("--only-missing-outputs", o.only_missing_outputs,
                   "Skip nodes whose persisted outputs exist and are not needed by nodes that run");
+    run->add_option("--load-versions", a.load_versions,
+                    "Versioned datasets to load at a version, not the latest: DATASET:VERSION[,DATASET:VERSION...] "
+                    "(repeatable), e.g. model:2026-11-23T03.45.21.123Z");
     run->add_flag("--resume", o.resume,
                   "Finish the last run of this project that did not complete: the same pipeline, filters, runner, "
                   "parameters and plugins (kept in .kiln/journal), re-running exactly what is left");
@@ -361,6 +364,7 @@ void complete_run_options(Arguments& a, const CLI::App& run) {
     o.hooks = split_commas(a.hooks);
     o.filter = a.filters.parsed();
     o.params = core::join(a.params, ",");  // later items win, as a later --params does
+    o.load_versions = split_commas(a.load_versions);
 }
 
 // `kiln run`, `viz`, `catalog` and `registry` without --project, from a subfolder of a project, find it

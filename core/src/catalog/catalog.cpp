@@ -81,6 +81,9 @@ DataCatalog::DataCatalog(std::map<std::string, CatalogEntry> entries, Parameters
       registry_(registry),
       origin_(std::move(origin)) {
     patterns_ = DatasetPatterns(take_patterns(entries_), origin_);
+    auto says_versioned = [](const CatalogEntry& e) { return e.args.is_object() && e.args.contains("versioned"); };
+    for (const auto& [_, entry] : entries_) has_versioned_ = has_versioned_ || says_versioned(entry);
+    for (const CatalogEntry& pattern : patterns_.ordered()) has_versioned_ = has_versioned_ || says_versioned(pattern);
 }
 
 std::map<std::string, CatalogEntry> DataCatalog::read_entries(const fs::path& file) {
@@ -184,7 +187,7 @@ DatasetRef& DataCatalog::dataset(const std::string& name, const TypeOps* value_t
     std::string hint;
     const DatasetType* type = registry_.find_dataset_type(entry->type, hint);
     if (!type) throw ConfigError(origin_ + ": " + label + ": unknown dataset type '" + entry->type + "'; " + hint);
-    DatasetConfig config{name, type->qualified_name, entry->args, project_dir_, value_type, run_id};
+    DatasetConfig config{name, type->qualified_name, dataset_args(name, *entry), project_dir_, value_type, run_id};
     std::string error;
     auto handle = type->spec.create(config, &error);
     if (!handle) throw ConfigError(origin_ + ": " + label + " (" + type->qualified_name + "): " + error);
@@ -196,6 +199,69 @@ std::string DataCatalog::entry_label(const std::string& name) const {
     if (const CatalogEntry* pattern = matching_pattern(name))
         return "catalog entry '" + pattern->name + "' (the pattern dataset '" + name + "' matches)";
     return "catalog entry '" + name + "'";
+}
+
+bool DataCatalog::is_versioned(const std::string& name) const {
+    if (!has_versioned_) return false;
+    const CatalogEntry* entry = find_entry(name);
+    if (!entry || !entry->args.is_object()) return false;
+    auto flag = entry->args.find("versioned");
+    if (flag == entry->args.end()) return false;
+    if (!flag->is_boolean())
+        throw ConfigError(origin_ + ": " + entry_label(name) + ": \"versioned\" must be true or false, got " +
+                          flag->dump());
+    if (!flag->get<bool>()) return false;
+    auto filepath = entry->args.find("filepath");
+    if (filepath == entry->args.end() || !filepath->is_string() || filepath->get<std::string>().empty())
+        throw ConfigError(origin_ + ": " + entry_label(name) + " (" + entry->type +
+                          ") says \"versioned\": true, but only a file dataset (one with a \"filepath\") can be "
+                          "versioned; remove \"versioned\" or give the entry a \"filepath\"");
+    if (fs::path(filepath->get<std::string>()).filename().empty())
+        throw ConfigError(origin_ + ": " + entry_label(name) + ": a versioned dataset's \"filepath\" must name a file (" +
+                          filepath->dump() + " ends with '/'); versions are kept as <filepath>/<version>/<file name>");
+    return true;
+}
+
+DataCatalog::VersionedFile DataCatalog::versioned_file(const std::string& name) const {
+    const CatalogEntry* entry = find_entry(name);
+    if (!entry) return {};
+    fs::path filepath = entry->args.value("filepath", std::string());
+    const std::string file_name = filepath.filename().string();
+    if (filepath.is_relative()) filepath = project_dir_ / filepath;
+    return {filepath.lexically_normal(), file_name};
+}
+
+const DatasetVersion* DataCatalog::version_of(const std::string& name) const {
+    auto it = versions_.find(name);
+    return it == versions_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> DataCatalog::versioned_filepath(const std::string& name) const {
+    const DatasetVersion* version = version_of(name);
+    const CatalogEntry* entry = find_entry(name);
+    if (!version || !entry) return std::nullopt;
+    // A resumed run's journal may hold a version for an entry no longer versioned (--force).
+    try {
+        if (!is_versioned(name)) return std::nullopt;
+    } catch (const Error&) {
+        return std::nullopt;  // the entry's own error comes when it is built
+    }
+    const fs::path filepath = entry->args.value("filepath", std::string());
+    return (filepath / version->used() / filepath.filename()).string();
+}
+
+nlohmann::json DataCatalog::dataset_args(const std::string& name, const CatalogEntry& entry) const {
+    if (!entry.args.is_object() || !entry.args.contains("versioned")) return entry.args;
+    nlohmann::json args = entry.args;
+    args.erase("versioned");  // the host's, not the dataset type's
+    if (!is_versioned(name)) return args;
+    std::optional<std::string> filepath = versioned_filepath(name);
+    if (!filepath)
+        throw ConfigError(origin_ + ": " + entry_label(name) +
+                          " is versioned, but this run chose no version for it (only datasets of the pipeline that "
+                          "runs get one)");
+    args["filepath"] = *filepath;
+    return args;
 }
 
 bool DataCatalog::is_memory(const std::string& name) const {

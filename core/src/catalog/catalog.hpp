@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "catalog/catalog_entry.hpp"
 #include "catalog/dataset_patterns.hpp"
+#include "catalog/dataset_versions.hpp"
 #include "kiln/dataset.hpp"
 #include "kiln/detail/handles.hpp"
 
@@ -129,6 +131,28 @@ public:
     // kiln::ConfigError when the name is taken.
     DatasetRef& add_dataset(const std::string& name, const std::string& type, std::unique_ptr<DatasetHandle> handle);
 
+    // Whether the entry of `name` says "versioned": true (catalog/dataset_versions.hpp).
+    // Throws kiln::ConfigError naming the entry when "versioned" is not true or false, or
+    // is true on an entry without a "filepath" naming a file.
+    bool is_versioned(const std::string& name) const;
+    // Whether any entry or pattern says "versioned" at all (spares the look-ups otherwise).
+    bool has_versioned_entries() const { return has_versioned_; }
+    // Where a versioned dataset keeps its versions: its "filepath" made absolute (a folder
+    // of versions) and the name of the file in each version folder.
+    struct VersionedFile {
+        std::filesystem::path versions_dir;
+        std::string file_name;
+    };
+    VersionedFile versioned_file(const std::string& name) const;
+    // The versions the run's versioned datasets use, decided before the plan binds them
+    // (catalog/version_plan.hpp). A dataset built later takes the filepath of its version.
+    void set_versions(std::map<std::string, DatasetVersion> versions) { versions_ = std::move(versions); }
+    const std::map<std::string, DatasetVersion>& versions() const { return versions_; }
+    const DatasetVersion* version_of(const std::string& name) const;
+    // "<filepath>/<version>/<file name>" for a versioned dataset with a version, as the
+    // entry writes its filepath (relative to the project or absolute); else nullopt.
+    std::optional<std::string> versioned_filepath(const std::string& name) const;
+
     // A parameter dataset's value converted to `type`; throws kiln::ConfigError naming
     // the parameter, the expected type and, for a missing key, close matches.
     Value parameter(const std::string& name, const TypeOps& type) const;
@@ -136,6 +160,9 @@ public:
 private:
     // How messages name the entry of `name`: its own, or the pattern it matches.
     std::string entry_label(const std::string& name) const;
+    // The arguments the dataset of `name` is built with: the entry's, without
+    // "versioned", and for a versioned one the filepath of its version.
+    nlohmann::json dataset_args(const std::string& name, const CatalogEntry& entry) const;
 
     std::map<std::string, CatalogEntry> entries_;  // explicit ones
     DatasetPatterns patterns_;
@@ -147,6 +174,8 @@ private:
     std::string origin_;
     std::map<std::string, std::unique_ptr<DatasetRef>> materialised_;
     std::set<std::string> added_;  // by add_dataset
+    std::map<std::string, DatasetVersion> versions_;  // set before the run, read-only during it
+    bool has_versioned_ = false;
 };
 
 }  // namespace kiln::core

@@ -125,6 +125,13 @@ std::vector<fs::path> dataset_folders(const DataCatalog& catalog) {
         fs::path folder = file.lexically_normal().parent_path();
         if (folder.empty()) continue;
         if (seen.insert(folder).second) folders.push_back(folder);
+        // A versioned dataset is written in the folder of this run's version.
+        if (auto versioned = catalog.versioned_filepath(name)) {
+            fs::path version_file = *versioned;
+            if (version_file.is_relative()) version_file = catalog.project_dir() / version_file;
+            if (fs::path in = version_file.lexically_normal().parent_path(); seen.insert(in).second)
+                folders.push_back(in);
+        }
     }
     return folders;
 }

@@ -58,6 +58,7 @@ nlohmann::json RunReport::to_json() const {
                         {"nodes", nodes},
                         {"skipped", skipped_json},
                         {"outputs", outputs}};
+    if (!versions.is_null()) j["versions"] = versions;
     if (status != "success")
         j["failure"] = {{"node", failed_node}, {"error", error}, {"resume_command", resume_command}};
     return j;

@@ -45,6 +45,7 @@ struct RunReport {
     std::vector<std::pair<std::string, std::string>> skipped;  // node, reason
     nlohmann::json outputs = nlohmann::json::object();
     std::string failed_node, error, resume_command;
+    nlohmann::json versions;  // per versioned dataset, its load and save version; null: none
 
     nlohmann::json to_json() const;
 };

@@ -28,6 +28,14 @@ bool persisted_and_present(const Pipeline& p, std::uint32_t d, DataCatalog& cata
     const std::string& name = p.dataset_names()[d];
     if (is_parameter_name(name)) return true;
     if (!catalog.persists(name)) return false;
+    // A versioned dataset with no version chosen yet is present when any version holds
+    // its file: a run would load the latest.
+    if (catalog.is_versioned(name) && !catalog.version_of(name)) {
+        const auto file = catalog.versioned_file(name);
+        const bool any = latest_version(file.versions_dir, file.file_name).has_value();
+        spdlog::debug("Checking whether a version of {} exists: {}", name, any ? "yes" : "no");
+        return any;
+    }
     bool present = catalog.dataset(name, value_type_of(p, d), run_id).exists();
     spdlog::debug("Checking whether {} exists: {}", name, present ? "yes" : "no");
     return present;

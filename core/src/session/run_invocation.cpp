@@ -103,6 +103,7 @@ json invocation_to_json(const SessionOptions& o, const std::string& pipeline_nam
     // Only when chosen, so that the journal of a run without them is what it was.
     if (!o.env.empty()) invocation["conf_env"] = o.env;
     if (!o.conf_source.empty()) invocation["conf_source"] = fs::absolute(o.conf_source).string();
+    if (!o.load_versions.empty()) invocation["load_versions"] = o.load_versions;
     return invocation;
 }
 
@@ -132,6 +133,7 @@ SessionOptions replay_invocation(const json& inv, SessionOptions o, const std::s
         o.hooks = inv.at("hooks").get<std::vector<std::string>>();
         o.env = inv.value("conf_env", std::string());
         o.conf_source = inv.value("conf_source", std::string());
+        o.load_versions = inv.value("load_versions", std::vector<std::string>());
         const json& env = inv.at("env");
         // The KILN_* environment of the run, exactly: set what it had, clear what it lacked.
         std::vector<std::string> now;
@@ -170,6 +172,7 @@ std::string invocation_command(const json& inv, const std::string& kiln_exe, con
     if (inv.contains("hooks") && !inv["hooks"].empty()) add("--hooks", list(inv["hooks"]));
     if (!inv.value("conf_env", "").empty()) add("--env", inv["conf_env"]);
     if (!inv.value("conf_source", "").empty()) add("--conf-source", inv["conf_source"]);
+    if (inv.contains("load_versions") && !inv["load_versions"].empty()) add("--load-versions", list(inv["load_versions"]));
     static const std::pair<const char*, const char*> filters[] = {
         {"node_names", "--nodes"},           {"from_nodes", "--from-nodes"}, {"to_nodes", "--to-nodes"},
         {"tags", "--tags"},                  {"from_inputs", "--from-inputs"}, {"to_outputs", "--to-outputs"},

@@ -79,6 +79,8 @@ void check_resume_options(const SessionOptions& typed, const SessionOptions& run
                             f.namespaces == g.namespaces,
             "node filters");
     differs(typed.only_missing_outputs, run.only_missing_outputs, "--only-missing-outputs");
+    differs(!typed.load_versions.empty(), parse_load_versions(typed.load_versions) == parse_load_versions(run.load_versions),
+            "--load-versions");
     std::vector<fs::path> typed_paths;
     for (const auto& p : typed.plugins.explicit_dirs) typed_paths.push_back(fs::absolute(p));
     // Plugin paths typed again may be some of the run's (the test suites and scripts that
@@ -205,6 +207,11 @@ std::unique_ptr<PreparedRun> prepare_run_from(const SessionOptions& o, const nlo
                                                  run->project, run->registry, "the host's catalog");
     run->run_id = snapshot.at("run_id").get<std::string>();
     run->first_run_id = run->run_id;
+    // The host decided the versions (and reserved the save version): the worker uses them.
+    if (snapshot.contains("versions")) {
+        run->versions = RunVersions::from_json(snapshot["versions"], "the host's plan");
+        run->catalog->set_versions(run->versions.datasets);
+    }
     run->scope = run->pipelines.at(o.pipeline);
     run->done_before.assign(run->scope.size(), 0);
     run->to_run = run->scope;
@@ -306,6 +313,14 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
     run->run_id = make_run_id();
     run->first_run_id = previous ? previous_run_id : run->run_id;
     const std::string& run_id = run->run_id;
+    // A resumed run completes the version set of the run it continues: what it saved is
+    // where its outputs are checked and read, what it loaded is loaded again.
+    RunVersions earlier_versions;
+    if (previous && previous->header.contains("versions"))
+        earlier_versions = RunVersions::from_json(previous->header["versions"], journal_path(project).string());
+    catalog.set_versions(earlier_versions.datasets);
+    const std::map<std::string, std::string> pins = parse_load_versions(o.load_versions);
+    if (!previous) check_load_versions(catalog, pins);
 
     // The run's scope (what the journal remembers), and within it what actually runs.
     auto& skipped = run->skipped;
@@ -364,6 +379,10 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
     }
     run->to_run = selected.size() == scope.size() ? scope : scope.subset(selected);
     if (before_plan) before_plan(*run);
+    // Kedro's save version is the run's id: the same time, unless another run holds it.
+    run->versions = choose_versions(catalog, run->to_run, pins, std::move(earlier_versions),
+                                    parse_version_timestamp(run_id).value_or(std::chrono::system_clock::now()));
+    catalog.set_versions(run->versions.datasets);
     run->plan = std::make_unique<RunPlan>(run->to_run, catalog, run_id);
     run->plan->set_async(o.runner_options.is_async);
     return run;
@@ -496,15 +515,19 @@ ScopePlaces place_in_scope(const Pipeline& scope, const Pipeline& to_run, const 
     return places;
 }
 
+// The journal header; with the run's dataset versions when it has versioned datasets
+// (absent otherwise, so the journal of a run without them is what it was).
 nlohmann::json journal_header(const PreparedRun& prepared, const nlohmann::json& invocation,
                               const std::vector<std::string>& command_line) {
-    return {{"format", "kiln-journal/1"},
-            {"run_id", prepared.run_id},
-            {"first_run_id", prepared.first_run_id},
-            {"kiln_version", KILN_VERSION_STRING},
-            {"invocation", invocation},
-            {"project", project_fingerprint(prepared.project, prepared.registry, prepared.fingerprint_files)},
-            {"command_line", command_line}};
+    nlohmann::json header = {{"format", "kiln-journal/1"},
+                             {"run_id", prepared.run_id},
+                             {"first_run_id", prepared.first_run_id},
+                             {"kiln_version", KILN_VERSION_STRING},
+                             {"invocation", invocation},
+                             {"project", project_fingerprint(prepared.project, prepared.registry, prepared.fingerprint_files)},
+                             {"command_line", command_line}};
+    if (!prepared.versions.empty()) header["versions"] = prepared.versions.to_json();
+    return header;
 }
 
 // Hooks of settings.json, --hooks and --trace, for every node of the plan (run_watched
@@ -751,6 +774,7 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
                               {"parameters", prepared->catalog->parameters().root()}};
         // A spawned worker redacts what the host does; the key is absent when there is nothing to redact.
         if (has_secrets()) snapshot["secrets"] = registered_secrets();
+        if (!prepared->versions.empty()) snapshot["versions"] = prepared->versions.to_json();
         return snapshot;
     });
 
@@ -779,6 +803,7 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
     report.duration_s = duration;
     report.ran = &to_run;
     report.timeline = &timeline;
+    if (!prepared->versions.empty()) report.versions = prepared->versions.report_json();
 
     int exit_code = 0;
     if (result.outcome.ok() && !result.interrupted) {

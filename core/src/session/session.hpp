@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "catalog/version_plan.hpp"
 #include "journal/run_journal.hpp"
 #include "journal/run_record.hpp"
 #include "model/pipeline.hpp"
@@ -40,6 +41,7 @@ struct SessionOptions {
     std::filesystem::path conf_source;  // --conf-source: a conf folder elsewhere (empty: PROJECT/conf)
     PipelineFilter filter;
     bool only_missing_outputs = false;
+    std::vector<std::string> load_versions;  // --load-versions items, "dataset:VERSION"
     bool resume = false;
     bool force_resume = false;              // --force: resume although the project changed
     std::filesystem::path report;           // --report FILE, empty for none
@@ -66,6 +68,7 @@ struct PreparedRun {
     std::vector<char> done_before;      // per scope node: done by an earlier run, or outputs exist
     Pipeline to_run;                    // what the runner gets
     std::vector<std::pair<std::string, std::string>> skipped;  // node, reason
+    RunVersions versions;               // of the versioned datasets the plan binds
     std::unique_ptr<RunPlan> plan;
     nlohmann::json settings;            // settings.json from conf/ environments; null: PROJECT/settings.json
     std::string settings_origin;
