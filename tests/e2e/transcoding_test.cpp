@@ -94,6 +94,8 @@ TEST_CASE("transcoding.thread_runner_orders_reader_after_writer") {
 
 TEST_CASE("transcoding.parallel_runner_orders_reader_after_writer") {
     runs_in_order({"--runner", "ParallelRunner", "--max-workers", "4"});
+    // Spawned workers rebuild the pipeline and catalog from the project: the same forms.
+    runs_in_order({"--runner", "ParallelRunner", "--start-method", "spawn", "--max-workers", "2"});
 }
 
 TEST_CASE("transcoding.filters_follow_the_underlying_dataset") {

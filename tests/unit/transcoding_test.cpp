@@ -120,7 +120,9 @@ TEST_CASE("transcoding.types.forms_may_differ_but_each_form_has_one_type") {
 }
 
 TEST_CASE("transcoding.errors.plain_and_transcoded_uses") {
-    CHECK(error_of([] { Pipeline({node("a", {}, {"x@json"}), node("b", {"x"}, {"y"}), node("c", {"x@text"}, {"z"})}); }) ==
+    CHECK(error_of([] {
+              Pipeline({node("a", {}, {"x@json"}), node("b", {"x"}, {"y"}), node("c", {"x@text"}, {"z"})});
+          }) ==
           "These datasets are used with transcoding ('name@format') and also without it:\n"
           "  - 'x', also used as 'x@json', 'x@text'\n"
           "A transcoded dataset is named with its format wherever it is used: add the format to the plain uses, or "
@@ -188,7 +190,8 @@ TEST_CASE("transcoding.filters.from_nodes_and_to_nodes_follow_the_underlying_dat
 }
 
 TEST_CASE("transcoding.scheduler.reader_waits_for_the_writer") {
-    Pipeline p({node("both", {"x@json", "x@text"}, {"y"}), node("text", {"x@text"}, {"z"}), node("write", {}, {"x@json"})});
+    Pipeline p({node("both", {"x@json", "x@text"}, {"y"}), node("text", {"x@text"}, {"z"}),
+                node("write", {}, {"x@json"})});
     Scheduler s(p, {}, false);
     auto name = [&](std::optional<std::size_t> i) { return i ? p.nodes()[*i].name : std::string(); };
     CHECK(name(s.next()) == "write");

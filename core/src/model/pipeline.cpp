@@ -344,8 +344,10 @@ std::map<std::string, std::vector<std::string>> forms_by_underlying(const std::v
                               "to the plain uses, or give the plain dataset another name.");
 }
 
-[[noreturn]] void throw_transcoded_producers(const std::vector<Node>& nodes,
-                                             const std::map<std::string, std::vector<std::pair<std::size_t, std::string>>>& clashes) {
+// underlying dataset -> its writers, as (node, the form it writes)
+using TranscodedWriters = std::map<std::string, std::vector<std::pair<std::size_t, std::string>>>;
+
+[[noreturn]] void throw_transcoded_producers(const std::vector<Node>& nodes, const TranscodedWriters& clashes) {
     std::string msg = "A dataset can be written by only one node, but:";
     std::size_t shown = 0;
     for (const auto& [name, writers] : clashes) {
@@ -402,7 +404,7 @@ std::vector<std::uint32_t> group_transcoded(const std::vector<Node>& nodes, cons
 
     std::vector<std::size_t> group_producer(d, npos);
     std::vector<std::uint32_t> written_as(d, 0);
-    std::map<std::string, std::vector<std::pair<std::size_t, std::string>>> clashes;  // underlying -> (node, form)
+    TranscodedWriters clashes;
     for (std::uint32_t id = 0; id < d; ++id) {
         const std::size_t writer = facts.producer[id];
         if (writer == npos) continue;
