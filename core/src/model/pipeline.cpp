@@ -3,6 +3,7 @@
 // thousand nodes builds in a few passes over its nodes (Kedro's is quadratic in places).
 #include "model/pipeline.hpp"
 
+#include "model/transcoding.hpp"
 #include "text/elided_list.hpp"
 #include "text/join.hpp"
 
@@ -10,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string_view>
+#include <unordered_map>
 
 #include "kiln/error.hpp"
 
@@ -174,6 +176,18 @@ void check_arity(const Node& node) {
     throw PipelineError(msg + "\nRename the outputs so that each dataset has a single producer.");
 }
 
+// Also for a transcoded form of the output ("x@text" read, "x@json" written): Kedro's rule.
+[[noreturn]] void throw_reads_own_output(const Node& node, const std::string& dataset) {
+    std::string same;
+    if (is_transcoded(dataset)) {
+        for (const std::string& out : node.outputs)
+            if (is_transcoded(out) && underlying_dataset(out) == underlying_dataset(dataset) && out != dataset)
+                same = " (a form of its output '" + out + "')";
+    }
+    throw PipelineError("node " + label(node) + " reads its own output '" + dataset + "'" + same +
+                        ": a node cannot have the same dataset as input and output");
+}
+
 [[noreturn]] void throw_type_mismatch(const std::string& dataset, const Node& typed_by, const std::string& have,
                                       bool produced_by_it, bool is_free, const Node& reader, const std::string& want) {
     if (produced_by_it)
@@ -298,8 +312,120 @@ DatasetFacts intern_nodes(std::vector<Node>& nodes, std::vector<std::uint64_t>& 
     return facts;
 }
 
-// Each dataset's readers in node order, readers[start[id]] up to readers[start[id + 1]],
-// and each node's in-degree: how many of its inputs have a producer.
+// Where messages say which node uses a dataset: "node 'a' (f)", the first one naming it.
+std::string first_user(const std::vector<Node>& nodes, const std::string& dataset) {
+    for (const Node& node : nodes)
+        if (std::find(node.inputs.begin(), node.inputs.end(), dataset) != node.inputs.end() ||
+            std::find(node.outputs.begin(), node.outputs.end(), dataset) != node.outputs.end())
+            return "node " + label(node);
+    return "no node";
+}
+
+// Every form of each underlying dataset, in order of first mention, for messages.
+std::map<std::string, std::vector<std::string>> forms_by_underlying(const std::vector<std::string>& names,
+                                                                   const std::vector<std::uint32_t>& group,
+                                                                   const std::vector<char>& wanted) {
+    std::map<std::string, std::vector<std::string>> forms;
+    for (std::size_t id = 0; id < names.size(); ++id)
+        if (wanted[group[id]] && is_transcoded(names[id]))
+            forms[std::string(underlying_dataset(names[id]))].push_back(names[id]);
+    return forms;
+}
+
+[[noreturn]] void throw_mixed_use(const std::map<std::string, std::vector<std::string>>& mixed) {
+    std::string msg = "These datasets are used with transcoding ('name@format') and also without it:";
+    std::size_t shown = 0;
+    for (const auto& [name, forms] : mixed) {
+        if (++shown > max_listed) break;
+        msg += "\n  - '" + name + "', also used as " + quoted_join(forms);
+    }
+    if (mixed.size() > max_listed) msg += "\n  ... and " + std::to_string(mixed.size() - max_listed) + " more";
+    throw PipelineError(msg + "\nA transcoded dataset is named with its format wherever it is used: add the format "
+                              "to the plain uses, or give the plain dataset another name.");
+}
+
+// underlying dataset -> its writers, as (node, the form it writes)
+using TranscodedWriters = std::map<std::string, std::vector<std::pair<std::size_t, std::string>>>;
+
+[[noreturn]] void throw_transcoded_producers(const std::vector<Node>& nodes, const TranscodedWriters& clashes) {
+    std::string msg = "A dataset can be written by only one node, but:";
+    std::size_t shown = 0;
+    for (const auto& [name, writers] : clashes) {
+        if (++shown > max_listed) break;
+        msg += "\n  - the transcoded dataset '" + name + "' is written by ";
+        for (std::size_t k = 0; k < writers.size(); ++k)
+            msg += (k == 0 ? "" : k + 1 == writers.size() ? " and " : ", ") + std::string("node ") +
+                   label(nodes[writers[k].first]) + " as '" + writers[k].second + "'";
+    }
+    if (clashes.size() > max_listed) msg += "\n  ... and " + std::to_string(clashes.size() - max_listed) + " more";
+    throw PipelineError(msg + "\nThe forms 'name@format' of one dataset are that one dataset: let a single node write "
+                              "it, in one form, and the others read it in theirs.");
+}
+
+// Pass 1b, only when a name has the transcoding separator: groups the forms of each
+// underlying dataset, refuses a name with two separators, an underlying name also used
+// plainly, and a dataset written (in any forms) by more than one node or twice by one,
+// then gives every form its group's producer. Returns each dataset's group (the id of its
+// first form), or nothing when no name is transcoded: the common case pays one scan.
+std::vector<std::uint32_t> group_transcoded(const std::vector<Node>& nodes, const std::vector<std::string>& names,
+                                            DatasetFacts& facts) {
+    const std::size_t d = names.size();
+    bool any = false;
+    std::vector<std::string> too_many;
+    for (const std::string& name : names) {
+        if (name.find(transcoding_separator) == std::string::npos) continue;
+        if (transcoding_separators(name) > 1) too_many.push_back(name);
+        any = any || is_transcoded(name);
+    }
+    if (!too_many.empty()) {
+        std::string listed;
+        for (std::size_t k = 0; k < too_many.size() && k < max_listed; ++k)
+            listed += "\n  - '" + too_many[k] + "' (" + first_user(nodes, too_many[k]) + ")";
+        if (too_many.size() > max_listed)
+            listed += "\n  ... and " + std::to_string(too_many.size() - max_listed) + " more";
+        throw PipelineError(std::string("A dataset name may contain '") + transcoding_separator +
+                            "' at most once (it separates a transcoded dataset from its format, as in "
+                            "'name@format'), but these have more:" + listed);
+    }
+    if (!any) return {};
+
+    std::vector<std::uint32_t> group(d);
+    std::unordered_map<std::string_view, std::uint32_t> group_of_name;
+    group_of_name.reserve(d);
+    std::vector<char> plain(d, 0), transcoded(d, 0);
+    for (std::uint32_t id = 0; id < d; ++id) {
+        group[id] = group_of_name.emplace(underlying_dataset(names[id]), id).first->second;
+        (is_transcoded(names[id]) ? transcoded : plain)[group[id]] = 1;
+    }
+    std::vector<char> mixed(d, 0);
+    bool any_mixed = false;
+    for (std::size_t g = 0; g < d; ++g) any_mixed |= (mixed[g] = plain[g] && transcoded[g]) != 0;
+    if (any_mixed) throw_mixed_use(forms_by_underlying(names, group, mixed));
+
+    std::vector<std::size_t> group_producer(d, npos);
+    std::vector<std::uint32_t> written_as(d, 0);
+    TranscodedWriters clashes;
+    for (std::uint32_t id = 0; id < d; ++id) {
+        const std::size_t writer = facts.producer[id];
+        if (writer == npos) continue;
+        const std::uint32_t g = group[id];
+        if (group_producer[g] == npos) {
+            group_producer[g] = writer;
+            written_as[g] = id;
+            continue;
+        }
+        auto& list = clashes[std::string(underlying_dataset(names[id]))];
+        if (list.empty()) list.emplace_back(group_producer[g], names[written_as[g]]);
+        list.emplace_back(writer, names[id]);
+    }
+    if (!clashes.empty()) throw_transcoded_producers(nodes, clashes);
+    for (std::uint32_t id = 0; id < d; ++id) facts.producer[id] = group_producer[group[id]];
+    return group;
+}
+
+// Each underlying dataset's readers in node order, readers[start[g]] up to
+// readers[start[g + 1]] for its group g, and each node's in-degree: how many of the
+// datasets it reads have a producer.
 struct Readers {
     std::vector<std::size_t> start, readers, indegree;
 };
@@ -308,23 +434,23 @@ struct Readers {
 // has one type: its producer's, or for a free input its first reader's; free parameters
 // are exempt, each reader converting the JSON to its own type.
 Readers check_inputs(const std::vector<Node>& nodes, const std::vector<std::string>& dataset_names,
-                     DatasetFacts& facts) {
+                     const std::vector<std::uint32_t>& underlying, DatasetFacts& facts) {
     const std::size_t n = nodes.size(), d = dataset_names.size();
     auto& [producer, type, typed_by] = facts;
     Readers r{std::vector<std::size_t>(d + 1, 0), {}, std::vector<std::size_t>(n, 0)};
     auto& [start, readers, indegree] = r;
     std::vector<std::size_t> last_reader(d, npos);
+    auto group_of = [&](std::uint32_t id) { return underlying.empty() ? id : underlying[id]; };
     for (std::size_t i = 0; i < n; ++i) {
         const Node& node = nodes[i];
         const NodeSpec* spec = spec_of(node);
         for (std::size_t k = 0; k < node.input_ids.size(); ++k) {
             const std::uint32_t id = node.input_ids[k];
-            if (producer[id] == i)
-                throw PipelineError("node " + label(node) + " reads its own output '" + dataset_names[id] +
-                                    "': a node cannot have the same dataset as input and output");
-            if (last_reader[id] != i) {  // a node reading a dataset twice is one reader
-                last_reader[id] = i;
-                ++start[id + 1];
+            if (producer[id] == i) throw_reads_own_output(node, dataset_names[id]);
+            const std::uint32_t g = group_of(id);
+            if (last_reader[g] != i) {  // a node reading a dataset twice (or two forms of it) is one reader
+                last_reader[g] = i;
+                ++start[g + 1];
                 if (producer[id] != npos) ++indegree[i];
             }
             if (!spec) continue;
@@ -344,16 +470,18 @@ Readers check_inputs(const std::vector<Node>& nodes, const std::vector<std::stri
     readers.resize(start[d]);
     std::vector<std::size_t> fill(start.begin(), start.end() - 1);
     for (std::size_t i = 0; i < n; ++i)
-        for (std::uint32_t id : nodes[i].input_ids)
-            if (fill[id] == start[id] || readers[fill[id] - 1] != i) readers[fill[id]++] = i;
+        for (std::uint32_t id : nodes[i].input_ids) {
+            const std::uint32_t g = group_of(id);
+            if (fill[g] == start[g] || readers[fill[g] - 1] != i) readers[fill[g]++] = i;
+        }
     return r;
 }
 
 // Kahn's algorithm a layer at a time, each layer by full name: Kedro's order. Appends the
 // start of each layer to `layer_starts`; the in-degrees left above zero are the nodes in
 // or downstream of a cycle, which the order then leaves out.
-std::vector<std::size_t> layered_order(const std::vector<Node>& nodes, Readers& r,
-                                       std::vector<std::size_t>& layer_starts) {
+std::vector<std::size_t> layered_order(const std::vector<Node>& nodes, const std::vector<std::uint32_t>& underlying,
+                                       Readers& r, std::vector<std::size_t>& layer_starts) {
     const std::size_t n = nodes.size();
     auto& [start, readers, indegree] = r;
     std::vector<std::size_t> order;
@@ -368,9 +496,11 @@ std::vector<std::size_t> layered_order(const std::vector<Node>& nodes, Readers& 
                       [&](std::size_t a, std::size_t b) { return nodes[a].name < nodes[b].name; });
         layer_starts.push_back(begin);
         for (std::size_t pos = begin; pos < end; ++pos)
-            for (std::uint32_t id : nodes[order[pos]].output_ids)
-                for (std::size_t k = start[id]; k < start[id + 1]; ++k)
+            for (std::uint32_t id : nodes[order[pos]].output_ids) {
+                const std::uint32_t g = underlying.empty() ? id : underlying[id];
+                for (std::size_t k = start[g]; k < start[g + 1]; ++k)
                     if (--indegree[readers[k]] == 0) order.push_back(readers[k]);
+            }
         begin = end;
     }
     return order;
@@ -397,8 +527,9 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     node_slots_ = slots::make(n);
     dataset_slots_ = slots::make(n + 1);  // a chain has n + 1 datasets; grows when there are more
     DatasetFacts facts = intern_nodes(nodes, node_slots_, dataset_slots_, dataset_names_);
-    Readers readers = check_inputs(nodes, dataset_names_, facts);
-    const std::vector<std::size_t> order = layered_order(nodes, readers, layer_starts_);
+    underlying_ = group_transcoded(nodes, dataset_names_, facts);
+    Readers readers = check_inputs(nodes, dataset_names_, underlying_, facts);
+    const std::vector<std::size_t> order = layered_order(nodes, underlying_, readers, layer_starts_);
     if (order.size() < n)
         throw PipelineError("The pipeline has a dependency cycle: " +
                             describe_cycle(nodes, dataset_names_, facts.producer, readers.indegree) + " (" +
@@ -423,9 +554,11 @@ void Pipeline::take_in_order(std::vector<Node>& nodes, const std::vector<std::si
     consumers_.resize(d);
     for (std::size_t id = 0; id < d; ++id) {
         if (producer[id] != npos) producer_[id] = new_index[producer[id]];
+        // Every form of a transcoded dataset gets its group's readers.
+        const std::uint32_t g = underlying_id(static_cast<std::uint32_t>(id));
         auto& list = consumers_[id];
-        list.reserve(start[id + 1] - start[id]);
-        for (std::size_t r = start[id]; r < start[id + 1]; ++r) list.push_back(new_index[readers[r]]);
+        list.reserve(start[g + 1] - start[g]);
+        for (std::size_t r = start[g]; r < start[g + 1]; ++r) list.push_back(new_index[readers[r]]);
         std::sort(list.begin(), list.end());
     }
     for (std::uint64_t& entry : node_slots_)
@@ -440,6 +573,14 @@ std::optional<std::uint32_t> Pipeline::dataset_id(const std::string& name) const
         slots::find(dataset_slots_, name, [&](std::size_t i) -> const std::string& { return dataset_names_[i]; });
     if (id == npos) return std::nullopt;
     return static_cast<std::uint32_t>(id);
+}
+
+std::vector<std::uint32_t> Pipeline::transcoded_forms(std::string_view name) const {
+    std::vector<std::uint32_t> forms;
+    if (underlying_.empty()) return forms;
+    for (std::uint32_t id = 0; id < dataset_names_.size(); ++id)
+        if (is_transcoded(dataset_names_[id]) && underlying_dataset(dataset_names_[id]) == name) forms.push_back(id);
+    return forms;
 }
 
 std::optional<std::size_t> Pipeline::node_index(const std::string& name) const {

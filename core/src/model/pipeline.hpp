@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kiln/detail/specs.hpp"
@@ -58,7 +59,10 @@ public:
     // Validates and orders the nodes. Throws kiln::PipelineError naming the nodes and
     // datasets involved for: duplicate node names, a dataset produced by two nodes, a node
     // reading its own output, cycles (the cycle is printed), and a consumer whose input
-    // type differs from its producer's output type.
+    // type differs from its producer's output type. Transcoded forms ("x@json", "x@text":
+    // model/transcoding.hpp) count as their underlying dataset for all of these but the
+    // type check, which compares only a form with itself; a name with two separators, and
+    // a name used both plainly and transcoded ("x" and "x@json"), are refused.
     explicit Pipeline(std::vector<Node> nodes);
 
     // Topological order: Kedro's layers, by full node name within a layer.
@@ -72,10 +76,22 @@ public:
     // Every dataset a node reads or writes, interned: Node::input_ids index this.
     const std::vector<std::string>& dataset_names() const { return dataset_names_; }
     std::optional<std::uint32_t> dataset_id(const std::string& name) const;
-    // Index into nodes() of the node producing dataset id, or npos.
+    // Index into nodes() of the node producing dataset id, or npos. For a transcoded form,
+    // the node producing any form of its underlying dataset: it need not list this form.
     std::size_t producer_of(std::uint32_t dataset) const { return producer_[dataset]; }
-    // Indices into nodes() of the nodes reading dataset id, ascending.
+    // Indices into nodes() of the nodes reading dataset id, ascending; for a transcoded
+    // form, the nodes reading any form of its underlying dataset.
     const std::vector<std::size_t>& consumers_of(std::uint32_t dataset) const { return consumers_[dataset]; }
+    // The same id for every form of one underlying dataset (that of the form mentioned
+    // first); a dataset that is not transcoded is its own.
+    //   if (p.underlying_id(d) != d) continue;  // visit each underlying dataset once
+    std::uint32_t underlying_id(std::uint32_t dataset) const {
+        return underlying_.empty() ? dataset : underlying_[dataset];
+    }
+    bool has_transcoding() const { return !underlying_.empty(); }
+    // The ids of the transcoded forms of the underlying dataset `name`, ascending:
+    // transcoded_forms("x") lists "x@json" and "x@text"; empty when there are none.
+    std::vector<std::uint32_t> transcoded_forms(std::string_view name) const;
     std::optional<std::size_t> node_index(const std::string& name) const;
 
     // Free inputs (read, never produced) and free outputs (produced, never read), sorted.
@@ -116,6 +132,7 @@ private:
     std::vector<std::string> dataset_names_;
     std::vector<std::size_t> producer_;
     std::vector<std::vector<std::size_t>> consumers_;
+    std::vector<std::uint32_t> underlying_;  // by dataset id; empty when nothing is transcoded
     // Open-addressing hash indexes for node_index() and dataset_id(): each slot holds
     // (name hash << 32 | index + 1), 0 when empty. Indices, not pointers: copies stay valid.
     std::vector<std::uint64_t> node_slots_;

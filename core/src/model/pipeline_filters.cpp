@@ -1,12 +1,15 @@
 // Kedro's pipeline filters. Each selects node indices of this pipeline (a breadth-first
 // walk over producers/consumers where it follows edges, so linear time), then builds the
-// sub-pipeline from them.
+// sub-pipeline from them. The walks follow underlying datasets: producer_of and
+// consumers_of join the transcoded forms of one dataset, as Kedro's from_nodes and to_nodes
+// strip the format before following an edge.
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include "kiln/error.hpp"
 #include "model/pipeline.hpp"
+#include "model/transcoding.hpp"
 #include "text/join.hpp"
 
 namespace kiln::core {
@@ -50,19 +53,42 @@ std::vector<std::size_t> find_nodes(const Pipeline& p, const std::vector<std::st
     return found;
 }
 
-std::vector<std::uint32_t> find_datasets(const Pipeline& p, const std::vector<std::string>& names) {
-    std::vector<std::uint32_t> found;
+// A dataset named in --from-inputs / --to-outputs, read as Kedro reads it: a transcoded
+// form ("x@json") selects only the nodes naming that form; an underlying name ("x")
+// selects the nodes using any of its forms, as a plain dataset name does.
+struct NamedDataset {
+    std::uint32_t id;  // the dataset, or one of the underlying name's forms
+    bool exact;        // only nodes naming this very form
+};
+
+std::vector<NamedDataset> find_datasets(const Pipeline& p, const std::vector<std::string>& names) {
+    std::vector<NamedDataset> found;
     std::vector<std::string> unknown;
     for (const auto& name : names) {
-        if (auto id = p.dataset_id(name))
-            found.push_back(*id);
-        else
+        if (auto id = p.dataset_id(name)) {
+            found.push_back({*id, is_transcoded(name)});
+        } else if (auto forms = p.transcoded_forms(name); !forms.empty()) {
+            found.push_back({forms.front(), false});
+        } else {
             unknown.push_back(name);
+        }
     }
-    if (!unknown.empty())
+    if (!unknown.empty()) {
+        // Underlying names can be given too, so they are suggested too (each once).
+        std::vector<std::string> known = p.dataset_names();
+        for (const std::string& name : p.dataset_names()) {
+            if (!is_transcoded(name)) continue;
+            std::string base(underlying_dataset(name));
+            if (std::find(known.begin(), known.end(), base) == known.end()) known.push_back(std::move(base));
+        }
         throw PipelineError("Pipeline does not contain datasets named " + quoted_list(unknown) + "." +
-                            did_you_mean(unknown, p.dataset_names()));
+                            did_you_mean(unknown, known));
+    }
     return found;
+}
+
+bool names_dataset(const std::vector<std::uint32_t>& ids, std::uint32_t id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
 // Marks the seeds and everything downstream (outputs -> readers) or upstream (inputs -> producer).
@@ -106,8 +132,9 @@ Marks select_to_nodes(const Pipeline& p, const std::vector<std::string>& names) 
 
 Marks select_from_inputs(const Pipeline& p, const std::vector<std::string>& datasets) {
     std::vector<std::size_t> readers;
-    for (std::uint32_t id : find_datasets(p, datasets))
-        readers.insert(readers.end(), p.consumers_of(id).begin(), p.consumers_of(id).end());
+    for (const NamedDataset& d : find_datasets(p, datasets))
+        for (std::size_t reader : p.consumers_of(d.id))
+            if (!d.exact || names_dataset(p.nodes()[reader].input_ids, d.id)) readers.push_back(reader);
     Marks marks(p.size(), 0);
     spread(p, std::move(readers), marks, true);
     return marks;
@@ -115,8 +142,11 @@ Marks select_from_inputs(const Pipeline& p, const std::vector<std::string>& data
 
 Marks select_to_outputs(const Pipeline& p, const std::vector<std::string>& datasets) {
     std::vector<std::size_t> writers;
-    for (std::uint32_t id : find_datasets(p, datasets))
-        if (p.producer_of(id) != Pipeline::npos) writers.push_back(p.producer_of(id));
+    for (const NamedDataset& d : find_datasets(p, datasets)) {
+        const std::size_t writer = p.producer_of(d.id);
+        if (writer != Pipeline::npos && (!d.exact || names_dataset(p.nodes()[writer].output_ids, d.id)))
+            writers.push_back(writer);
+    }
     Marks marks(p.size(), 0);
     spread(p, std::move(writers), marks, false);
     return marks;

@@ -9,6 +9,7 @@
 #include "kiln/error.hpp"
 #include "run/node_event_stream.hpp"
 #include "run/run_guard.hpp"
+#include "run/transcoded_storage.hpp"
 #include "text/join.hpp"
 
 namespace kiln::core {
@@ -127,6 +128,12 @@ RunPlan::RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run
         } catch (const Error& e) {
             errors.push_back(e.what());
         }
+    }
+    try {
+        if (std::string refused = transcoded_forms_in_memory(pipeline, catalog); !refused.empty())
+            errors.insert(errors.begin(), refused);
+    } catch (const Error& e) {
+        errors.push_back(e.what());
     }
     total_reads_.assign(slot_count_, 0);
     for (const Step& s : steps_)

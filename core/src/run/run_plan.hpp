@@ -25,7 +25,8 @@ public:
     // Binds every dataset: catalog entries become their datasets, parameters their values
     // converted to the reading node's type, anything else an in-memory value. Throws
     // kiln::ConfigError listing every free input the catalog lacks (with the nodes that
-    // read it), and for parameters or dataset entries that do not fit.
+    // read it), a transcoded dataset whose forms would pass in memory
+    // (run/transcoded_storage.hpp), and for parameters or dataset entries that do not fit.
     RunPlan(const Pipeline& pipeline, DataCatalog& catalog, std::string run_id);
     RunPlan(const RunPlan&) = delete;
     RunPlan& operator=(const RunPlan&) = delete;

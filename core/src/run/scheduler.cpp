@@ -155,10 +155,11 @@ Scheduler::Scheduler(ResourceNeeds resources, const Pipeline& pipeline, bool kee
     // producers and consumers sit in flat arrays, so a big pipeline costs few cache misses.
     // One edge per (dataset, consumer): consumers_of lists a node once per dataset even
     // when it reads it twice, and in-degrees count exactly the edges succeeded() walks.
+    // The transcoded forms of one dataset share producer and consumers: one edge for all.
     const auto datasets = static_cast<std::uint32_t>(pipeline.dataset_names().size());
     for (std::uint32_t d = 0; d < datasets; ++d) {
         const std::size_t producer = pipeline.producer_of(d);
-        if (producer != Pipeline::npos)
+        if (producer != Pipeline::npos && pipeline.underlying_id(d) == d)
             child_start_[producer + 1] += static_cast<std::uint32_t>(pipeline.consumers_of(d).size());
     }
     for (std::size_t i = 0; i < n; ++i) child_start_[i + 1] += child_start_[i];
@@ -166,7 +167,7 @@ Scheduler::Scheduler(ResourceNeeds resources, const Pipeline& pipeline, bool kee
     std::vector<std::uint32_t> fill(child_start_.begin(), child_start_.end() - 1);
     for (std::uint32_t d = 0; d < datasets; ++d) {
         const std::size_t producer = pipeline.producer_of(d);
-        if (producer == Pipeline::npos) continue;
+        if (producer == Pipeline::npos || pipeline.underlying_id(d) != d) continue;
         for (std::size_t c : pipeline.consumers_of(d)) {
             children_[fill[producer]++] = static_cast<std::uint32_t>(c);
             ++unfinished_parents_[c];

@@ -408,6 +408,7 @@ void add_default_datasets(PreparedRun& run, PluginRunner& runner) {
         if (is_parameter_name(name) || run.catalog->contains(name) || producer >= p.size()) continue;
         const Node& n = p.nodes()[producer];
         std::size_t k = std::find(n.output_ids.begin(), n.output_ids.end(), d) - n.output_ids.begin();
+        if (k == n.output_ids.size()) continue;  // a transcoded form its producer writes under another name
         DatasetConfig config{name, runner.name(), nullptr, run.project, n.func->spec->outputs[k], run.run_id};
         if (auto handle = runner.default_dataset(config)) run.catalog->add_dataset(name, runner.name(), std::move(handle));
     }
