@@ -12,7 +12,6 @@
 #include "plugins/registry.hpp"
 
 using namespace kiln;
-namespace fs = std::filesystem;
 
 namespace {
 
