@@ -14,6 +14,7 @@
 
 #include "kiln/detail/node_binding.hpp"
 #include "model/pipeline.hpp"
+#include "test_nodes.hpp"
 #include "test_support.hpp"
 #include "viz/pipeline_graph.hpp"
 
@@ -27,6 +28,8 @@ using kiln::core::render_html;
 using kiln::core::render_mermaid;
 using Names = std::vector<std::string>;
 
+using kiln::test::node;
+
 namespace {
 
 const kiln::detail::NodeSpec split_spec = kiln::detail::make_node_spec(
@@ -36,18 +39,6 @@ const NodeFunction split_fn{"words.split", "libwords.so", &split_spec};
 // A function name no plugin could have, to see node labels escaped.
 const kiln::detail::NodeSpec odd_spec = kiln::detail::make_node_spec("odd", [](double a) { return a; }, {});
 const NodeFunction odd_fn{"p.\"odd\"<&>#1:`x`\xC3\xA9", "libp.so", &odd_spec};
-
-Node node(std::string name, Names inputs, Names outputs, const NodeFunction* func = nullptr, Names tags = {},
-          std::string ns = "") {
-    Node n;
-    n.name = ns.empty() ? name : ns + "." + name;
-    n.namespace_ = std::move(ns);
-    n.func = func;
-    n.inputs = std::move(inputs);
-    n.outputs = std::move(outputs);
-    n.tags = std::move(tags);
-    return n;
-}
 
 // raw_text (catalog) -> split -> words (memory) -> count -> counts (catalog); split reads params:n.
 std::vector<Node> small_nodes() {

@@ -8,6 +8,7 @@
 #include "kiln/detail/node_binding.hpp"
 #include "kiln/error.hpp"
 #include "model/pipeline.hpp"
+#include "test_nodes.hpp"
 
 using kiln::PipelineError;
 using kiln::core::close_matches;
@@ -16,6 +17,9 @@ using kiln::core::NodeFunction;
 using kiln::core::Pipeline;
 using kiln::core::PipelineFilter;
 using Names = std::vector<std::string>;
+
+using kiln::test::node;
+using kiln::test::names_of;
 
 namespace {
 
@@ -30,24 +34,6 @@ const NodeFunction add_fn{"t.add", "libt.so", &add_spec};
 const NodeFunction neg_fn{"t.neg", "libt.so", &neg_spec};
 const NodeFunction show_fn{"t.show", "libt.so", &show_spec};
 const NodeFunction len_fn{"t.len", "libt.so", &len_spec};
-
-Node node(std::string name, Names inputs, Names outputs, const NodeFunction* func = nullptr, Names tags = {},
-          std::string ns = "") {
-    Node n;
-    n.name = ns.empty() ? name : ns + "." + name;
-    n.namespace_ = std::move(ns);
-    n.func = func;
-    n.inputs = std::move(inputs);
-    n.outputs = std::move(outputs);
-    n.tags = std::move(tags);
-    return n;
-}
-
-Names names_of(const Pipeline& p) {
-    Names out;
-    for (const Node& n : p.nodes()) out.push_back(n.name);
-    return out;
-}
 
 // Kedro's order example: n1:a->b, n2:b->c, n3:a->d, n4:c,d->e (declared shuffled).
 Pipeline kedro_example() {

@@ -10,6 +10,7 @@
 #include "model/pipeline.hpp"
 #include "model/transcoding.hpp"
 #include "run/scheduler.hpp"
+#include "test_nodes.hpp"
 
 using kiln::PipelineError;
 using kiln::core::Node;
@@ -17,6 +18,9 @@ using kiln::core::NodeFunction;
 using kiln::core::Pipeline;
 using kiln::core::Scheduler;
 using Names = std::vector<std::string>;
+
+using kiln::test::node;
+using kiln::test::names_of;
 
 namespace {
 
@@ -27,21 +31,6 @@ const kiln::detail::NodeSpec show_spec =
 const NodeFunction number_fn{"t.number", "libt.so", &number_spec};
 const NodeFunction neg_fn{"t.neg", "libt.so", &neg_spec};
 const NodeFunction show_fn{"t.show", "libt.so", &show_spec};
-
-Node node(std::string name, Names inputs, Names outputs, const NodeFunction* func = nullptr) {
-    Node n;
-    n.name = std::move(name);
-    n.func = func;
-    n.inputs = std::move(inputs);
-    n.outputs = std::move(outputs);
-    return n;
-}
-
-Names names_of(const Pipeline& p) {
-    Names out;
-    for (const Node& n : p.nodes()) out.push_back(n.name);
-    return out;
-}
 
 std::string error_of(auto&& f) {
     try {
