@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The two README commands, and a few more for developers:
-#   ./build.sh sample     install what is missing, build, run the word-count sample
+#   ./build.sh sample     install what is missing, build, run the word-count samples
 #   ./build.sh test       install what is missing, build, run every test (also under ASan/UBSan,
 #                         the unit tests under TSan), then fuzz the config loaders for a minute
 #   ./build.sh fuzz [S]   build the libFuzzer harnesses with clang and run each for S seconds
@@ -73,6 +73,10 @@ sample)
     build build
     build/bin/kiln run --project samples/wordcount --plugin-path build/samples/wordcount/plugins
     echo "== outputs:" && find samples/wordcount/data -newer samples/wordcount/pipelines.json -type f | sort
+    # The same nodes as a Kedro-style project: conf/ environments, dataset factories, one
+    # pipeline reused for two corpora, a versioned report.
+    build/bin/kiln run --project samples/corpora --plugin-path build/samples/wordcount/plugins --env prod
+    echo "== outputs:" && find samples/corpora/data -newer samples/corpora/conf/base/pipelines.json -type f | sort
     ;;
 test)
     packages+=("${mpi_packages[@]}" "${fuzz_packages[@]}")

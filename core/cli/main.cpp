@@ -280,14 +280,19 @@ CatalogCommands add_catalog_command(CLI::App& app, Arguments& a) {
     return c;
 }
 
+// The project and configuration options `kiln catalog` and `kiln registry` were given.
+ProjectQuery project_query(const Arguments& a) {
+    ProjectQuery q;
+    q.project_dir = a.session.project_dir;
+    q.plugins = a.session.plugins;
+    q.env = a.session.env;
+    q.conf_source = a.session.conf_source;
+    q.params = core::join(a.params, ",");  // later items win, as a later --params does
+    return q;
+}
+
 int show_catalog(const Arguments& a, const CatalogCommands& c) {
-    CatalogCommandOptions options;
-    options.project_dir = a.session.project_dir;
-    options.plugins = a.session.plugins;
-    options.pipeline = a.session.pipeline;
-    options.env = a.session.env;
-    options.conf_source = a.session.conf_source;
-    options.params = core::join(a.params, ",");
+    CatalogCommandOptions options{project_query(a), a.session.pipeline};
     if (c.list->parsed()) return list_catalog(options);
     if (c.resolve->parsed()) return resolve_catalog(options);
     return print_catalog_patterns(options);
@@ -311,13 +316,7 @@ RegistryCommands add_registry_command(CLI::App& app, Arguments& a) {
 }
 
 int show_registry(const Arguments& a, const RegistryCommands& r) {
-    RegistryCommandOptions options;
-    options.project_dir = a.session.project_dir;
-    options.plugins = a.session.plugins;
-    options.pipeline = a.registry_pipeline;
-    options.env = a.session.env;
-    options.conf_source = a.session.conf_source;
-    options.params = core::join(a.params, ",");
+    RegistryCommandOptions options{project_query(a), a.registry_pipeline};
     if (r.list->parsed()) return list_registered_pipelines(options);
     return describe_registered_pipeline(options);
 }
@@ -377,13 +376,9 @@ void find_project(Arguments& a, const Commands& commands) {
 }
 
 int draw_pipeline(Arguments& a) {
-    a.viz.project_dir = a.session.project_dir;
-    a.viz.plugins = a.session.plugins;
+    a.viz.project = project_query(a);
     a.viz.pipeline = a.session.pipeline;
     a.viz.filter = a.session.filter;
-    a.viz.env = a.session.env;
-    a.viz.conf_source = a.session.conf_source;
-    a.viz.params = a.session.params;
     return run_viz(a.viz);
 }
 

@@ -161,6 +161,17 @@ TEST_CASE("mpi.same_results_as_the_sequential_runner") {
     CHECK(ranks.size() >= 2);
 }
 
+TEST_CASE("mpi.versioned_datasets_are_refused_before_any_rank_writes") {
+    Project p;
+    diamond_project(p);
+    p.catalog(R"({"d": {"type": "kiln.JsonDataset", "filepath": "data/d.json", "versioned": true}})");
+    auto r = run_mpi(p, 2, {});
+    INFO(r.output);
+    CHECK(r.exit_code != 0);
+    CHECK(r.contains("versioned dataset 'd' cannot be used with runner 'MpiRunner' yet"));
+    CHECK_FALSE(p.exists("data/d.json"));  // no version folder either
+}
+
 TEST_CASE("mpi.a_256_MiB_value_moves_between_ranks") {
     Project p;
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [

@@ -1,5 +1,9 @@
 // The word-count sample, run by the real kiln binary on a copy of the project.
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "kiln_process.hpp"
@@ -56,4 +60,45 @@ TEST_CASE("sample.wordcount.params_override_and_filters") {
     std::string csv = read_text(dir / "data/08_reporting/top_words.csv");
     CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);  // header + 3 rows
     CHECK_FALSE(fs::exists(dir / "data/08_reporting/report.md"));  // the report node was filtered out
+}
+
+// samples/corpora: the word-count nodes as a Kedro-style project (environments, dataset
+// factories, one pipeline reused under two namespaces, a versioned report).
+TEST_CASE("sample.corpora.environments_factories_namespaces_versions") {
+    TempDir dir;
+    fs::copy(KILN_CORPORA_SAMPLE_DIR, dir.path(), fs::copy_options::recursive);
+    for (const char* out : {"data/02_intermediate", "data/08_reporting", ".kiln"}) fs::remove_all(dir / out);
+    auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = {"run", "--project", dir.path().string(), "--plugin-path",
+                                         KILN_SAMPLE_PLUGIN_DIR, "-q"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_kiln(args);
+    };
+    auto r = run({});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    // Factories put each corpus's files in its own folder; CsvDataset's save_args order the columns.
+    const std::string poems = read_text(dir / "data/08_reporting/poems/top_words.csv");
+    CHECK(poems.rfind("rank,word,count\n1,kiln,4\n", 0) == 0);
+    CHECK(std::count(poems.begin(), poems.end(), '\n') == 6);  // conf/base: poems.report.top_n is 5
+    auto letters = nlohmann::json::parse(read_text(dir / "data/02_intermediate/letters/word_counts.json"));
+    CHECK(letters["carrier"] == 2);
+    CHECK_FALSE(letters.contains("the"));  // the shared stopwords reach both namespaces
+
+    // --env prod deepens the reports; the versioned report keeps both runs.
+    r = run({"--env", "prod"});
+    REQUIRE(r.exit_code == 0);
+    const std::string longer = read_text(dir / "data/08_reporting/poems/top_words.csv");
+    CHECK(std::count(longer.begin(), longer.end(), '\n') == 11);
+    std::vector<fs::path> versions;
+    for (const auto& e : fs::directory_iterator(dir / "data/08_reporting/poems/report.md")) versions.push_back(e.path());
+    REQUIRE(versions.size() == 2);
+    for (const auto& v : versions) CHECK(read_text(v / "report.md").find("# Word count report") == 0);
+
+    // One namespace alone.
+    fs::remove_all(dir / "data/02_intermediate");
+    r = run({"--namespaces", "letters"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(fs::exists(dir / "data/02_intermediate/letters/word_counts.json"));
+    CHECK_FALSE(fs::exists(dir / "data/02_intermediate/poems/word_counts.json"));
 }

@@ -332,6 +332,22 @@ TEST_CASE("pipeline_graph.mermaid.namespaces_nest") {
     CHECK(count_of(m, "\n    end\n") + count_of(m, "\n        end\n") == 2);
 }
 
+TEST_CASE("pipeline_graph.transcoded_forms_are_one_dataset") {
+    // write -> scores@json ... scores@text -> read: one box "scores", as Kedro-Viz draws it.
+    Pipeline p({node("write", {"raw_text"}, {"scores@json"}), node("read", {"scores@text"}, {"report"})});
+    GraphOptions o = small_options();
+    o.catalog = {{"scores@json", "kiln.JsonDataset"}, {"scores@text", "kiln.TextDataset"}};
+    const std::string m = render_mermaid(p, o);
+    INFO(m);
+    CHECK(has_line(m, "    d1[(\"scores<br/>#64;json kiln.JsonDataset, #64;text kiln.TextDataset\")]:::kilnPersisted"));
+    CHECK(has_line(m, "    n0 --> d1"));
+    CHECK(has_line(m, "    d1 --> n1"));
+    CHECK(m.find("scores@") == std::string::npos);
+    CHECK(count_of(m, "-->") == 4);
+    const std::string dot = render_dot(p, o);
+    CHECK(count_of(dot, "->") == 4);
+}
+
 TEST_CASE("pipeline_graph.parameters_can_be_left_out") {
     GraphOptions o = small_options();
     o.show_parameters = false;

@@ -5,7 +5,6 @@
 #include <memory>
 
 #include "catalog/catalog.hpp"
-#include "commands/project_catalog.hpp"
 #include "config/config_loader.hpp"
 #include "config/redaction.hpp"
 #include "config/pipeline_loader.hpp"
@@ -13,18 +12,12 @@
 #include "plugins/registry.hpp"
 
 using namespace kiln;
-namespace fs = std::filesystem;
 
 namespace {
 
-// The project as the commands read it, with the configuration `kiln run` would use. The
-// registry owns the node functions the pipelines point to and the dataset types the
-// catalog names, so it lives as long.
+// The project's pipelines and the catalog `kiln run` would build for them.
 struct CatalogProject {
-    core::ConfigLayout layout;
-    std::string pipelines_origin;
-    std::unique_ptr<core::Registry> registry = std::make_unique<core::Registry>();
-    core::PipelineSet pipelines;
+    ProjectPipelines project;
     std::unique_ptr<core::DataCatalog> catalog;
 };
 
@@ -35,22 +28,9 @@ std::unique_ptr<core::DataCatalog> read_catalog(const core::ConfigLayout& layout
                                                registry, declared.origin);
 }
 
-core::ConfigLayout layout_of(const CatalogCommandOptions& o) {
-    const fs::path project = core::project_directory(o.project_dir, o.conf_source);
-    return core::config_layout(project, o.conf_source, o.env);
-}
-
 CatalogProject load_project(const CatalogCommandOptions& o) {
-    CatalogProject p;
-    p.layout = layout_of(o);
-    core::load_plugins(*p.registry, o.plugins, p.layout.project);
-    core::FunctionResolver resolver = [&](const std::string& name, std::string& hint) {
-        return p.registry->find_node(name, hint);
-    };
-    const core::PipelinesConfig config = core::load_pipelines_config(p.layout);
-    p.pipelines_origin = config.origin;
-    p.pipelines = core::load_pipelines(config.document, config.origin, resolver);
-    p.catalog = read_catalog(p.layout, o.params, *p.registry);
+    CatalogProject p{load_project_pipelines(o.project), nullptr};
+    p.catalog = read_catalog(p.project.layout, o.project.params, *p.project.registry);
     return p;
 }
 
@@ -64,16 +44,16 @@ std::string type_label(const core::Registry& registry, const std::string& type) 
 std::string where_it_lives(const CatalogProject& p, const std::string& dataset) {
     if (core::is_parameter_name(dataset)) return "parameter";
     if (p.catalog->entries().count(dataset))
-        return "entry (" + type_label(*p.registry, p.catalog->entries().at(dataset).type) + ")";
+        return "entry (" + type_label(*p.project.registry, p.catalog->entries().at(dataset).type) + ")";
     if (const core::CatalogEntry* pattern = p.catalog->matching_pattern(dataset)) {
         const core::CatalogEntry* entry = p.catalog->find_entry(dataset);
-        return "pattern '" + pattern->name + "' (" + type_label(*p.registry, entry->type) + ")";
+        return "pattern '" + pattern->name + "' (" + type_label(*p.project.registry, entry->type) + ")";
     }
     return "default (the runner's default dataset; in memory with the built-in runners)";
 }
 
 void print_pipeline(const CatalogProject& p, const std::string& name) {
-    std::vector<std::string> datasets = p.pipelines.at(name).dataset_names();
+    std::vector<std::string> datasets = p.project.pipelines.at(name).dataset_names();
     std::sort(datasets.begin(), datasets.end());
     std::size_t width = 0;
     for (const auto& d : datasets) width = std::max(width, d.size());
@@ -92,11 +72,11 @@ void flush_standard_output() {
 int list_catalog(const CatalogCommandOptions& o) {
     const CatalogProject p = load_project(o);
     if (!o.pipeline.empty()) {
-        core::find_pipeline(p.pipelines, o.pipeline, p.pipelines_origin);  // an unknown name throws
+        core::find_pipeline(p.project.pipelines, o.pipeline, p.project.origin);  // an unknown name throws
         print_pipeline(p, o.pipeline);
     } else {
         bool first = true;
-        for (const auto& name : p.pipelines.names()) {
+        for (const auto& name : p.project.pipelines.names()) {
             if (!first) std::cout << "\n";
             first = false;
             print_pipeline(p, name);
@@ -115,7 +95,7 @@ int resolve_catalog(const CatalogCommandOptions& o) {
     };
     nlohmann::json doc = nlohmann::json::object();
     for (const auto& [name, entry] : p.catalog->entries()) doc[name] = as_json(entry);
-    for (const std::string& name : p.pipelines.dataset_names())
+    for (const std::string& name : p.project.pipelines.dataset_names())
         if (p.catalog->matching_pattern(name)) doc[name] = as_json(*p.catalog->find_entry(name));
     // Credentials are in the entries, as a dataset receives them: print them redacted.
     std::cout << core::redact(doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) << "\n";
@@ -125,7 +105,7 @@ int resolve_catalog(const CatalogCommandOptions& o) {
 
 int print_catalog_patterns(const CatalogCommandOptions& o) {
     const core::Registry registry;  // no plugins: the order needs none
-    const auto catalog = read_catalog(layout_of(o), o.params, registry);
+    const auto catalog = read_catalog(project_layout(o.project), o.project.params, registry);
     for (const core::CatalogEntry& pattern : catalog->patterns().ordered()) std::cout << pattern.name << "\n";
     flush_standard_output();
     return 0;

@@ -8,19 +8,13 @@
 //     kiln catalog patterns                 # the dataset factory patterns, in the order tried
 #pragma once
 
-#include <filesystem>
 #include <string>
 
-#include "session/session.hpp"
+#include "commands/project_query.hpp"
 
 struct CatalogCommandOptions {
-    std::filesystem::path project_dir = ".";
-    kiln::core::PluginSearch plugins;
+    ProjectQuery project;  // the project and its configuration, as for `kiln run`
     std::string pipeline;  // `list`: only this pipeline; empty: every pipeline
-    // The configuration, as for `kiln run`: conf/ environments merged and interpolated.
-    std::string env;                    // --env; empty: KILN_ENV, else local
-    std::filesystem::path conf_source;  // --conf-source
-    std::string params;                 // --params, for ${runtime_params:...}
 };
 
 // Each pipeline (or --pipeline's), then each dataset it uses, sorted, and where it lives:

@@ -8,18 +8,13 @@
 // since every node function must resolve for a pipeline to be built.
 #pragma once
 
-#include <filesystem>
 #include <string>
 
-#include "session/session.hpp"
+#include "commands/project_query.hpp"
 
 struct RegistryCommandOptions {
-    std::filesystem::path project_dir = ".";
-    kiln::core::PluginSearch plugins;
+    ProjectQuery project;                  // the project and its configuration, as for `kiln run`
     std::string pipeline = "__default__";  // `describe`
-    std::string env;                       // --env; empty: KILN_ENV, else local
-    std::filesystem::path conf_source;     // --conf-source
-    std::string params;                    // --params: checked as `kiln run` checks it
 };
 
 // The names of the project's pipelines, "__default__" included, one a line, sorted.

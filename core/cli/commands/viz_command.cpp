@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog.hpp"
-#include "commands/project_catalog.hpp"
+#include "commands/project_query.hpp"
 #include "config/config_loader.hpp"
 #include "config/pipeline_loader.hpp"
 #include "kiln/error.hpp"
@@ -37,17 +37,11 @@ core::GraphFormat choose_format(const VizOptions& o) {
 int run_viz(const VizOptions& o) {
     // A bad format is a usage error: say so before loading anything.
     const core::GraphFormat format = choose_format(o);
-    const fs::path project = core::project_directory(o.project_dir, o.conf_source);
-    const core::ConfigLayout layout = core::config_layout(project, o.conf_source, o.env);
-
-    core::Registry registry;  // owns the node functions the pipelines point to: keep it alive
-    core::load_plugins(registry, o.plugins, project);
-    core::FunctionResolver resolver = [&](const std::string& name, std::string& hint) {
-        return registry.find_node(name, hint);
-    };
-    const core::PipelinesConfig pipelines_config = core::load_pipelines_config(layout);
-    const fs::path pipelines_file = pipelines_config.origin;
-    const auto pipelines = core::load_pipelines(pipelines_config.document, pipelines_config.origin, resolver);
+    const ProjectPipelines loaded = load_project_pipelines(o.project);
+    const core::Registry& registry = *loaded.registry;
+    const fs::path& project = loaded.layout.project;
+    const fs::path pipelines_file = loaded.origin;
+    const auto& pipelines = loaded.pipelines;
     const std::string name = o.pipeline.empty() ? "__default__" : o.pipeline;
     const core::Pipeline& full = core::find_pipeline(pipelines, name, pipelines_file);
     const core::Pipeline pipeline = o.filter.empty() ? full : full.filter(o.filter);
@@ -59,7 +53,7 @@ int run_viz(const VizOptions& o) {
         options.title += " (" + std::to_string(pipeline.size()) + " of " + std::to_string(full.size()) + " nodes)";
     // Entry names and types only: nothing is built, so missing files or plugins of a
     // dataset type do not matter. A type is shown qualified when a plugin provides it.
-    ProjectCatalog declared = read_project_catalog(layout, o.params);
+    ProjectCatalog declared = read_project_catalog(loaded.layout, o.project.params);
     for (const auto& [entry_name, entry] : declared.entries) {
         std::string hint;
         const core::DatasetType* type = registry.find_dataset_type(entry.type, hint);

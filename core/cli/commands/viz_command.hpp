@@ -9,19 +9,15 @@
 #include <string>
 
 #include "model/pipeline.hpp"
-#include "session/session.hpp"
+#include "commands/project_query.hpp"
 
 struct VizOptions {
-    std::filesystem::path project_dir = ".";
-    kiln::core::PluginSearch plugins;
+    ProjectQuery project;               // the project and its configuration, as for `kiln run`
     std::string pipeline;               // empty: "__default__"
     kiln::core::PipelineFilter filter;  // as `kiln run` applies it
     std::string format;                 // "mermaid", "dot" or "html"; empty: from output's extension, else mermaid
     std::filesystem::path output;       // empty: standard output
     bool hide_parameters = false;       // leave out params:... and parameters
-    std::string env;                    // --env, as for `kiln run`
-    std::filesystem::path conf_source;  // --conf-source
-    std::string params;                 // --params, for ${runtime_params:...} in the catalog
 };
 
 // Loads the plugins and pipelines (the functions must resolve, as for `kiln run`) and the

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string_view>
 
 #include "catalog/catalog.hpp"
+#include "model/transcoding.hpp"
 #include "viz/graph_text.hpp"
 
 namespace kiln::core::viz {
@@ -45,9 +47,20 @@ Graph build_graph(const Pipeline& p, const GraphOptions& o) {
     const auto& names = p.dataset_names();
     std::vector<std::size_t> dataset_item(names.size(), npos);
     std::vector<std::size_t> seen_by(names.size(), npos);  // the node that last added an edge with it
+    std::map<std::string_view, std::size_t> transcoded_item;  // underlying name -> item
     auto dataset = [&](std::uint32_t id) -> std::size_t {
         if (dataset_item[id] != npos) return dataset_item[id];
         const std::string& name = names[id];
+        if (is_transcoded(name)) {
+            // Every form of one dataset is one item, as Kedro-Viz draws it.
+            auto [it, fresh] = transcoded_item.emplace(underlying_dataset(name), g.items.size());
+            if (!fresh) {
+                Item& shared = g.items[it->second];
+                shared.forms.push_back(id);
+                if (o.catalog.count(name)) shared.kind = Kind::persisted;
+                return dataset_item[id] = it->second;
+            }
+        }
         Item item;
         item.index = id;
         if (is_parameter_name(name)) {
@@ -57,6 +70,7 @@ Graph build_graph(const Pipeline& p, const GraphOptions& o) {
             item.kind = o.catalog.count(name) ? Kind::persisted : Kind::memory;
             item.group = deepest_namespace(name);
         }
+        if (is_transcoded(name)) item.forms.push_back(id);
         item.id = "d" + std::to_string(g.dataset_count++);
         dataset_item[id] = g.items.size();
         g.items.push_back(std::move(item));
@@ -92,6 +106,16 @@ Labels labels_of(const Pipeline& p, const GraphOptions& o, const Item& item) {
         l.name = n.name;
         if (n.func) l.detail = n.func->qualified_name;
         if (!n.tags.empty()) l.tags = "[" + join(n.tags, ", ") + "]";
+    } else if (!item.forms.empty()) {
+        l.name = std::string(underlying_dataset(p.dataset_names()[item.index]));
+        // Each form with its type: "@json kiln.JsonDataset, @text kiln.TextDataset".
+        std::vector<std::string> forms;
+        for (std::size_t form : item.forms) {
+            const std::string& name = p.dataset_names()[form];
+            auto type = o.catalog.find(name);
+            forms.push_back(name.substr(l.name.size()) + (type == o.catalog.end() ? "" : " " + type->second));
+        }
+        l.detail = join(forms, ", ");
     } else {
         l.name = p.dataset_names()[item.index];
         if (item.kind == Kind::persisted) l.detail = o.catalog.at(l.name);

@@ -21,6 +21,9 @@ struct Item {
     std::size_t index = 0;  // into nodes() for a node, into dataset_names() for a dataset
     std::string id;         // "n3", "d5"
     std::size_t group = 0;  // namespace group; 0 = none
+    // A transcoded dataset ("x@json", "x@text") is one item, drawn as "x": its forms, into
+    // dataset_names(), in the order met. Empty for any other item.
+    std::vector<std::size_t> forms;
 };
 
 struct Graph {

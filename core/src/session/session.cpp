@@ -467,7 +467,9 @@ public:
     }
     // Once the catalog and the nodes to run are known.
     void add_plugin_datasets(PreparedRun& run) {
-        if (plugin_) add_default_datasets(run, *plugin_);
+        if (!plugin_) return;
+        if (!plugin_->primary() || !plugin_->launcher().empty()) refuse_versioned_datasets(run);
+        add_default_datasets(run, *plugin_);
     }
 
     Runner& get() { return *runner_; }
@@ -475,6 +477,17 @@ public:
     bool serves_another() const { return plugin_ && !plugin_->primary(); }
 
 private:
+    // A runner spanning processes started together (mpirun) plans once per process, and
+    // each would take its own save version: refuse before any of them writes one.
+    void refuse_versioned_datasets(const PreparedRun& run) const {
+        for (const std::string& name : run.to_run.dataset_names())
+            if (!is_parameter_name(name) && run.catalog->is_versioned(name))
+                throw ConfigError("versioned dataset '" + name + "' cannot be used with runner '" + name_ +
+                                  "' yet: its processes plan the run one by one and would each save under a version "
+                                  "of their own; run it with another runner, or without \"versioned\" (an "
+                                  "environment's catalog can override the entry)");
+    }
+
     const SessionOptions& o_;
     const std::vector<std::string>& runner_names_;
     std::string name_;
