@@ -1,6 +1,7 @@
 // Runner and hook plugins for the tests: a concurrent runner written only against the
 // SDK, runners that break the contract in each way the host must catch, a runner with
-// default datasets, a hook that records every event it gets, and hooks that fail.
+// default datasets, a hook that records every event it gets, hooks that fail, a hook that
+// replaces a node's input and one that records what the run-wide hooks of ABI 1.5 get.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -275,6 +276,63 @@ private:
     std::string point_, node_;
 };
 
+// Kedro's before_node_run returning new inputs: for options.node, gives options.dataset
+// the value options.value (a number, or a string: a value of the wrong type for numbers).
+class InputSwap final : public kiln::Hooks {
+public:
+    explicit InputSwap(const kiln::HookConfig& c)
+        : node_(c.options.at("node").get<std::string>()), dataset_(c.options.at("dataset").get<std::string>()),
+          value_(c.options.at("value")) {}
+    void before_node_run(const kiln::NodeRunInfo& r) override {
+        if (r.node.name != node_) return;
+        r.replace_input(dataset_, value_.is_string() ? kiln::Value::make(value_.get<std::string>())
+                                                     : kiln::Value::make(value_.get<double>()));
+    }
+
+private:
+    std::string node_, dataset_;
+    nlohmann::json value_;
+};
+
+// Writes one line per run-wide event to options.path when the run ends, in order:
+//   "after_context_created env=<e> conf=<folder name> params=<json> runtime=<json> project=<ok|?>"
+//   "after_catalog_created run_id=<ok|?> save_version=<run_id|v|none> load_versions=<json>
+//    runtime=<json> describe=<catalog's description of options.describe>"
+//   "before_pipeline_run", "after_pipeline_run" or "on_pipeline_error"
+class ContextLog final : public kiln::Hooks {
+public:
+    explicit ContextLog(const kiln::HookConfig& c)
+        : path_(c.options.at("path").get<std::string>()), describe_(c.options.value("describe", "")),
+          project_(c.project_dir) {}
+    void after_context_created(const kiln::ContextInfo& c) override {
+        add("after_context_created env=" + std::string(c.env) + " conf=" + c.conf_source.filename().string() +
+            " params=" + c.params->dump() + " runtime=" + c.runtime_params->dump() +
+            " project=" + (c.project_dir == project_ ? "ok" : "?"));
+    }
+    void after_catalog_created(const kiln::CatalogInfo& c) override {
+        std::string save = c.save_version.empty() ? "none" : c.save_version == c.run_id ? "run_id" : "v";
+        add("after_catalog_created run_id=" + std::string(c.run_id.empty() ? "?" : "ok") + " save_version=" + save +
+            " load_versions=" + c.load_versions->dump() + " runtime=" + c.runtime_params->dump() +
+            " describe=" + (describe_.empty() ? std::string() : c.catalog->describe(describe_)));
+    }
+    void before_pipeline_run(const kiln::PipelineRunInfo&) override { add("before_pipeline_run"); }
+    void after_pipeline_run(const kiln::PipelineRunInfo&, std::span<const kiln::NamedValue>) override {
+        add("after_pipeline_run");
+        kiln::write_file_atomic(path_, lines_);
+    }
+    void on_pipeline_error(const kiln::PipelineRunInfo&, std::string_view) override {
+        add("on_pipeline_error");
+        kiln::write_file_atomic(path_, lines_);
+    }
+
+private:
+    void add(const std::string& line) { lines_ += line + "\n"; }
+    std::filesystem::path path_;
+    std::string describe_;
+    std::filesystem::path project_;
+    std::string lines_;  // the run-wide points are called from one thread
+};
+
 class BadConfig final : public kiln::Hooks {
 public:
     explicit BadConfig(const kiln::HookConfig&) { throw kiln::ConfigError("BadConfig refuses every configuration"); }
@@ -293,5 +351,7 @@ KILN_PLUGIN(testext) {
     reg.hooks<Recorder>("Recorder");
     reg.hooks<Thrower>("Thrower");
     reg.hooks<BadConfig>("BadConfig");
+    reg.hooks<InputSwap>("InputSwap");
+    reg.hooks<ContextLog>("ContextLog");
     reg.dataset<CredentialedDataset>("CredentialedDataset", {.doc = "reads its credentials; quotes them carelessly"});
 }

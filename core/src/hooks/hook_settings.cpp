@@ -90,7 +90,7 @@ std::vector<EnabledHook> enable_hooks(const Registry& registry, const std::vecto
         if (!handle)
             throw PluginError("hook " + type->qualified_name + " (" + type->plugin_file + ") could not be created: " +
                               (error.empty() ? std::string("the plugin returned nothing") : error));
-        enabled.push_back({type->qualified_name, type->plugin_file, std::move(handle)});
+        enabled.push_back({type->qualified_name, type->plugin_file, std::move(handle), type->plugin_abi_minor});
     }
     return enabled;
 }

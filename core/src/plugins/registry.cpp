@@ -324,7 +324,7 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
         std::string qualified = plugin + "." + h.name;
         hooks_by_short_name_[h.name].push_back(qualified);
         info.hooks.push_back(qualified);
-        hooks_.emplace(qualified, HookType{qualified, plugin, file.string(), std::move(h)});
+        hooks_.emplace(qualified, HookType{qualified, plugin, file.string(), std::move(h), c.plugin_abi_minor});
     }
     for (const TypeOps* t : types) {
         std::string name(t->name);

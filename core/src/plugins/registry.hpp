@@ -43,6 +43,7 @@ struct HookType {
     std::string plugin;
     std::string plugin_file;
     HookTypeSpec spec;
+    std::uint32_t plugin_abi_minor = 0;  // the hook points it may have: the host fires no newer ones
 };
 
 struct PluginInfo {

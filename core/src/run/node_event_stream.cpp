@@ -32,8 +32,9 @@ void NodeEventStream::after_save(std::size_t node, const std::string& dataset, c
     for (NodeObserver* o : dataset_io_) o->after_save(node, dataset, data);
 }
 
-void NodeEventStream::before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs) const {
-    for (NodeObserver* o : node_run_) o->before_node(node, worker, inputs);
+void NodeEventStream::before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
+                                  std::vector<InputReplacement>* replacements) const {
+    for (NodeObserver* o : node_run_) o->before_node_replacing(node, worker, inputs, replacements);
 }
 
 void NodeEventStream::after_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
@@ -65,7 +66,7 @@ void NodeEventStream::remote_before(const RunPlan& plan, std::size_t node, unsig
                 before_load(node, std::string(in.name));
                 after_load(node, std::string(in.name), nullptr);
             }
-        before_node(node, worker, inputs);
+        before_node(node, worker, inputs, nullptr);
     } catch (const std::exception& e) {
         remote_error(plan, node, worker, e.what(), 0);
         throw;

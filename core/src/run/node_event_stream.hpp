@@ -50,7 +50,10 @@ public:
     void after_load(std::size_t node, const std::string& dataset, const Value* data) const;
     void before_save(std::size_t node, const std::string& dataset, const Value* data) const;
     void after_save(std::size_t node, const std::string& dataset, const Value* data) const;
-    void before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs) const;
+    // `replacements`: where observers put inputs the node receives instead (checked
+    // against its inputs), or null for a node run in another process, which refuses them.
+    void before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
+                     std::vector<InputReplacement>* replacements) const;
     void after_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
                     std::span<const NamedValue> outputs, std::uint64_t max_rss_bytes) const;
     void node_error(std::size_t node, unsigned worker, std::span<const NamedValue> inputs, const std::string& error,
@@ -58,7 +61,8 @@ public:
 
     // A node that runs in another process (a ParallelRunner worker, an MPI rank): the
     // host fires its dataset and node-run events itself, in Kedro's order, with dataset
-    // names and no values (the data stays where the node ran). remote_before when the node
+    // names and no values (the data stays where the node ran), and no input replacements
+    // (an observer giving one fails the node). remote_before when the node
     // is sent (loads, then before_node), remote_after when its result is back (after_node,
     // then every before_save, then every after_save). A throw (a hook failed) is told to
     // node_error first, then rethrown. remote_error: the node failed over there.

@@ -19,7 +19,9 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "kiln/hooks.hpp"
 #include "kiln/run_view.hpp"
 
 namespace kiln::core {
@@ -62,6 +64,12 @@ public:
     // fails the node; node_error (the node failed, after any of the above) reports its own
     // failures.
     virtual void before_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs);
+    // before_node for an observer that may give the node other inputs (the hooks): it adds
+    // them to `replacements`, checked against the node's inputs. `replacements` is null
+    // when the node runs in another process, where none can be given (the observer then
+    // throws kiln::NodeError if it has some). The default calls before_node.
+    virtual void before_node_replacing(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
+                                       std::vector<InputReplacement>* replacements);
     virtual void after_node(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,
                             std::span<const NamedValue> outputs, std::uint64_t max_rss_bytes);
     virtual void node_error(std::size_t node, unsigned worker, std::span<const NamedValue> inputs,

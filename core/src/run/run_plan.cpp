@@ -238,7 +238,11 @@ void RunPlan::run_with_events(std::size_t i, unsigned worker, const Step& s, Val
     const NodeEventStream* dataset_events = events.wants_dataset_io() ? &events : nullptr;
     try {
         load_inputs(i, s, in, dataset_events);
-        events.before_node(i, worker, inputs);
+        std::vector<InputReplacement> replaced;  // by before_node_run hooks, already checked
+        events.before_node(i, worker, inputs, &replaced);
+        for (InputReplacement& r : replaced)
+            for (std::size_t k = 0; k < s.in.size(); ++k)
+                if (slots_[s.in[k]].name == r.dataset) in[k] = r.value;
         if (spdlog::should_log(spdlog::level::info)) spdlog::info("Running node: {}", n.describe());
         std::string error;
         if (!spec.invoke(spec.callable.get(), in, out, &error)) [[unlikely]]

@@ -239,7 +239,7 @@ SessionOptions resumed_options(const SessionOptions& o, std::optional<JournalSta
 }
 
 std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::function<void(PreparedRun&)>& before_plan,
-                                         std::optional<JournalState> journal) {
+                                         std::optional<JournalState> journal, const AfterContext& after_context) {
     auto run = std::make_unique<PreparedRun>();
     const fs::path project = project_directory(o.project_dir, o.conf_source);
     const nlohmann::json snapshot = read_worker_snapshot();
@@ -255,7 +255,7 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
     }
     if (o.resume && !journal) {
         SessionOptions replayed = resumed_options(o, journal);
-        return prepare_run(replayed, before_plan, std::move(journal));
+        return prepare_run(replayed, before_plan, std::move(journal), after_context);
     }
 
     run->project = project;
@@ -302,10 +302,15 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
     DataConfig data = load_data_config(layout, layout.flat() ? nlohmann::json::object() : runtime_params_object(o.params));
     Parameters parameters(std::move(data.parameters), data.parameters_origin);
     for (auto& [key, value] : parse_params_option(o.params)) parameters.set(key, std::move(value));
-    run->catalog = std::make_unique<DataCatalog>(DataCatalog::entries_from_json(data.catalog, data.catalog_origin),
-                                                 std::move(parameters), project, registry, data.catalog_origin);
     run->settings = std::move(data.settings);
     run->settings_origin = std::move(data.settings_origin);
+    if (after_context) {
+        const nlohmann::json runtime_params = runtime_params_object(o.params);
+        after_context(*run, ContextInfo{project, layout.flat() ? std::string_view() : std::string_view(layout.env),
+                                        layout.conf, &parameters.root(), &runtime_params});
+    }
+    run->catalog = std::make_unique<DataCatalog>(DataCatalog::entries_from_json(data.catalog, data.catalog_origin),
+                                                 std::move(parameters), project, registry, data.catalog_origin);
     DataCatalog& catalog = *run->catalog;
     for (const std::string& warning :
          unused_entry_warnings(catalog, pipelines.dataset_names(), data.catalog_origin))
@@ -442,6 +447,8 @@ public:
         : o_(o), runner_names_(runner_names), name_(o.runner.empty() ? "SequentialRunner" : o.runner),
           runner_(runners(name_, o.runner_options)) {}
 
+    // Known once the plugins are loaded: before the catalog, so that a process serving
+    // another fires no hooks at all.
     void choose_plugin_runner(PreparedRun& run) {
         run.registry.reserve_runner_names(runner_names_);
         if (runner_) return;
@@ -455,10 +462,14 @@ public:
                               "available runners: " + available_runners(runner_names_, run.registry));
         }
         auto plugin_runner = std::make_unique<PluginRunner>(*type, o_.runner_options);
-        if (!plugin_runner->primary() || !plugin_runner->launcher().empty()) refuse_versioned_datasets(run);
-        add_default_datasets(run, *plugin_runner);
         plugin_ = plugin_runner.get();
         runner_ = std::move(plugin_runner);
+    }
+    // Once the catalog and the nodes to run are known.
+    void add_plugin_datasets(PreparedRun& run) {
+        if (!plugin_) return;
+        if (!plugin_->primary() || !plugin_->launcher().empty()) refuse_versioned_datasets(run);
+        add_default_datasets(run, *plugin_);
     }
 
     Runner& get() { return *runner_; }
@@ -545,15 +556,21 @@ nlohmann::json journal_header(const PreparedRun& prepared, const nlohmann::json&
 
 // Hooks of settings.json, --hooks and --trace, for every node of the plan (run_watched
 // adds them to the run's event stream); null when there are none.
-std::unique_ptr<HookDispatcher> enable_run_hooks(const SessionOptions& o, PreparedRun& prepared, const RunPlan& plan,
-                                                 const PlanCatalogView& catalog_view) {
+std::unique_ptr<HookDispatcher> enable_run_hooks(const SessionOptions& o, PreparedRun& prepared) {
     std::unique_ptr<HookDispatcher> hooks;
     if (auto requests = hook_requests(prepared.project, o.hooks, o.trace,
                                       prepared.settings.is_null() ? nullptr : &prepared.settings, prepared.settings_origin);
         !requests.empty())
-        hooks = std::make_unique<HookDispatcher>(enable_hooks(prepared.registry, requests, prepared.project), plan,
-                                                 catalog_view);
+        hooks = std::make_unique<HookDispatcher>(enable_hooks(prepared.registry, requests, prepared.project));
     return hooks;
+}
+
+// The versions of the versioned datasets the run reads, as after_catalog_created gets them.
+nlohmann::json load_versions_json(const RunVersions& versions) {
+    nlohmann::json loads = nlohmann::json::object();
+    for (const auto& [name, version] : versions.datasets)
+        if (!version.load.empty()) loads[name] = version.load;
+    return loads;
 }
 
 // What the pipeline hooks are told about the run; `runner` and `params` must outlive it.
@@ -758,8 +775,18 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
     std::optional<JournalState> journal_before;
     const SessionOptions o = resumed_options(typed, journal_before);
     SessionRunner chosen(runners, o, runner_names);
+    // The hooks exist from after_context_created on, in the process that fires them all.
+    std::unique_ptr<HookDispatcher> hooks;
     auto prepared = prepare_run(
-        o, [&](PreparedRun& run) { chosen.choose_plugin_runner(run); }, std::move(journal_before));
+        o, [&](PreparedRun& run) { chosen.add_plugin_datasets(run); }, std::move(journal_before),
+        [&](PreparedRun& run, const ContextInfo& context) {
+            chosen.choose_plugin_runner(run);
+            if (chosen.serves_another()) return;
+            hooks = enable_run_hooks(o, run);
+            if (hooks)
+                if (std::string failure = hooks->after_context_created(context); !failure.empty())
+                    throw PluginError(failure);
+        });
     remove_temp_files_of_killed_runs(*prepared, o.report);
     if (prepared->nothing_to_resume) return 0;
     Runner& runner = chosen.get();
@@ -792,7 +819,14 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
     });
 
     PlanCatalogView catalog_view(plan);
-    std::unique_ptr<HookDispatcher> hooks = enable_run_hooks(o, *prepared, plan, catalog_view);
+    if (hooks) {
+        hooks->bind(plan, catalog_view);
+        const nlohmann::json runtime_params = runtime_params_object(o.params);
+        const nlohmann::json load_versions = load_versions_json(prepared->versions);
+        const CatalogInfo catalog_info{&catalog_view, prepared->run_id, prepared->versions.save_version, &load_versions,
+                                       &runtime_params};
+        if (std::string failure = hooks->after_catalog_created(catalog_info); !failure.empty()) throw PluginError(failure);
+    }
     const std::string runner_label = runner.name();
     const nlohmann::json params = run_params(o, *prepared, runner_label);
     const PipelineRunInfo run_info = pipeline_run_info(*prepared, runner_label, params, catalog_view, hooks.get());

@@ -17,6 +17,7 @@
 #include "model/pipeline_set.hpp"
 #include "plugins/registry.hpp"
 #include "run/run_plan.hpp"
+#include "kiln/hooks.hpp"
 #include "run/runner.hpp"
 
 namespace kiln::core {
@@ -86,9 +87,14 @@ SessionOptions resumed_options(const SessionOptions& options, std::optional<Jour
 // and journal resumed_options() gave. `before_plan`, when set, is called
 // once the catalog and the nodes to run are known, before the plan binds the datasets
 // (a plugin runner adds its default datasets there). Throws kiln::Error.
+// `after_context`, when set, is called once the plugins, settings and parameters are
+// read, before the catalog is built (the session makes the hooks there and fires
+// after_context_created; the ContextInfo lives only during the call).
+using AfterContext = std::function<void(PreparedRun&, const ContextInfo&)>;
 std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& options,
                                          const std::function<void(PreparedRun&)>& before_plan = {},
-                                         std::optional<JournalState> journal = std::nullopt);
+                                         std::optional<JournalState> journal = std::nullopt,
+                                         const AfterContext& after_context = {});
 
 // The project directory, absolute; throws kiln::ConfigError when it does not exist or
 // holds neither pipelines.json nor conf/base/ (unless `conf_source` names the conf folder).

@@ -109,6 +109,8 @@ public:
                 case HookPoint::after_dataset_loaded: h.after_dataset_loaded(e.dataset, e.data, *e.node); break;
                 case HookPoint::before_dataset_saved: h.before_dataset_saved(e.dataset, e.data, *e.node); break;
                 case HookPoint::after_dataset_saved: h.after_dataset_saved(e.dataset, e.data, *e.node); break;
+                case HookPoint::after_context_created: h.after_context_created(*e.context); break;
+                case HookPoint::after_catalog_created: h.after_catalog_created(*e.catalog); break;
             }
         });
     }
@@ -129,6 +131,8 @@ public:
         KILN_DETAIL_HOOK_BIT(after_dataset_loaded);
         KILN_DETAIL_HOOK_BIT(before_dataset_saved);
         KILN_DETAIL_HOOK_BIT(after_dataset_saved);
+        KILN_DETAIL_HOOK_BIT(after_context_created);
+        KILN_DETAIL_HOOK_BIT(after_catalog_created);
 #undef KILN_DETAIL_HOOK_BIT
         return p;
     }

@@ -40,7 +40,8 @@ public:
     virtual std::string launcher() const noexcept = 0;
 };
 
-// One noexcept entry for every hook point.
+// One noexcept entry for every hook point. New points go at the end (docs/abi.md); the
+// host fires them only for plugins of the minor that added them.
 enum class HookPoint : std::uint8_t {
     before_pipeline_run,
     after_pipeline_run,
@@ -52,6 +53,8 @@ enum class HookPoint : std::uint8_t {
     after_dataset_loaded,
     before_dataset_saved,
     after_dataset_saved,
+    after_context_created,  // 1.5
+    after_catalog_created,  // 1.5
 };
 
 struct HookEvent {
@@ -63,6 +66,8 @@ struct HookEvent {
     std::string_view dataset;                   // dataset points
     const Value* data = nullptr;                // dataset points
     std::string_view error;                     // on_*_error
+    const ContextInfo* context = nullptr;       // after_context_created (1.5)
+    const CatalogInfo* catalog = nullptr;       // after_catalog_created (1.5)
 };
 
 class HookHandle {
