@@ -22,6 +22,8 @@ struct NodeFunction {
     std::string qualified_name;  // "wordcount.tokenize"
     std::string plugin_file;     // the .so it came from, for messages
     const NodeSpec* spec = nullptr;
+    std::string version;      // NodeOptions::version: the code's version; "" to use the plugin file's content
+    bool always_run = false;  // NodeOptions::always_run: never skipped as up to date
 };
 
 struct Node {

@@ -101,6 +101,28 @@ public:
         }
     }
 
+    void set_node_traits(std::string_view node_name, const detail::NodeTraits* traits) noexcept override {
+        try {
+            if (!traits || nodes.empty() || nodes.back()->name != node_name) {
+                errors.push_back("set_node_traits for '" + std::string(node_name) + "' does not follow its add_node");
+                return;
+            }
+            // Fields a newer SDK added at the end are read only when struct_size covers them.
+            constexpr std::size_t v16_size = offsetof(detail::NodeTraits, version_size) + sizeof(std::size_t);
+            if (traits->struct_size < v16_size) {
+                errors.push_back("node '" + std::string(node_name) + "' has NodeTraits of " +
+                                 std::to_string(traits->struct_size) + " bytes, fewer than ABI 1.6's " +
+                                 std::to_string(v16_size));
+                return;
+            }
+            NodeTraitsSeen& seen = traits_by_node[std::string(node_name)];
+            seen.always_run = traits->always_run;
+            if (traits->version) seen.version.assign(traits->version, traits->version_size);
+        } catch (const std::exception& e) {
+            errors.push_back(e.what());
+        }
+    }
+
     void add_runner(RunnerTypeSpec spec) noexcept override {
         try {
             runners.push_back(std::move(spec));
@@ -117,6 +139,11 @@ public:
     }
 
     std::vector<std::unique_ptr<NodeSpec>> nodes;
+    struct NodeTraitsSeen {
+        std::string version;
+        bool always_run = false;
+    };
+    std::map<std::string, NodeTraitsSeen> traits_by_node;  // by unqualified node name
     std::uint32_t plugin_abi_minor = abi_minor;  // of the plugin registering now
     std::vector<DatasetTypeSpec> datasets;
     std::vector<RunnerTypeSpec> runners;
@@ -303,6 +330,10 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
     for (auto& n : c.nodes) {
         std::string qualified = plugin + "." + n->name;
         auto fn = std::make_unique<NodeFunction>(NodeFunction{qualified, file.string(), n.get()});
+        if (auto t = c.traits_by_node.find(n->name); t != c.traits_by_node.end()) {
+            fn->version = t->second.version;
+            fn->always_run = t->second.always_run;
+        }
         nodes_by_short_name_[n->name].push_back(qualified);
         nodes_.emplace(qualified, std::move(fn));
         info.nodes.push_back(qualified);

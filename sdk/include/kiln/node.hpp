@@ -21,6 +21,14 @@ struct NodeOptions {
     // inputs by name ("inputs": {"x": "a", "y": "b"}): C++ cannot tell them otherwise.
     std::vector<std::string> args = {};
     std::string doc = {};  // one line shown by `kiln plugins`
+    // The version of the node's code, for `kiln run --incremental`. Empty: the plugin file's
+    // content stands for the code, so any rebuild of the plugin makes the node stale. Set:
+    // the node stays current across rebuilds until the version changes; bump it whenever
+    // the function's results would change.
+    std::string version = {};
+    // The node has side effects (sends mail, writes outside the catalog): it runs in every
+    // incremental run, never skipped as up to date.
+    bool always_run = false;
 };
 
 }  // namespace kiln

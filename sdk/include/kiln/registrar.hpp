@@ -39,7 +39,15 @@ public:
     // Declares a node function: a function pointer or a lambda with a const call operator.
     template <class F>
     Registrar& node(std::string_view name, F fn, NodeOptions options = {}) {
-        add_node(detail::make_node_spec(std::string(name), std::move(fn), std::move(options)));
+        add_node(detail::make_node_spec(std::string(name), std::move(fn),
+                                        {std::move(options.args), std::move(options.doc)}));
+        if (options.always_run || !options.version.empty()) {
+            detail::NodeTraits traits;
+            traits.always_run = options.always_run;
+            traits.version = options.version.data();
+            traits.version_size = options.version.size();
+            set_node_traits(name, &traits);
+        }
         return *this;
     }
 
@@ -99,6 +107,8 @@ protected:
     // Added in ABI 1.4: the host's JSON conversion of the standard types, which the plugin
     // entry point installs before the register block runs (detail/json_bridge.hpp).
     virtual const detail::JsonBridge& json_bridge_impl() noexcept = 0;
+    // Added in ABI 1.6: NodeOptions' version and always_run for the node just added.
+    virtual void set_node_traits(std::string_view node_name, const detail::NodeTraits* traits) noexcept = 0;
 
 private:
     friend struct detail::RegistrarAccess;

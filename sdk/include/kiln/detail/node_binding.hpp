@@ -130,7 +130,7 @@ struct node_binder<F, R, std::tuple<A...>> {
 };
 
 template <class F>
-NodeSpec make_node_spec(std::string name, F fn, NodeOptions options) {
+NodeSpec make_node_spec(std::string name, F fn, NodeSpecOptions options) {
     using Fn = std::decay_t<F>;
     using Sig = callable_signature<Fn>;
     using R = std::remove_cvref_t<typename Sig::result>;

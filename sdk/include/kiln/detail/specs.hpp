@@ -5,6 +5,8 @@
 
 #include "kiln/detail/require_cxx20.hpp"
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,13 +24,30 @@ namespace kiln::detail {
 // Never throws; on failure returns false and sets *error.
 using NodeInvoke = bool (*)(const void* callable, const Value* inputs, Value* outputs, std::string* error) noexcept;
 
+// The part of NodeOptions a NodeSpec carries: the fields of ABI 1.0, so the spec's layout
+// never changes. Later fields travel in NodeTraits.
+struct NodeSpecOptions {
+    std::vector<std::string> args;
+    std::string doc;
+};
+
 struct NodeSpec {
     std::string name;  // unqualified, e.g. "tokenize"
     std::vector<const TypeOps*> inputs;
     std::vector<const TypeOps*> outputs;
-    NodeOptions options;
+    NodeSpecOptions options;
     std::shared_ptr<const void> callable;  // owns the function object
     NodeInvoke invoke = nullptr;
+};
+
+// ABI 1.6: what NodeOptions adds to a node beyond its spec, handed to
+// Registrar::set_node_traits by pointer right after the node's add_node. Plain data
+// whose struct_size tells the host which fields the plugin knew, so it may grow at the end.
+struct NodeTraits {
+    std::uint32_t struct_size = sizeof(NodeTraits);
+    bool always_run = false;
+    const char* version = nullptr;  // not NUL-terminated: version_size bytes
+    std::size_t version_size = 0;
 };
 
 using DatasetFactory = std::unique_ptr<DatasetHandle> (*)(const DatasetConfig& config, std::string* error) noexcept;
