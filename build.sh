@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(g++ cmake ninja-build libboost-dev nlohmann-json3-dev libspdlog-dev doctest-dev libcli11-dev)
+packages=(g++ cmake ninja-build libboost-dev nlohmann-json3-dev libspdlog-dev doctest-dev libcli11-dev libxxhash-dev)
 # The MpiRunner plugin and its tests need Open MPI; the sample does not.
 mpi_packages=(libopenmpi-dev openmpi-bin)
 # The fuzzers need clang and its libFuzzer runtime; the tests also run them.

@@ -1,10 +1,12 @@
 // kiln: the host executable. `kiln run` runs a project's pipeline; `kiln plugins` lists
 // what the plugins provide; `kiln catalog` says where each dataset lives; `kiln registry`
-// lists and describes the pipelines.
+// lists and describes the pipelines; `kiln status` and `kiln explain` say what an
+// incremental run would run, and why.
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "commands/new_command.hpp"
 #include "commands/plugins_command.hpp"
 #include "commands/registry_command.hpp"
+#include "commands/status_command.hpp"
 #include "commands/viz_command.hpp"
 #include "config/project_layout.hpp"
 #include "config/redaction.hpp"
@@ -146,6 +149,7 @@ struct Arguments {
     VizOptions viz;
     std::string new_name, new_dir = ".";
     std::string registry_pipeline = "__default__";
+    std::string explain_node;
 };
 
 struct CatalogCommands {
@@ -161,6 +165,8 @@ struct RegistryCommands {
 
 struct Commands {
     CLI::App* run;
+    CLI::App* status;
+    CLI::App* explain;
     CLI::App* plugins;
     CLI::App* viz;
     CLI::App* new_plugin;
@@ -212,8 +218,12 @@ CLI::App* add_run_command(CLI::App& app, Arguments& a) {
                     "their needs fit");
     add_config_options(run, a);
     add_filter_options(run, a.filters, "Run");
-    run->add_flag("--only-missing-outputs", o.only_missing_outputs,
-                  "Skip nodes whose persisted outputs exist and are not needed by nodes that run");
+    auto* only_missing = run->add_flag("--only-missing-outputs", o.only_missing_outputs,
+                                       "Skip nodes whose persisted outputs exist and are not needed by nodes that run");
+    run->add_flag("--incremental", o.incremental,
+                  "Run only the stale nodes: those whose code, parameters or inputs changed since they last "
+                  "completed, or whose outputs are gone (and what they need); see kiln status, kiln explain")
+        ->excludes(only_missing);
     run->add_option("--load-versions", a.load_versions,
                     "Versioned datasets to load at a version, not the latest: DATASET:VERSION[,DATASET:VERSION...] "
                     "(repeatable), e.g. model:2026-11-23T03.45.21.123Z");
@@ -228,6 +238,25 @@ CLI::App* add_run_command(CLI::App& app, Arguments& a) {
     run->add_option("--trace", o.trace, "Write a Chrome trace-event JSON file of the run (per-node timing, worker "
                                         "and memory; open it in Perfetto or chrome://tracing)");
     return run;
+}
+
+// `kiln status` and `kiln explain NODE` select nodes as `kiln run` does.
+void add_status_commands(CLI::App& app, Arguments& a, Commands& commands) {
+    commands.status = app.add_subcommand("status", "Say which nodes `kiln run --incremental` would run and why: each "
+                                                   "node up to date, stale (with the first reason) or needed");
+    commands.explain = app.add_subcommand("explain", "Say why a node is stale or up to date: which code, parameter, "
+                                                     "input or output changed, from what to what");
+    commands.explain->add_option("node", a.explain_node, "The node to explain (its full name)")->required();
+    for (CLI::App* cmd : {commands.status, commands.explain}) {
+        add_project_options(cmd, a);
+        cmd->add_option("-p,--pipeline", a.session.pipeline, "Pipeline (default: __default__)");
+        add_config_options(cmd, a);
+        add_filter_options(cmd, a.filters, "Consider");
+        cmd->add_option("--load-versions", a.load_versions, "Versioned datasets read at a version, as kiln run takes it");
+        // One value an option, so `explain --plugin-path DIR NODE` leaves NODE to the positional.
+        for (CLI::Option* option : cmd->get_options())
+            if (option->get_expected_max() > 1) option->allow_extra_args(false);
+    }
 }
 
 CLI::App* add_viz_command(CLI::App& app, Arguments& a) {
@@ -323,13 +352,16 @@ int show_registry(const Arguments& a, const RegistryCommands& r) {
 
 // Says why the command line was refused (and writes the --report it asked for); exit code 2.
 int refuse_command_line(const CLI::ParseError& e, int argc, char** argv, const core::SessionOptions& o) {
-    if (e.get_name() == "ExcludesError") {
+    static const std::set<std::string> commands{"run",      "status",   "explain", "plugins",
+                                                "new",      "viz",      "catalog", "registry"};
+    if (e.get_name() == "ExcludesError" && std::string(e.what()).find("incremental") != std::string::npos) {
+        std::cerr << "kiln: error: --incremental and --only-missing-outputs cannot be used together; --incremental "
+                     "already skips the nodes whose outputs exist and are current\n";
+    } else if (e.get_name() == "ExcludesError") {
         std::cerr << "kiln: error: --parallel and --runner cannot be used together; use one of them\n";
-    } else if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" && std::string(argv[1]) != "plugins" &&
-               std::string(argv[1]) != "new" && std::string(argv[1]) != "viz" && std::string(argv[1]) != "catalog" &&
-               std::string(argv[1]) != "registry") {
+    } else if (argc > 1 && argv[1][0] != '-' && !commands.count(argv[1])) {
         std::cerr << "kiln: error: unknown command '" << argv[1]
-                  << "'; commands: run, plugins, new, viz, catalog, registry (see kiln --help)\n";
+                  << "'; commands: run, status, explain, plugins, new, viz, catalog, registry (see kiln --help)\n";
     } else {
         std::cerr << "kiln: error: " << e.what() << "\n(see kiln --help, or kiln run --help)\n";
     }
@@ -369,7 +401,8 @@ void complete_run_options(Arguments& a, const CLI::App& run) {
 // `kiln run`, `viz`, `catalog` and `registry` without --project, from a subfolder of a project, find it
 // as Kedro does: the nearest folder up holding pipelines.json or conf/base/.
 void find_project(Arguments& a, const Commands& commands) {
-    for (const CLI::App* cmd : {commands.run, commands.viz, commands.catalog.list, commands.catalog.resolve,
+    for (const CLI::App* cmd : {commands.run, commands.status, commands.explain, commands.viz, commands.catalog.list,
+                                commands.catalog.resolve,
                                 commands.catalog.patterns, commands.registry.list, commands.registry.describe})
         if (cmd->parsed() && cmd->count("--project") == 0)
             if (auto root = core::find_project_root(fs::current_path())) a.session.project_dir = *root;
@@ -419,6 +452,7 @@ int main(int argc, char** argv) {
     commands.new_plugin = add_new_command(app, a);
     commands.catalog = add_catalog_command(app, a);
     commands.registry = add_registry_command(app, a);
+    add_status_commands(app, a, commands);
 
     try {
         app.parse(argc, argv);
@@ -447,6 +481,8 @@ int main(int argc, char** argv) {
             return show_registry(a, commands.registry);
         complete_run_options(a, *commands.run);
         if (commands.viz->parsed()) return draw_pipeline(a);
+        if (commands.status->parsed()) return show_status(o);
+        if (commands.explain->parsed()) return explain_node(o, a.explain_node);
         return run_pipeline(o, worker, verbosity);
     } catch (const Error& e) {
         spdlog::error("{}", e.what());

@@ -235,11 +235,7 @@ TEST_CASE("journal.sigkill_at_random_moments_then_resume_gives_identical_outputs
             KilnChild kiln(with_project(p, runner));
             std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, run_ms)(rng)));
             if (!kiln.exited()) ++killed_mid_run;
-            kiln.signal_group(SIGKILL);
-            kiln.signal(SIGKILL);
-            kiln.wait_or_fail(30s);
-            REQUIRE(poll_until([&] { return kiln.group_members().empty(); }, 10s));
-            kiln.reap();
+            kiln.kill_everything();
         }
         const fs::path journal = p / ".kiln/journal";
         Run resumed;

@@ -276,6 +276,16 @@ public:
         reaped_ = true;
     }
 
+    // SIGKILL now to kiln and its whole group (a crash or an OOM kill at this moment), then
+    // a bounded wait until none of them is left, and the reap.
+    void kill_everything() {
+        signal_group(SIGKILL);
+        signal(SIGKILL);
+        wait_or_fail(std::chrono::seconds(30));
+        REQUIRE(poll_until([&] { return group_members().empty(); }, std::chrono::seconds(10)));
+        reap();
+    }
+
     int exit_code() const { return exit_code_; }
     // From start to the moment exit was noticed.
     double elapsed_s() const { return std::chrono::duration<double>(elapsed_).count(); }

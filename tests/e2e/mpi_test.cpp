@@ -172,6 +172,33 @@ TEST_CASE("mpi.versioned_datasets_are_refused_before_any_rank_writes") {
     CHECK_FALSE(p.exists("data/d.json"));  // no version folder either
 }
 
+TEST_CASE("mpi.incremental_runs_only_the_stale_nodes") {
+    Project p;
+    diamond_project(p);
+    p.catalog(R"({"d": {"type": "kiln.JsonDataset", "filepath": "data/d.json"},
+                  "c": {"type": "kiln.JsonDataset", "filepath": "data/c.json"},
+                  "total": {"type": "kiln.JsonDataset", "filepath": "data/total.json"}})");
+    auto first = run_mpi(p, 3, {"--incremental"});
+    INFO(first.output);
+    REQUIRE(first.exit_code == 0);
+    CHECK(p.ran_nodes().size() == 8);
+    auto same = run_mpi(p, 3, {"--incremental"});
+    INFO(same.output);
+    REQUIRE(same.exit_code == 0);
+    // Nodes whose outputs only live in memory (n5's e, w3's lo and hi) are skipped too when current.
+    auto ran_same = p.ran_nodes();
+    std::sort(ran_same.begin(), ran_same.end());
+    CHECK(ran_same == Names{});
+    auto changed = run_mpi(p, 3, {"--incremental", "--params", "x=20"});
+    INFO(changed.output);
+    REQUIRE(changed.exit_code == 0);
+    auto ran = p.ran_nodes();
+    std::sort(ran.begin(), ran.end());
+    // n3 reads x; n4 reads its file c; n5 reads d from n4; n2 is needed for n4's in-memory b, n1 for a.
+    CHECK(ran == Names{"n1", "n2", "n3", "n4", "n5"});
+    CHECK(p.json_file("data/d.json") == 20.0);  // b + c = -1 + (1 + 20)
+}
+
 TEST_CASE("mpi.a_256_MiB_value_moves_between_ranks") {
     Project p;
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [

@@ -148,6 +148,10 @@ const CatalogEntry* DataCatalog::matching_pattern(const std::string& name) const
 
 const CatalogEntry* DataCatalog::find_entry(const std::string& name) const {
     if (auto it = entries_.find(name); it != entries_.end()) return &it->second;
+    {  // Made before: no pattern matching again (a run asks for each dataset many times).
+        std::lock_guard lock(resolved_mutex_);
+        if (auto it = resolved_.find(name); it != resolved_.end()) return &it->second;
+    }
     if (!matching_pattern(name)) return nullptr;
     std::lock_guard lock(resolved_mutex_);
     if (auto it = resolved_.find(name); it != resolved_.end()) return &it->second;

@@ -104,6 +104,7 @@ json invocation_to_json(const SessionOptions& o, const std::string& pipeline_nam
     if (!o.env.empty()) invocation["conf_env"] = o.env;
     if (!o.conf_source.empty()) invocation["conf_source"] = fs::absolute(o.conf_source).string();
     if (!o.load_versions.empty()) invocation["load_versions"] = o.load_versions;
+    if (o.incremental) invocation["incremental"] = true;
     return invocation;
 }
 
@@ -134,6 +135,7 @@ SessionOptions replay_invocation(const json& inv, SessionOptions o, const std::s
         o.env = inv.value("conf_env", std::string());
         o.conf_source = inv.value("conf_source", std::string());
         o.load_versions = inv.value("load_versions", std::vector<std::string>());
+        o.incremental = inv.value("incremental", false);
         const json& env = inv.at("env");
         // The KILN_* environment of the run, exactly: set what it had, clear what it lacked.
         std::vector<std::string> now;

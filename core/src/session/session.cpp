@@ -1,6 +1,7 @@
 #include "session/session.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <set>
@@ -16,6 +17,7 @@
 #include "config/redaction.hpp"
 #include "hooks/hook_dispatcher.hpp"
 #include "hooks/hook_settings.hpp"
+#include "incremental/fingerprint_observer.hpp"
 #include "journal/journal_observer.hpp"
 #include "journal/run_record.hpp"
 #include "journal/run_report.hpp"
@@ -79,6 +81,7 @@ void check_resume_options(const SessionOptions& typed, const SessionOptions& run
                             f.namespaces == g.namespaces,
             "node filters");
     differs(typed.only_missing_outputs, run.only_missing_outputs, "--only-missing-outputs");
+    differs(typed.incremental, run.incremental, "--incremental");
     differs(!typed.load_versions.empty(), parse_load_versions(typed.load_versions) == parse_load_versions(run.load_versions),
             "--load-versions");
     std::vector<fs::path> typed_paths;
@@ -238,6 +241,42 @@ SessionOptions resumed_options(const SessionOptions& o, std::optional<JournalSta
     return replayed;
 }
 
+namespace {
+
+// --incremental: the stale nodes of the scope, and those whose in-memory outputs they read;
+// the others are skipped as up to date (and count as done for --resume).
+std::vector<std::size_t> select_stale_nodes(PreparedRun& run, const Pipeline& full) {
+    const auto started = std::chrono::steady_clock::now();
+    run.incremental = std::make_unique<IncrementalState>(run.project, full, *run.catalog);
+    IncrementalState& state = *run.incremental;
+    state.decision = decide_staleness(full, run.scope, *run.catalog, state.records, state.fingerprinter, run.run_id);
+    const Staleness& decision = *state.decision;
+    std::size_t stale = 0, told = 0;
+    if (state.records.empty())
+        spdlog::info("No node fingerprints recorded yet ({}): every node runs", state.store.file().string());
+    for (std::size_t i = 0; i < run.scope.size(); ++i) {
+        const NodeStaleness& node = decision.nodes[i];
+        if (node.state == NodeStaleness::State::up_to_date) {
+            run.skipped.emplace_back(run.scope.nodes()[i].name, "up to date (--incremental)");
+            run.done_before[i] = 1;
+            continue;
+        }
+        stale += node.state == NodeStaleness::State::stale;
+        // The first few at info (`kiln status` lists them all), the rest with -v.
+        const bool tell = !state.records.empty() && told++ < 20;
+        spdlog::log(tell ? spdlog::level::info : spdlog::level::debug, "Node '{}' runs: {}", run.scope.nodes()[i].name,
+                    node.reasons.front());
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("Incremental run: {} of {} nodes are stale, {} more run for their in-memory outputs, {} are up to date "
+                 "(decided in {:.2f} s, {} files hashed)",
+                 stale, run.scope.size(), decision.selected.size() - stale, run.scope.size() - decision.selected.size(),
+                 seconds, state.files.hashed());
+    return decision.selected;
+}
+
+}  // namespace
+
 std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::function<void(PreparedRun&)>& before_plan,
                                          std::optional<JournalState> journal, const AfterContext& after_context) {
     auto run = std::make_unique<PreparedRun>();
@@ -248,6 +287,7 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
         SessionOptions host = replay_invocation(snapshot.at("invocation"), o, "the host's plan");
         host.resume = false;
         host.only_missing_outputs = false;
+        host.incremental = false;
         host.filter = {};
         host.params.clear();
         host.pipeline = "__worker__";
@@ -378,11 +418,14 @@ std::unique_ptr<PreparedRun> prepare_run(const SessionOptions& o, const std::fun
             spdlog::info("Skipping {} nodes with existing outputs: {}", skip_names.size(), join(skip_names));
             spdlog::info("Running {} out of {} nodes", selected.size(), scope.size());
         }
+    } else if (o.incremental) {
+        selected = select_stale_nodes(*run, full);
     } else {
         selected.resize(scope.size());
         for (std::size_t i = 0; i < scope.size(); ++i) selected[i] = i;
     }
     run->to_run = selected.size() == scope.size() ? scope : scope.subset(selected);
+    if (o.decide_only) return run;
     if (before_plan) before_plan(*run);
     // Kedro's save version is the run's id: the same time, unless another run holds it.
     run->versions = choose_versions(catalog, run->to_run, pins, std::move(earlier_versions),
@@ -597,10 +640,11 @@ struct RunResult {
 // order, those that listen to it. When the runner throws, the hooks and the journal learn
 // the run failed.
 RunResult run_watched(Runner& runner, RunPlan& plan, const SessionOptions& o, JournalObserver& journal,
-                      RunTimeline& timeline, HookDispatcher* hooks, const PipelineRunInfo& run_info) {
+                      FingerprintObserver* fingerprints, RunTimeline& timeline, HookDispatcher* hooks,
+                      const PipelineRunInfo& run_info) {
     std::unique_ptr<NodeObserver> progress;
     if (o.progress) progress = o.progress(plan.pipeline());
-    const NodeEventStream events{hooks, &journal, &timeline, progress.get()};
+    const NodeEventStream events{hooks, &journal, fingerprints, &timeline, progress.get()};
     RunResult result;
     try {
         result.outcome = runner.run(plan, &events);
@@ -618,6 +662,31 @@ RunResult run_watched(Runner& runner, RunPlan& plan, const SessionOptions& o, Jo
                              ? 0
                              : interrupt_signal();
     return result;
+}
+
+// Records every node that completes in .kiln/fingerprints (with the decision's fingerprints
+// of the nodes an incremental run skipped): in an incremental run, and in any run of a
+// project that has the store (so a plain run does not make the next incremental one redo
+// its work). A project that never runs --incremental pays nothing. Null, after a warning,
+// when the store cannot be read.
+std::unique_ptr<FingerprintObserver> fingerprint_observer(PreparedRun& run) {
+    if (run.to_run.empty()) return nullptr;
+    std::error_code ec;
+    if (!run.incremental && !fs::exists(FingerprintStore::file_in(run.project), ec)) return nullptr;
+    const Pipeline& full = run.pipelines.at(run.pipeline_name);
+    try {
+        if (!run.incremental) run.incremental = std::make_unique<IncrementalState>(run.project, full, *run.catalog);
+    } catch (const Error& e) {
+        spdlog::warn("Node fingerprints are not recorded in this run: {}", e.what());
+        return nullptr;
+    }
+    IncrementalState& state = *run.incremental;
+    state.fingerprinter.set_reuse_stat(false);
+    std::vector<std::size_t> full_index;
+    full_index.reserve(run.to_run.size());
+    for (const Node& n : run.to_run.nodes()) full_index.push_back(*full.node_index(n.name));
+    return std::make_unique<FingerprintObserver>(state.store, std::move(state.records), state.fingerprinter,
+                                                 std::move(full_index), run.run_id);
 }
 
 // What the scope has done now: earlier runs, skipped-as-present, and this run.
@@ -835,8 +904,10 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
 
     spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(),
                  prepared->pipeline_name, to_run.size(), runner.name());
+    std::unique_ptr<FingerprintObserver> fingerprints = fingerprint_observer(*prepared);
     RunTimeline timeline(to_run.size());
-    const RunResult result = run_watched(runner, plan, o, journal, timeline, hooks.get(), run_info);
+    const RunResult result = run_watched(runner, plan, o, journal, fingerprints.get(), timeline, hooks.get(), run_info);
+    if (fingerprints) fingerprints->finish();
     const double duration = timeline.elapsed_s();
     const std::vector<char> done_now = done_in_scope(prepared->done_before, places.index, result.outcome);
     RunRecord record = run_record(*prepared, result, done_now);

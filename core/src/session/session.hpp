@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/version_plan.hpp"
+#include "incremental/incremental_state.hpp"
 #include "journal/run_journal.hpp"
 #include "journal/run_record.hpp"
 #include "model/pipeline.hpp"
@@ -42,6 +43,8 @@ struct SessionOptions {
     std::filesystem::path conf_source;  // --conf-source: a conf folder elsewhere (empty: PROJECT/conf)
     PipelineFilter filter;
     bool only_missing_outputs = false;
+    bool incremental = false;   // --incremental: run only the stale nodes (incremental/staleness.hpp)
+    bool decide_only = false;   // `kiln status` / `explain`: stop once the nodes to run are known
     std::vector<std::string> load_versions;  // --load-versions items, "dataset:VERSION"
     bool resume = false;
     bool force_resume = false;              // --force: resume although the project changed
@@ -74,6 +77,9 @@ struct PreparedRun {
     nlohmann::json settings;            // settings.json from conf/ environments; null: PROJECT/settings.json
     std::string settings_origin;
     std::vector<std::string> fingerprint_files;  // conf/ files --resume compares (run_invocation.hpp)
+    // Fingerprints of completed nodes (.kiln/fingerprints), and with --incremental the
+    // decision of what is stale. Set by run_session, or by prepare_run for --incremental.
+    std::unique_ptr<IncrementalState> incremental;
 };
 
 // With --resume: the options of the run to resume (read from its journal, see

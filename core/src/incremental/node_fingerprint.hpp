@@ -1,0 +1,111 @@
+// A node's fingerprint as of now: its signature (function, inputs and outputs with their
+// types and catalog entries), its code (the declared version, or the plugin file's content
+// hash) and each input (a file's content, a parameter's value, an in-memory value's
+// producer fingerprint, Merkle-style). Used to decide what is stale before a run and to
+// record what a node ran with after it completed.
+//
+//   FileHashes files(previous_records, project_dir);
+//   Fingerprinter fp(pipeline, catalog, files);
+//   NodeRecord now = fp.record_now(i);           // producers' fingerprints computed as needed
+//   fp.set_fingerprint(i, now.fingerprint);      // e.g. once the node ran
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "incremental/fingerprint_store.hpp"
+#include "model/pipeline.hpp"
+
+namespace kiln::core {
+
+// Content hashes of files by path, trusted while the file's size and mtime are those they
+// were taken at. Seeded from the records of earlier runs, so an unchanged file is never
+// read. Thread safe.
+class FileHashes {
+public:
+    FileHashes() = default;
+    // Paths in records are relative to the project (or absolute).
+    FileHashes(const NodeRecords& records, const std::filesystem::path& project_dir);
+
+    struct Seen {
+        bool present = false;
+        FileStamp stamp;
+        std::string hash;  // "" when absent
+    };
+    // The file now (`file`: absolute and normal, as Fingerprinter passes it): stat, then hash
+    // only if the stamp differs from the one remembered. With `reuse_stat`, a path already
+    // looked at is not even stat'ed again (one decision looks at a file as output and as
+    // input). Throws kiln::DatasetError when it cannot be read.
+    Seen look(const std::string& file, bool reuse_stat = false);
+    // How many files were hashed (for the log and the benchmark).
+    std::size_t hashed() const;
+
+private:
+    struct Known {
+        Seen seen;
+        bool looked = false;  // stat'ed by this object
+    };
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, Known> known_;  // elements stay put: references survive a rehash
+    std::size_t hashed_ = 0;
+};
+
+// Where a persisted dataset's data is now: its file, or for a versioned dataset without a
+// version chosen yet, the file of its latest version; nullopt for none.
+std::optional<std::filesystem::path> current_data_file(const DataCatalog& catalog, const std::string& dataset);
+
+class Fingerprinter {
+public:
+    // `reuse_stat`: files do not change while it works (a decision before a run).
+    Fingerprinter(const Pipeline& pipeline, DataCatalog& catalog, FileHashes& files, bool reuse_stat);
+
+    // Node i's signature, code and inputs now; its outputs are left empty.
+    NodeRecord record_now(std::size_t node);
+    // The outputs of node i as they are now (files stamped and hashed).
+    std::vector<OutputPart> outputs_now(std::size_t node);
+    // Node i's fingerprint: the one set, or computed now (with its in-memory producers').
+    std::string fingerprint(std::size_t node);
+    void set_fingerprint(std::size_t node, std::string fingerprint);
+    bool has_fingerprint(std::size_t node) const { return !fingerprints_[node].empty(); }
+    // Off once the run starts: files change under it from then on, and the catalog now has
+    // the run's versions (what was learnt of each dataset is forgotten).
+    void set_reuse_stat(bool reuse) {
+        reuse_stat_ = reuse;
+        if (!reuse) facts_.assign(facts_.size(), {});
+    }
+
+    // The kind of input dataset d is for its readers.
+    InputPart::Kind input_kind(std::uint32_t dataset) { return facts(dataset).kind; }
+
+private:
+    // What the catalog says of one dataset, learnt once (a dataset is some node's output
+    // and other nodes' input).
+    struct DatasetFacts {
+        bool known = false;
+        bool persists = false;
+        InputPart::Kind kind = InputPart::Kind::opaque;  // as an input
+        std::string file;   // absolute and normal; "" when it has none
+        std::string shown;  // as records write it: relative to the project when inside it
+        std::string entry;  // its catalog entry: "type <hash prefix>", or "memory"
+    };
+    const DatasetFacts& facts(std::uint32_t dataset);
+    std::string signature(const Node& node);
+    std::string code_of(const Node& node);
+    InputPart input_part(const Node& node, std::size_t k);
+
+    const Pipeline& pipeline_;
+    DataCatalog& catalog_;
+    FileHashes& files_;
+    bool reuse_stat_;
+    std::vector<std::string> fingerprints_;
+    std::vector<DatasetFacts> facts_;  // by dataset id
+    std::unordered_map<std::string, std::string> plugin_hashes_;  // by plugin file
+};
+
+}  // namespace kiln::core
