@@ -374,6 +374,15 @@ TEST_CASE("incremental.errors_and_a_damaged_store") {
     CHECK(p.ran_nodes().size() < 4);
     REQUIRE(incremental(p).exit_code == 0);
     CHECK(p.ran_nodes().empty());
+    // A store that cannot be read stops an incremental run with the fix; a plain run warns.
+    fs::remove(p / ".kiln/fingerprints");
+    fs::create_directories(p / ".kiln/fingerprints");
+    auto unreadable = incremental(p);
+    CHECK(unreadable.exit_code == 2);
+    CHECK(unreadable.contains("cannot read " + (p / ".kiln/fingerprints").string() + ": Is a directory. Remove it"));
+    auto plain = p.run();
+    CHECK(plain.exit_code == 0);
+    CHECK(plain.contains("Node fingerprints are not recorded in this run: cannot read"));
     // Deleting .kiln/ just runs everything again.
     fs::remove_all(p / ".kiln");
     REQUIRE(incremental(p).exit_code == 0);

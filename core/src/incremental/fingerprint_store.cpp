@@ -184,7 +184,8 @@ NodeRecords FingerprintStore::load() {
     const int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return records;
-        throw Error("cannot read " + file_.string() + ": " + std::strerror(errno));
+        throw Error("cannot read " + file_.string() + ": " + std::strerror(errno) +
+                    ". Fix its permissions, or remove it: the next incremental run then runs every node");
     }
     std::string text;
     char buf[1 << 16];
@@ -194,7 +195,8 @@ NodeRecords FingerprintStore::load() {
         if (n < 0) {
             const int err = errno;
             ::close(fd);
-            throw Error("cannot read " + file_.string() + ": " + std::strerror(err));
+            throw Error("cannot read " + file_.string() + ": " + std::strerror(err) +
+                        ". Remove it: the next incremental run then runs every node");
         }
         if (n == 0) break;
         text.append(buf, static_cast<std::size_t>(n));
