@@ -1,7 +1,7 @@
 // The fingerprint store and content hashes of incremental runs: records survive any name,
 // a torn or edited line is ignored (its node just runs again), the last record of a node
-// wins, appending after a torn line starts a fresh one, and file hashes are streamed the
-// same whatever the buffer boundaries.
+// wins, appending after a torn line starts a fresh one, file hashes are streamed the same
+// whatever the buffer boundaries, and a file is hashed only when its size or mtime changed.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -9,6 +9,7 @@
 
 #include "incremental/content_hash.hpp"
 #include "incremental/fingerprint_store.hpp"
+#include "incremental/node_fingerprint.hpp"
 #include "test_support.hpp"
 
 using namespace kiln::core;
@@ -148,4 +149,39 @@ TEST_CASE("content_hash.files_are_hashed_streamed_and_folders_by_names_and_conte
     CHECK(hash_file(dir / "folder") != before);
     CHECK_FALSE(file_state(dir / "missing").present);
     CHECK(kiln::test::error_of([&] { hash_file(dir / "missing"); }).find("cannot read") != std::string::npos);
+}
+
+TEST_CASE("file_hashes.hash_only_what_changed_and_look_at_many_files_on_several_threads") {
+    TempDir dir;
+    dir.write("data/a.txt", "alpha");
+    // What a record vouches for is not read again while size and mtime match.
+    const FileState state = file_state(dir / "data/a.txt");
+    NodeRecord r = sample_record("n", "fp");
+    r.outputs = {{"a", "data/a.txt", state.stamp, "not-really-the-hash"}};
+    NodeRecords records{{"n", r}};
+    FileHashes files(records, dir.path());
+    const std::string a = (dir / "data/a.txt").string();
+    CHECK(files.look(a).hash == "not-really-the-hash");
+    CHECK(files.hashed() == 0);
+    // A touch: hashed again, the real content hash.
+    fs::last_write_time(dir / "data/a.txt", fs::last_write_time(dir / "data/a.txt") + std::chrono::seconds(3));
+    CHECK(files.look(a).hash == hash_file(dir / "data/a.txt"));
+    CHECK(files.hashed() == 1);
+    CHECK_FALSE(files.look((dir / "data/none").string()).present);
+
+    std::vector<std::string> many;
+    for (int i = 0; i < 600; ++i) {
+        dir.write("many/f" + std::to_string(i), std::to_string(i));
+        many.push_back((dir / ("many/f" + std::to_string(i))).string());
+    }
+    many.push_back((dir / "many/missing").string());
+    files.look_all(many);
+    CHECK(files.hashed() == 601);
+    // Looked at once: the same answers without another stat, and no new hash.
+    const std::string f7 = files.look(many[7], true).hash;
+    dir.write("many/f7", "changed after the look");
+    CHECK(files.look(many[7], true).hash == f7);
+    CHECK(files.look(many[7], true).stamp.size == 1);
+    CHECK(files.look(many[7]).stamp.size == std::string("changed after the look").size());
+    CHECK(files.hashed() == 602);
 }

@@ -1,6 +1,9 @@
 #include "incremental/node_fingerprint.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 
 #include "catalog/dataset_versions.hpp"
 #include "kiln/version.hpp"
@@ -62,6 +65,31 @@ FileHashes::Seen FileHashes::look(const std::string& key, bool reuse_stat) {
     known.seen = now;
     known.looked = true;
     return now;
+}
+
+void FileHashes::look_all(const std::vector<std::string>& files) {
+    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    if (threads == 1 || files.size() < 256) {
+        for (const std::string& file : files) look(file, true);
+        return;
+    }
+    std::atomic<std::size_t> next{0};
+    std::mutex error_mutex;
+    std::exception_ptr error;
+    auto work = [&] {
+        for (std::size_t i; (i = next.fetch_add(64)) < files.size();)
+            for (std::size_t j = i; j < std::min(i + 64, files.size()); ++j) try {
+                    look(files[j], true);
+                } catch (...) {
+                    std::lock_guard lock(error_mutex);
+                    if (!error) error = std::current_exception();
+                }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
 }
 
 std::size_t FileHashes::hashed() const {
@@ -214,6 +242,20 @@ NodeRecord Fingerprinter::record_now(std::size_t i) {
     for (std::size_t k = 0; k < node.inputs.size(); ++k) r.inputs.push_back(input_part(node, k));
     r.fingerprint = fingerprint_of(r);
     return r;
+}
+
+void Fingerprinter::look_at_files_of(const std::vector<std::size_t>& nodes) {
+    std::vector<std::string> files;
+    for (std::size_t i : nodes) {
+        const Node& node = pipeline_.nodes()[i];
+        for (const auto* ids : {&node.input_ids, &node.output_ids})
+            for (std::uint32_t d : *ids)
+                if (const DatasetFacts& f = facts(d); f.kind == InputPart::Kind::file && !f.file.empty())
+                    files.push_back(f.file);
+    }
+    std::sort(files.begin(), files.end());
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    files_.look_all(files);
 }
 
 std::vector<OutputPart> Fingerprinter::outputs_now(std::size_t i) {

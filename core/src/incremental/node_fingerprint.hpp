@@ -43,6 +43,10 @@ public:
     // looked at is not even stat'ed again (one decision looks at a file as output and as
     // input). Throws kiln::DatasetError when it cannot be read.
     Seen look(const std::string& file, bool reuse_stat = false);
+    // look(file, true) for every file, on several threads: a decision then makes no
+    // system call of its own, and files that changed are hashed in parallel. Throws what
+    // look() throws.
+    void look_all(const std::vector<std::string>& files);
     // How many files were hashed (for the log and the benchmark).
     std::size_t hashed() const;
 
@@ -80,6 +84,8 @@ public:
         if (!reuse) facts_.assign(facts_.size(), {});
     }
 
+    // Looks at the files nodes (indices) read and write, on several threads (FileHashes::look_all).
+    void look_at_files_of(const std::vector<std::size_t>& nodes);
     // The kind of input dataset d is for its readers.
     InputPart::Kind input_kind(std::uint32_t dataset) { return facts(dataset).kind; }
 

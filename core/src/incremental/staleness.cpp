@@ -101,6 +101,11 @@ Staleness decide_staleness(const Pipeline& full, const Pipeline& scope, DataCata
     Staleness s;
     const auto& nodes = scope.nodes();
     s.nodes.resize(nodes.size());
+    {  // Every file the decision reads, stat'ed (and hashed if changed) on all cores first.
+        std::vector<std::size_t> in_full(nodes.size());
+        for (std::size_t i = 0; i < nodes.size(); ++i) in_full[i] = &full == &scope ? i : *full.node_index(nodes[i].name);
+        fingerprinter.look_at_files_of(in_full);
+    }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const Node& n = nodes[i];
         const std::size_t f = &full == &scope ? i : *full.node_index(n.name);
