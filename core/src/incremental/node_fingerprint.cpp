@@ -31,6 +31,7 @@ FileHashes::FileHashes(const NodeRecords& records, const fs::path& project_dir) 
     auto key_of = [&](const std::string& shown) {
         return !shown.empty() && shown.front() == '/' ? shown : project + "/" + shown;
     };
+    known_.reserve(records.size() * 2);
     for (const auto& [_, r] : records)
         for (const InputPart& in : r.inputs)
             if (in.kind == InputPart::Kind::file && !in.ref.empty())

@@ -74,6 +74,61 @@ std::string input_change(const InputPart& was, const InputPart& now) {
     return {};
 }
 
+// Why node n's persisted outputs are no longer what it wrote (`before`): missing, saved
+// elsewhere now, or changed.
+void output_reasons(const Node& n, const NodeRecord& before, const std::vector<OutputPart>& outputs,
+                    DataCatalog& catalog, const std::string& run_id, std::vector<std::string>& why) {
+    for (std::size_t k = 0; k < outputs.size(); ++k) {
+        const OutputPart& out = outputs[k];
+        if (out.path.empty() && !catalog.persists(out.name)) continue;  // in memory
+        const auto wrote = std::find_if(before.outputs.begin(), before.outputs.end(),
+                                        [&](const OutputPart& o) { return o.name == out.name; });
+        if (out.path.empty()) {
+            const TypeOps* type = n.func && k < n.func->spec->outputs.size() ? n.func->spec->outputs[k] : nullptr;
+            if (!catalog.dataset(out.name, type, run_id).exists())
+                why.push_back("its output '" + out.name + "' does not exist");
+        } else if (out.hash.empty()) {
+            why.push_back("its output '" + out.name + "' (" + out.path + ") is missing");
+        } else if (wrote == before.outputs.end() || wrote->path != out.path) {
+            why.push_back("its output '" + out.name + "' is now saved to " + out.path +
+                          (wrote == before.outputs.end() || wrote->path.empty() ? "" : " (it wrote " + wrote->path + ")"));
+        } else if (wrote->hash != out.hash) {
+            why.push_back("its output '" + out.name + "' (" + out.path + ") changed since it wrote it: content " +
+                          prefix(wrote->hash) + " -> " + prefix(out.hash));
+        }
+    }
+}
+
+// What a stale node of the scope makes again is node i's input-to-be, whatever the file or
+// the producer's fingerprint says now.
+void remade_input_reasons(const Pipeline& scope, const std::vector<NodeStaleness>& decided, std::size_t i,
+                          const NodeRecord& now, std::vector<std::string>& why) {
+    const Node& n = scope.nodes()[i];
+    for (std::size_t k = 0; k < n.input_ids.size(); ++k) {
+        const std::size_t p = scope.producer_of(n.input_ids[k]);
+        if (p == Pipeline::npos || decided[p].state != NodeStaleness::State::stale) continue;
+        const std::string& producer = scope.nodes()[p].name;
+        if (now.inputs[k].kind == InputPart::Kind::file)
+            why.push_back("input '" + n.inputs[k] + "' (" + now.inputs[k].path + ") is written again by stale node '" +
+                          producer + "'");
+        else if (std::none_of(why.begin(), why.end(), [&](const std::string& w) {
+                     return w.rfind("input '" + n.inputs[k] + "' comes from node", 0) == 0;  // said already
+                 }))
+            why.push_back("input '" + n.inputs[k] + "' is made again by stale node '" + producer + "'");
+    }
+}
+
+// Whether an up-to-date node's files were touched since its record (same content, other
+// size or mtime stamps): then the record is written again, so the next decision need not hash them.
+bool stamps_moved(const NodeRecord& before, const NodeRecord& now, const std::vector<OutputPart>& outputs) {
+    for (std::size_t k = 0; k < now.inputs.size() && k < before.inputs.size(); ++k)
+        if (now.inputs[k].kind == InputPart::Kind::file && !(now.inputs[k].stamp == before.inputs[k].stamp)) return true;
+    for (const OutputPart& out : outputs)
+        for (const OutputPart& wrote : before.outputs)
+            if (wrote.name == out.name && !(wrote.stamp == out.stamp)) return true;
+    return false;
+}
+
 }  // namespace
 
 std::vector<std::string> describe_changes(const NodeRecord& before, const NodeRecord& now) {
@@ -101,70 +156,47 @@ Staleness decide_staleness(const Pipeline& full, const Pipeline& scope, DataCata
     Staleness s;
     const auto& nodes = scope.nodes();
     s.nodes.resize(nodes.size());
-    {  // Every file the decision reads, stat'ed (and hashed if changed) on all cores first.
-        std::vector<std::size_t> in_full(nodes.size());
-        for (std::size_t i = 0; i < nodes.size(); ++i) in_full[i] = &full == &scope ? i : *full.node_index(nodes[i].name);
-        fingerprinter.look_at_files_of(in_full);
-    }
+    std::vector<std::size_t> in_full(nodes.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) in_full[i] = &full == &scope ? i : *full.node_index(nodes[i].name);
+    // Every file the decision reads, stat'ed (and hashed if changed) on all cores first.
+    fingerprinter.look_at_files_of(in_full);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const Node& n = nodes[i];
-        const std::size_t f = &full == &scope ? i : *full.node_index(n.name);
-        const NodeRecord now = fingerprinter.record_now(f);
+        const std::size_t f = in_full[i];
+        NodeRecord now = fingerprinter.record_now(f);
         fingerprinter.set_fingerprint(f, now.fingerprint);
         NodeStaleness& st = s.nodes[i];
         st.fingerprint = now.fingerprint;
         std::vector<std::string>& why = st.reasons;
         if (n.func && n.func->always_run) why.push_back("it is declared always_run (side effects): it runs every time");
-        auto rec = records.find(n.name);
+        const auto rec = records.find(n.name);
+        std::vector<OutputPart> outputs;
         if (rec == records.end()) {
             why.push_back("no fingerprint is recorded for it (it has not completed since .kiln/fingerprints was started)");
         } else {
             const NodeRecord& before = rec->second;
             if (before.fingerprint != now.fingerprint) {
                 auto changes = describe_changes(before, now);
-                if (changes.empty()) changes.push_back("its fingerprint changed (" + prefix(before.fingerprint) + " -> " +
-                                                       prefix(now.fingerprint) + ")");
+                if (changes.empty())
+                    changes.push_back("its fingerprint changed (" + prefix(before.fingerprint) + " -> " +
+                                      prefix(now.fingerprint) + ")");
                 why.insert(why.end(), changes.begin(), changes.end());
             }
-            const std::vector<OutputPart> outputs = fingerprinter.outputs_now(f);
-            for (std::size_t k = 0; k < outputs.size(); ++k) {
-                const OutputPart& out = outputs[k];
-                if (out.path.empty() && !catalog.persists(out.name)) continue;  // in memory
-                const auto wrote = std::find_if(before.outputs.begin(), before.outputs.end(),
-                                                [&](const OutputPart& o) { return o.name == out.name; });
-                if (out.path.empty()) {
-                    const TypeOps* type = n.func && k < n.func->spec->outputs.size() ? n.func->spec->outputs[k] : nullptr;
-                    if (!catalog.dataset(out.name, type, run_id).exists())
-                        why.push_back("its output '" + out.name + "' does not exist");
-                } else if (out.hash.empty()) {
-                    why.push_back("its output '" + out.name + "' (" + out.path + ") is missing");
-                } else if (wrote == before.outputs.end() || wrote->path != out.path) {
-                    why.push_back("its output '" + out.name + "' is now saved to " + out.path +
-                                  (wrote == before.outputs.end() || wrote->path.empty() ? "" : " (it wrote " + wrote->path + ")"));
-                } else if (wrote->hash != out.hash) {
-                    why.push_back("its output '" + out.name + "' (" + out.path + ") changed since it wrote it: content " +
-                                  prefix(wrote->hash) + " -> " + prefix(out.hash));
-                }
-            }
+            outputs = fingerprinter.outputs_now(f);
+            output_reasons(n, before, outputs, catalog, run_id, why);
         }
-        // What a stale node makes again is this node's input-to-be, whatever the file or
-        // the producer's fingerprint says now.
-        for (std::size_t k = 0; k < n.input_ids.size(); ++k) {
-            const std::size_t p = scope.producer_of(n.input_ids[k]);
-            if (p == Pipeline::npos || s.nodes[p].state != NodeStaleness::State::stale) continue;
-            if (now.inputs[k].kind == InputPart::Kind::file)
-                why.push_back("input '" + n.inputs[k] + "' (" + now.inputs[k].path + ") is written again by stale node '" +
-                              nodes[p].name + "'");
-            else if (std::none_of(why.begin(), why.end(), [&](const std::string& w) {
-                         return w.rfind("input '" + n.inputs[k] + "' comes from node", 0) == 0;  // said already
-                     }))
-                why.push_back("input '" + n.inputs[k] + "' is made again by stale node '" + nodes[p].name + "'");
-        }
+        remade_input_reasons(scope, s.nodes, i, now, why);
         for (const InputPart& in : now.inputs)
             if (in.kind == InputPart::Kind::opaque)
                 why.push_back("input '" + in.name + "' (" + in.shown +
                               ") has no file to hash and no producer here: Kiln cannot tell whether it changed");
-        if (!why.empty()) st.state = NodeStaleness::State::stale;
+        if (!why.empty()) {
+            st.state = NodeStaleness::State::stale;
+        } else if (stamps_moved(rec->second, now, outputs)) {
+            now.outputs = std::move(outputs);
+            now.run_id = rec->second.run_id;
+            st.refreshed = std::move(now);
+        }
     }
     // Producers of in-memory values that running nodes read run too.
     std::vector<std::size_t> queue;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,12 +22,14 @@ struct NodeStaleness {
     State state = State::up_to_date;
     std::vector<std::string> reasons;  // empty when up to date
     std::string fingerprint;           // now
+    // Up to date, but its files were touched since (same content): its record with
+    // today's stamps, for the store, so the next decision need not hash them again.
+    std::optional<NodeRecord> refreshed;
 };
 
 struct Staleness {
     std::vector<NodeStaleness> nodes;    // by scope index
     std::vector<std::size_t> selected;   // scope indices that run, ascending
-    std::size_t files_hashed = 0;
 };
 
 // `full`: the pipeline the scope was filtered from (producers outside the scope still give

@@ -670,6 +670,22 @@ RunResult run_watched(Runner& runner, RunPlan& plan, const SessionOptions& o, Jo
 // its work). A project that never runs --incremental pays nothing. Null, after a warning,
 // when the store cannot be read.
 std::unique_ptr<FingerprintObserver> fingerprint_observer(PreparedRun& run) {
+    // An incremental run first rewrites the records of up-to-date nodes whose files were
+    // touched (same content), so the next decision does not hash them again.
+    if (run.incremental && run.incremental->decision) {
+        IncrementalState& state = *run.incremental;
+        try {
+            for (NodeStaleness& node : state.decision->nodes)
+                if (node.refreshed) {
+                    state.store.append(*node.refreshed, false);
+                    std::string name = node.refreshed->node;
+                    state.records.insert_or_assign(std::move(name), std::move(*node.refreshed));
+                }
+            state.store.sync();
+        } catch (const Error& e) {
+            spdlog::warn("Could not update {} ({})", state.store.file().string(), e.what());
+        }
+    }
     if (run.to_run.empty()) return nullptr;
     std::error_code ec;
     if (!run.incremental && !fs::exists(FingerprintStore::file_in(run.project), ec)) return nullptr;
