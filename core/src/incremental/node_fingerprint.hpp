@@ -5,7 +5,7 @@
 // record what a node ran with after it completed.
 //
 //   FileHashes files(previous_records, project_dir);
-//   Fingerprinter fp(pipeline, catalog, files);
+//   Fingerprinter fp(pipeline, catalog, files, /*reuse_stat=*/true);
 //   NodeRecord now = fp.record_now(i);           // producers' fingerprints computed as needed
 //   fp.set_fingerprint(i, now.fingerprint);      // e.g. once the node ran
 #pragma once

@@ -4,7 +4,7 @@
 // node reading a file that a stale node writes again. A node whose in-memory output a
 // running node reads runs too (Kedro's rule for --only-missing-outputs).
 //
-//   Staleness s = decide_staleness(full, scope, catalog, records, files);
+//   Staleness s = decide_staleness(full, scope, catalog, records, fingerprinter, run_id);
 //   for (auto i : s.selected) ...   // scope indices to run
 #pragma once
 
