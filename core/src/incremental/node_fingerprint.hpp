@@ -76,7 +76,6 @@ public:
     // Node i's fingerprint: the one set, or computed now (with its in-memory producers').
     std::string fingerprint(std::size_t node);
     void set_fingerprint(std::size_t node, std::string fingerprint);
-    bool has_fingerprint(std::size_t node) const { return !fingerprints_[node].empty(); }
     // Off once the run starts: files change under it from then on, and the catalog now has
     // the run's versions (what was learnt of each dataset is forgotten).
     void set_reuse_stat(bool reuse) {
@@ -86,8 +85,6 @@ public:
 
     // Looks at the files nodes (indices) read and write, on several threads (FileHashes::look_all).
     void look_at_files_of(const std::vector<std::size_t>& nodes);
-    // The kind of input dataset d is for its readers.
-    InputPart::Kind input_kind(std::uint32_t dataset) { return facts(dataset).kind; }
 
 private:
     // What the catalog says of one dataset, learnt once (a dataset is some node's output
