@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "catalog/catalog.hpp"
+#include "commands/standard_output.hpp"
 #include "config/config_loader.hpp"
 #include "config/redaction.hpp"
 #include "config/pipeline_loader.hpp"
@@ -60,11 +61,6 @@ void print_pipeline(const CatalogProject& p, const std::string& name) {
     std::cout << "Pipeline '" << name << "':\n";
     for (const auto& d : datasets)
         std::cout << "  " << d << std::string(width - d.size() + 2, ' ') << where_it_lives(p, d) << "\n";
-}
-
-void flush_standard_output() {
-    std::cout << std::flush;
-    if (!std::cout) throw ConfigError("could not write to standard output");
 }
 
 }  // namespace

@@ -2,25 +2,16 @@
 
 #include <iostream>
 
+#include "commands/standard_output.hpp"
 #include "config/pipeline_loader.hpp"
-#include "kiln/error.hpp"
 
 using namespace kiln;
-
-namespace {
-
-int flushed() {
-    std::cout << std::flush;
-    if (!std::cout) throw ConfigError("could not write to standard output");
-    return 0;
-}
-
-}  // namespace
 
 int list_registered_pipelines(const RegistryCommandOptions& o) {
     const ProjectPipelines r = load_project_pipelines(o.project);
     for (const std::string& name : r.pipelines.names()) std::cout << name << "\n";
-    return flushed();
+    flush_standard_output();
+    return 0;
 }
 
 int describe_registered_pipeline(const RegistryCommandOptions& o) {
@@ -29,5 +20,6 @@ int describe_registered_pipeline(const RegistryCommandOptions& o) {
     std::cout << "Nodes:\n";
     for (const core::Node& node : pipeline.nodes())
         std::cout << "- " << node.name << " (" << node.func->qualified_name << ")\n";
-    return flushed();
+    flush_standard_output();
+    return 0;
 }

@@ -4,7 +4,9 @@
 #include <set>
 #include <spdlog/spdlog.h>
 
+#include "commands/standard_output.hpp"
 #include "config/redaction.hpp"
+#include "incremental/content_hash.hpp"
 #include "kiln/error.hpp"
 #include "text/join.hpp"
 
@@ -13,15 +15,8 @@ using core::NodeStaleness;
 
 namespace {
 
-int flushed() {
-    std::cout << std::flush;
-    if (!std::cout) throw ConfigError("could not write to standard output");
-    return 0;
-}
-
 // prepare_run up to the decision, with its per-node log lines left to this command.
 std::unique_ptr<core::PreparedRun> decide(core::SessionOptions& o) {
-    if (o.resume) throw ConfigError("kiln status and explain take no --resume: they show what --incremental would run");
     o.incremental = true;
     o.decide_only = true;
     o.only_missing_outputs = false;
@@ -42,8 +37,6 @@ const char* state_name(NodeStaleness::State s) {
     }
     return "?";
 }
-
-std::string prefix(const std::string& hash) { return hash.substr(0, 8); }
 
 // The reasons of scope node i, and under each in-memory input whose producer changed,
 // that producer's own reasons (each node once).
@@ -85,7 +78,8 @@ int show_status(core::SessionOptions o) {
         }
         std::cout << "\n";
     }
-    return flushed();
+    flush_standard_output();
+    return 0;
 }
 
 int explain_node(core::SessionOptions o, const std::string& name) {
@@ -108,16 +102,17 @@ int explain_node(core::SessionOptions o, const std::string& name) {
               << (n.reasons.empty() ? ".\n" : ":\n");
     std::set<std::size_t> shown{*i};
     explain_reasons(*run, *i, "  ", shown);
-    std::cout << "Fingerprint now " << prefix(n.fingerprint);
+    std::cout << "Fingerprint now " << core::hash_prefix(n.fingerprint);
     if (record != records.end()) {
-        std::cout << "; recorded " << prefix(record->second.fingerprint) << " by run " << record->second.run_id << "\n";
+        std::cout << "; recorded " << core::hash_prefix(record->second.fingerprint) << " by run " << record->second.run_id << "\n";
         std::cout << "Code: " << record->second.code << "\n";
         for (const core::OutputPart& out : record->second.outputs)
             if (!out.path.empty())
-                std::cout << "Output '" << out.name << "': " << out.path << " (content " << prefix(out.hash) << ", "
+                std::cout << "Output '" << out.name << "': " << out.path << " (content " << core::hash_prefix(out.hash) << ", "
                           << out.stamp.size << " bytes when written)\n";
     } else {
         std::cout << "; none recorded\n";
     }
-    return flushed();
+    flush_standard_output();
+    return 0;
 }

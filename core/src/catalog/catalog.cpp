@@ -320,4 +320,18 @@ Value DataCatalog::parameter(const std::string& name, const TypeOps& type) const
     }
 }
 
+std::optional<fs::path> dataset_file(const DataCatalog& catalog, const std::string& dataset) {
+    const CatalogEntry* entry = catalog.find_entry(dataset);
+    if (!entry) return std::nullopt;
+    if (auto versioned = catalog.versioned_filepath(dataset)) {
+        fs::path p = *versioned;
+        return p.is_absolute() ? p : catalog.project_dir() / p;
+    }
+    const auto& args = entry->args;
+    auto filepath = args.find("filepath");
+    if (filepath == args.end() || !filepath->is_string()) return std::nullopt;
+    fs::path p = filepath->get<std::string>();
+    return p.is_absolute() ? p : catalog.project_dir() / p;
+}
+
 }  // namespace kiln::core

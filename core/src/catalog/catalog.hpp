@@ -178,4 +178,10 @@ private:
     bool has_versioned_ = false;
 };
 
+// Where a persisted dataset keeps its data: its catalog entry's "filepath" (relative to
+// the project; for a versioned dataset, the file of its version in this run), or nullopt
+// when the entry names none (a dataset type of a plugin's own). The journal stamps these
+// files, incremental runs hash them.
+std::optional<std::filesystem::path> dataset_file(const DataCatalog& catalog, const std::string& dataset);
+
 }  // namespace kiln::core

@@ -33,6 +33,9 @@ private:
     void* state_;  // XXH3_state_t, kept out of this header
 };
 
+// How messages show a hash: its first 8 hex digits ("(none)" for an empty one).
+inline std::string hash_prefix(const std::string& hash) { return hash.empty() ? "(none)" : hash.substr(0, 8); }
+
 // The hash of one string (its bytes alone, unframed; one call, no state allocated).
 std::string hash_text(std::string_view text);
 

@@ -181,11 +181,14 @@ bool FingerprintStore::decode(std::string_view line, NodeRecord& r) {
 
 NodeRecords FingerprintStore::load() {
     NodeRecords records;
+    auto unreadable = [&](int err) {
+        return Error("cannot read " + file_.string() + ": " + std::strerror(err) +
+                     ". Remove it (or fix its permissions): the next incremental run then runs every node");
+    };
     const int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return records;
-        throw Error("cannot read " + file_.string() + ": " + std::strerror(errno) +
-                    ". Fix its permissions, or remove it: the next incremental run then runs every node");
+        throw unreadable(errno);
     }
     std::string text;
     char buf[1 << 16];
@@ -195,8 +198,7 @@ NodeRecords FingerprintStore::load() {
         if (n < 0) {
             const int err = errno;
             ::close(fd);
-            throw Error("cannot read " + file_.string() + ": " + std::strerror(err) +
-                        ". Remove it: the next incremental run then runs every node");
+            throw unreadable(err);
         }
         if (n == 0) break;
         text.append(buf, static_cast<std::size_t>(n));

@@ -99,22 +99,13 @@ std::size_t FileHashes::hashed() const {
 }
 
 std::optional<fs::path> current_data_file(const DataCatalog& catalog, const std::string& dataset) {
-    const CatalogEntry* entry = catalog.find_entry(dataset);
-    if (!entry) return std::nullopt;
     if (catalog.is_versioned(dataset) && !catalog.version_of(dataset)) {
         const auto versioned = catalog.versioned_file(dataset);
         const auto latest = latest_version(versioned.versions_dir, versioned.file_name);
         if (!latest) return versioned.versions_dir / "(no version yet)" / versioned.file_name;
         return versioned.versions_dir / *latest / versioned.file_name;
     }
-    if (auto versioned = catalog.versioned_filepath(dataset)) {
-        fs::path p = *versioned;
-        return p.is_absolute() ? p : catalog.project_dir() / p;
-    }
-    auto filepath = entry->args.find("filepath");
-    if (filepath == entry->args.end() || !filepath->is_string()) return std::nullopt;
-    fs::path p = filepath->get<std::string>();
-    return p.is_absolute() ? p : catalog.project_dir() / p;
+    return dataset_file(catalog, dataset);
 }
 
 Fingerprinter::Fingerprinter(const Pipeline& pipeline, DataCatalog& catalog, FileHashes& files, bool reuse_stat)

@@ -7,7 +7,6 @@ namespace kiln::core {
 
 namespace {
 
-std::string prefix(const std::string& hash) { return hash.empty() ? "(none)" : hash.substr(0, 8); }
 
 const char* kind_name(InputPart::Kind kind) {
     switch (kind) {
@@ -34,8 +33,8 @@ std::string code_change(const std::string& before, const std::string& now) {
     std::string file_before, hash_before, file_now, hash_now;
     if (split_plugin_code(before, file_before, hash_before) && split_plugin_code(now, file_now, hash_now) &&
         file_before == file_now)
-        return "its code changed: plugin " + file_now + " was rebuilt (content " + prefix(hash_before) + " -> " +
-               prefix(hash_now) + "); declare a version in its NodeOptions to keep it current across rebuilds";
+        return "its code changed: plugin " + file_now + " was rebuilt (content " + hash_prefix(hash_before) + " -> " +
+               hash_prefix(hash_now) + "); declare a version in its NodeOptions to keep it current across rebuilds";
     if (before.rfind("version ", 0) == 0 && now.rfind("version ", 0) == 0)
         return "its declared version changed: " + before.substr(8) + " -> " + now.substr(8);
     return "its code changed: " + before + " -> " + now;
@@ -53,10 +52,10 @@ std::string input_change(const InputPart& was, const InputPart& now) {
         if (now.ref.empty()) return "input " + label + " (" + now.path + ") is missing";
         if (was.path != now.path)
             return "input " + label + " is now read from " + now.path + " (was " + was.path + "), content " +
-                   prefix(was.ref) + " -> " + prefix(now.ref);
+                   hash_prefix(was.ref) + " -> " + hash_prefix(now.ref);
         if (was.ref != now.ref)
-            return "input " + label + " (" + now.path + ") changed: content " + prefix(was.ref) + " -> " +
-                   prefix(now.ref) + ", " + std::to_string(was.stamp.size) + " -> " + std::to_string(now.stamp.size) +
+            return "input " + label + " (" + now.path + ") changed: content " + hash_prefix(was.ref) + " -> " +
+                   hash_prefix(now.ref) + ", " + std::to_string(was.stamp.size) + " -> " + std::to_string(now.stamp.size) +
                    " bytes";
         if (was.shown != now.shown)
             return "the catalog entry of input " + label + " changed (" + was.shown + " -> " + now.shown + ")";
@@ -64,7 +63,7 @@ std::string input_change(const InputPart& was, const InputPart& now) {
     case InputPart::Kind::node:
         if (was.ref != now.ref)
             return "input " + label + " comes from node '" + now.path + "', whose fingerprint changed (" +
-                   prefix(was.ref) + " -> " + prefix(now.ref) + ")";
+                   hash_prefix(was.ref) + " -> " + hash_prefix(now.ref) + ")";
         break;
     case InputPart::Kind::preset:
         if (was.ref != now.ref) return "the data of " + label + " in the catalog changed";
@@ -94,7 +93,7 @@ void output_reasons(const Node& n, const NodeRecord& before, const std::vector<O
                           (wrote == before.outputs.end() || wrote->path.empty() ? "" : " (it wrote " + wrote->path + ")"));
         } else if (wrote->hash != out.hash) {
             why.push_back("its output '" + out.name + "' (" + out.path + ") changed since it wrote it: content " +
-                          prefix(wrote->hash) + " -> " + prefix(out.hash));
+                          hash_prefix(wrote->hash) + " -> " + hash_prefix(out.hash));
         }
     }
 }
@@ -178,8 +177,8 @@ Staleness decide_staleness(const Pipeline& full, const Pipeline& scope, DataCata
             if (before.fingerprint != now.fingerprint) {
                 auto changes = describe_changes(before, now);
                 if (changes.empty())
-                    changes.push_back("its fingerprint changed (" + prefix(before.fingerprint) + " -> " +
-                                      prefix(now.fingerprint) + ")");
+                    changes.push_back("its fingerprint changed (" + hash_prefix(before.fingerprint) + " -> " +
+                                      hash_prefix(now.fingerprint) + ")");
                 why.insert(why.end(), changes.begin(), changes.end());
             }
             outputs = fingerprinter.outputs_now(f);

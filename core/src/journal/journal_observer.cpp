@@ -9,20 +9,6 @@
 namespace kiln::core {
 namespace fs = std::filesystem;
 
-std::optional<fs::path> dataset_file(const DataCatalog& catalog, const std::string& dataset) {
-    const CatalogEntry* entry = catalog.find_entry(dataset);
-    if (!entry) return std::nullopt;
-    if (auto versioned = catalog.versioned_filepath(dataset)) {
-        fs::path p = *versioned;
-        return p.is_absolute() ? p : catalog.project_dir() / p;
-    }
-    const auto& args = entry->args;
-    auto filepath = args.find("filepath");
-    if (filepath == args.end() || !filepath->is_string()) return std::nullopt;
-    fs::path p = filepath->get<std::string>();
-    return p.is_absolute() ? p : catalog.project_dir() / p;
-}
-
 std::vector<char> verified_done(const JournalState& journal, const Pipeline& scope, const DataCatalog& catalog,
                                 std::vector<std::pair<std::string, std::string>>& why) {
     std::vector<char> done(scope.size(), 0);

@@ -23,11 +23,6 @@
 
 namespace kiln::core {
 
-// Where a persisted dataset keeps its data: its catalog entry's "filepath" (relative to
-// the project; for a versioned dataset, the file of its version in this run), or nullopt
-// when the entry names none (a dataset type of a plugin's own).
-std::optional<std::filesystem::path> dataset_file(const DataCatalog& catalog, const std::string& dataset);
-
 // The nodes of `scope` a journal says completed whose persisted outputs are still the
 // files they wrote (same size and mtime). `why` receives, per node that no longer counts,
 // the reason (an output changed or went missing).
