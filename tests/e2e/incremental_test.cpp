@@ -390,4 +390,11 @@ TEST_CASE("incremental.errors_and_a_damaged_store") {
     fs::remove_all(p / ".kiln");
     REQUIRE(incremental(p).exit_code == 0);
     CHECK(p.ran_nodes().size() == 4);
+    // --resume continues a run with its own options: --incremental cannot be added to one.
+    REQUIRE(p.run({}, {}).exit_code == 0);
+    p.write("data/in.json", "\"not a number\"");
+    REQUIRE(p.run().exit_code != 0);
+    auto resumed = p.run({"--resume", "--incremental"});
+    CHECK(resumed.exit_code == 2);
+    CHECK(resumed.contains("--incremental cannot be combined with it unless repeated exactly"));
 }

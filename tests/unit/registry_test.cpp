@@ -291,3 +291,36 @@ TEST_CASE("registry.builtin_duplicates_and_ambiguity") {
     msg = error_of([&] { r.add_builtin("delta", "1", [](kiln::Registrar& reg) { reg.node("bad name", [](double x) { return x; }); }); });
     CHECK(msg.find("node named 'bad name'") != std::string::npos);
 }
+
+TEST_CASE("registry.node_traits_reach_the_node_function_and_bad_ones_are_refused") {
+    Registry r;
+    r.add_builtin("traits", "1", [](kiln::Registrar& reg) {
+        reg.node("pinned", [](double x) { return x; }, {.version = "3"});
+        reg.node("side", [](double x) { return x; }, {.always_run = true});
+        reg.node("plain", [](double x) { return x; });
+    });
+    std::string hint;
+    CHECK(r.find_node("traits.pinned", hint)->version == "3");
+    CHECK_FALSE(r.find_node("traits.pinned", hint)->always_run);
+    CHECK(r.find_node("traits.side", hint)->always_run);
+    CHECK(r.find_node("traits.plain", hint)->version.empty());
+
+    // Traits must follow their node's add_node, and cover the fields of ABI 1.6.
+    auto msg = error_of([&] {
+        r.add_builtin("stray", "1", [](kiln::Registrar& reg) {
+            reg.node("f", [](double x) { return x; });
+            kiln::detail::NodeTraits traits;
+            kiln::detail::RegistrarAccess::set_node_traits(reg, "g", &traits);
+        });
+    });
+    CHECK(msg.find("set_node_traits for 'g' does not follow its add_node") != std::string::npos);
+    msg = error_of([&] {
+        r.add_builtin("short", "1", [](kiln::Registrar& reg) {
+            reg.node("f", [](double x) { return x; });
+            kiln::detail::NodeTraits traits;
+            traits.struct_size = 4;
+            kiln::detail::RegistrarAccess::set_node_traits(reg, "f", &traits);
+        });
+    });
+    CHECK(msg.find("node 'f' has NodeTraits of 4 bytes, fewer than ABI 1.6's") != std::string::npos);
+}

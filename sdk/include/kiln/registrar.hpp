@@ -120,6 +120,9 @@ namespace detail {
 struct RegistrarAccess {
     static void add_node(Registrar& registrar, NodeSpec spec) noexcept { registrar.add_node(std::move(spec)); }
     static const JsonBridge& json_bridge(Registrar& registrar) noexcept { return registrar.json_bridge_impl(); }
+    static void set_node_traits(Registrar& registrar, std::string_view name, const NodeTraits* traits) noexcept {
+        registrar.set_node_traits(name, traits);
+    }
 };
 }  // namespace detail
 
