@@ -149,25 +149,32 @@ void noop_decision(const fs::path& dir, std::size_t n, int repeats) {
                     n + 1, t_files);
         std::printf("  recording every node (hash + append)     %8.1f ms\n", seconds_since(t0) * 1e3);
     }
-    // Best of `repeats` (a fresh catalog and store each time, as a new process would have).
-    double t_load = 1e9, t_decide = 1e9;
+    // A fresh catalog and store each time, as a new process would have. The first decision
+    // in the process is what `kiln run --incremental` pays (its memory is new); the best of
+    // `repeats` shows the work itself.
+    double first_load = 0, first_decide = 0, t_load = 1e9, t_decide = 1e9;
     std::size_t records = 0, stale = 0, hashed = 0;
     for (int rep = 0; rep < repeats; ++rep) {
         DataCatalog catalog(entries, Parameters(), dir, registry);
         t0 = Clock::now();
         IncrementalState state(dir, pipeline, catalog);
-        t_load = std::min(t_load, seconds_since(t0));
+        const double load = seconds_since(t0);
         t0 = Clock::now();
         const Staleness decision = decide_staleness(pipeline, pipeline, catalog, state.records, state.fingerprinter, "bench");
-        t_decide = std::min(t_decide, seconds_since(t0));
+        const double decide = seconds_since(t0);
+        if (rep == 0) first_load = load, first_decide = decide;
+        t_load = std::min(t_load, load);
+        t_decide = std::min(t_decide, decide);
         records = state.records.size();
         stale = decision.selected.size();
         hashed = state.files.hashed();
     }
-    std::printf("  read .kiln/fingerprints (%zu records)   %8.1f ms (best of %d)\n", records, t_load * 1e3, repeats);
-    std::printf("  decide (stat, fingerprint, compare)      %8.1f ms, %zu stale, %zu files hashed\n", t_decide * 1e3,
-                stale, hashed);
-    std::printf("  total                                    %8.1f ms  (target < 1000 ms)\n", (t_load + t_decide) * 1e3);
+    std::printf("  %zu records, %zu stale, %zu files hashed        first in the process | best of %d\n", records, stale,
+                hashed, repeats);
+    std::printf("  read .kiln/fingerprints                  %8.1f ms | %8.1f ms\n", first_load * 1e3, t_load * 1e3);
+    std::printf("  decide (stat, fingerprint, compare)      %8.1f ms | %8.1f ms\n", first_decide * 1e3, t_decide * 1e3);
+    std::printf("  total (target < 1000 ms)                 %8.1f ms | %8.1f ms\n", (first_load + first_decide) * 1e3,
+                (t_load + t_decide) * 1e3);
 }
 
 }  // namespace

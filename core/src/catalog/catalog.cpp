@@ -152,24 +152,31 @@ const CatalogEntry* DataCatalog::find_entry(const std::string& name) const {
         std::lock_guard lock(resolved_mutex_);
         if (auto it = resolved_.find(name); it != resolved_.end()) return &it->second;
     }
-    if (!matching_pattern(name)) return nullptr;
-    std::lock_guard lock(resolved_mutex_);
-    if (auto it = resolved_.find(name); it != resolved_.end()) return &it->second;
-    std::optional<CatalogEntry> entry = patterns_.resolve(name);
+    if (patterns_.empty() || is_parameter_name(name) || added_.count(name)) return nullptr;
+    // Matched outside the lock, so that threads resolve different names at once.
+    const CatalogEntry* pattern = nullptr;
+    std::optional<CatalogEntry> entry = patterns_.resolve(name, &pattern);
     if (!entry) return nullptr;
-    const CatalogEntry* pattern = patterns_.match(name);
+    std::lock_guard lock(resolved_mutex_);
+    auto [it, made] = resolved_.try_emplace(name, std::move(*entry));
+    if (!made) return &it->second;  // another thread was first
     if (DatasetPatterns::is_catch_all(pattern->name))
         spdlog::info("Dataset '{}' takes its entry from the catch-all pattern '{}' of {}, instead of the runner's "
                      "default dataset",
                      name, pattern->name, origin_);
     else
         spdlog::debug("Dataset '{}' takes its entry from the pattern '{}' of {}", name, pattern->name, origin_);
-    return &resolved_.emplace(name, std::move(*entry)).first->second;
+    return &it->second;
+}
+
+void DataCatalog::expect_datasets(std::size_t count) const {
+    std::lock_guard lock(resolved_mutex_);
+    if (!patterns_.empty()) resolved_.reserve(count);
 }
 
 std::map<std::string, CatalogEntry> DataCatalog::entries_from_patterns() const {
     std::lock_guard lock(resolved_mutex_);
-    return resolved_;
+    return {resolved_.begin(), resolved_.end()};
 }
 
 DatasetRef& DataCatalog::add_dataset(const std::string& name, const std::string& type,
@@ -242,8 +249,9 @@ const DatasetVersion* DataCatalog::version_of(const std::string& name) const {
 
 std::optional<std::string> DataCatalog::versioned_filepath(const std::string& name) const {
     const DatasetVersion* version = version_of(name);
+    if (!version) return std::nullopt;
     const CatalogEntry* entry = find_entry(name);
-    if (!version || !entry) return std::nullopt;
+    if (!entry) return std::nullopt;
     // A resumed run's journal may hold a version for an entry no longer versioned (--force).
     try {
         if (!is_versioned(name)) return std::nullopt;
@@ -274,11 +282,17 @@ bool DataCatalog::is_memory(const std::string& name) const {
 }
 
 bool DataCatalog::persists(const std::string& name) const {
-    if (!contains(name) || is_memory(name)) return false;
+    // One look-up each: incremental runs ask this of every dataset of 100,000-node pipelines.
+    if (is_parameter_name(name)) return contains(name);
     const CatalogEntry* entry = find_entry(name);
-    if (!entry) return true;  // a parameter, or a runner's default dataset
+    if (!entry) return added_.count(name) != 0;  // added by the host; a runner's default dataset does not persist
+    return persists(*entry);
+}
+
+bool DataCatalog::persists(const CatalogEntry& entry) const {
+    if (entry.type == "kiln.MemoryDataset" || entry.type == "MemoryDataset") return false;
     std::string hint;
-    const DatasetType* type = registry_.find_dataset_type(entry->type, hint);
+    const DatasetType* type = registry_.find_dataset_type(entry.type, hint);
     return !type || type->spec.persists;  // an unknown type fails anyway, when the entry is used
 }
 
@@ -323,11 +337,15 @@ Value DataCatalog::parameter(const std::string& name, const TypeOps& type) const
 std::optional<fs::path> dataset_file(const DataCatalog& catalog, const std::string& dataset) {
     const CatalogEntry* entry = catalog.find_entry(dataset);
     if (!entry) return std::nullopt;
+    return dataset_file(catalog, dataset, *entry);
+}
+
+std::optional<fs::path> dataset_file(const DataCatalog& catalog, const std::string& dataset, const CatalogEntry& entry) {
     if (auto versioned = catalog.versioned_filepath(dataset)) {
         fs::path p = *versioned;
         return p.is_absolute() ? p : catalog.project_dir() / p;
     }
-    const auto& args = entry->args;
+    const auto& args = entry.args;
     auto filepath = args.find("filepath");
     if (filepath == args.end() || !filepath->is_string()) return std::nullopt;
     fs::path p = filepath->get<std::string>();

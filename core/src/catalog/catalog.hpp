@@ -17,6 +17,7 @@
 #include <set>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "catalog/catalog_entry.hpp"
@@ -111,6 +112,8 @@ public:
     // declaring `persists = false`), or a parameter: what --only-missing-outputs and
     // resume may rely on.
     bool persists(const std::string& name) const;
+    // The same for a dataset whose entry (from find_entry) is at hand.
+    bool persists(const CatalogEntry& entry) const;
     // A kiln.MemoryDataset's preset "data" as a value of `type`; an empty Value when it has
     // none. Throws kiln::ConfigError naming the entry when the data does not fit the type.
     Value memory_preset(const std::string& name, const TypeOps& type) const;
@@ -119,6 +122,9 @@ public:
     const DatasetPatterns& patterns() const { return patterns_; }
     // The entries made from patterns so far (by find_entry), by dataset name.
     std::map<std::string, CatalogEntry> entries_from_patterns() const;
+    // Room for the entries patterns will make for `count` datasets, made at once rather
+    // than grown (incremental runs look up every dataset of 100,000-node pipelines).
+    void expect_datasets(std::size_t count) const;
     const Parameters& parameters() const { return parameters_; }
     const std::filesystem::path& project_dir() const { return project_dir_; }
 
@@ -167,7 +173,7 @@ private:
     std::map<std::string, CatalogEntry> entries_;  // explicit ones
     DatasetPatterns patterns_;
     mutable std::mutex resolved_mutex_;
-    mutable std::map<std::string, CatalogEntry> resolved_;  // made from patterns, by find_entry
+    mutable std::unordered_map<std::string, CatalogEntry> resolved_;  // made from patterns, by find_entry
     Parameters parameters_;
     std::filesystem::path project_dir_;
     const Registry& registry_;
@@ -183,5 +189,8 @@ private:
 // when the entry names none (a dataset type of a plugin's own). The journal stamps these
 // files, incremental runs hash them.
 std::optional<std::filesystem::path> dataset_file(const DataCatalog& catalog, const std::string& dataset);
+// The same with the dataset's entry at hand (saves a look-up per dataset of large pipelines).
+std::optional<std::filesystem::path> dataset_file(const DataCatalog& catalog, const std::string& dataset,
+                                                  const CatalogEntry& entry);
 
 }  // namespace kiln::core

@@ -10,13 +10,9 @@ namespace kiln::core {
 
 namespace {
 
-// A pattern split into literal text and placeholders; "{{" and "}}" are literal braces,
-// as `parse` reads them.
-struct Segment {
-    bool placeholder = false;
-    std::string text;  // the literal text, or the placeholder's name
-};
+using Segment = PatternSegment;
 
+// As `parse` reads a pattern.
 std::vector<Segment> segments_of(std::string_view pattern) {
     std::vector<Segment> out;
     auto literal = [&](std::string_view s) {
@@ -173,6 +169,7 @@ DatasetPatterns::DatasetPatterns(std::vector<CatalogEntry> patterns, std::string
                                -static_cast<long long>(placeholder_count(e.name)), std::string_view(e.name));
     };
     std::sort(ordered_.begin(), ordered_.end(), [&](const CatalogEntry& a, const CatalogEntry& b) { return rank(a) < rank(b); });
+    for (const auto& e : ordered_) segments_.push_back(segments_of(e.name));
     std::vector<std::string> catch_all;
     for (const auto& e : ordered_)
         if (is_catch_all(e.name)) catch_all.push_back(e.name);
@@ -182,17 +179,24 @@ DatasetPatterns::DatasetPatterns(std::vector<CatalogEntry> patterns, std::string
 }
 
 const CatalogEntry* DatasetPatterns::match(std::string_view name) const {
-    for (const auto& e : ordered_)
-        if (match_pattern(e.name, name)) return &e;
+    PlaceholderValues values;
+    for (std::size_t i = 0; i < ordered_.size(); ++i) {
+        if (match_from(segments_[i], 0, name, 0, values)) return &ordered_[i];
+        values.clear();
+    }
     return nullptr;
 }
 
-std::optional<CatalogEntry> DatasetPatterns::resolve(const std::string& name) const {
-    for (const auto& e : ordered_) {
-        auto values = match_pattern(e.name, name);
-        if (!values) continue;
-        CatalogEntry filled = fill_placeholders(e, *values, origin_);
+std::optional<CatalogEntry> DatasetPatterns::resolve(const std::string& name, const CatalogEntry** pattern) const {
+    PlaceholderValues values;
+    for (std::size_t i = 0; i < ordered_.size(); ++i) {
+        if (!match_from(segments_[i], 0, name, 0, values)) {
+            values.clear();
+            continue;
+        }
+        CatalogEntry filled = fill_placeholders(ordered_[i], values, origin_);
         filled.name = name;
+        if (pattern) *pattern = &ordered_[i];
         return filled;
     }
     return std::nullopt;

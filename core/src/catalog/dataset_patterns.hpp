@@ -45,6 +45,12 @@ std::optional<PlaceholderValues> match_pattern(std::string_view pattern, std::st
 // placeholder the pattern does not have, or a stray brace.
 CatalogEntry fill_placeholders(const CatalogEntry& entry, const PlaceholderValues& values, const std::string& origin);
 
+// A pattern split into literal text and placeholders ("{{" and "}}" are literal braces).
+struct PatternSegment {
+    bool placeholder = false;
+    std::string text;  // the literal text, or the placeholder's name
+};
+
 // The patterns of one catalog, in the order they are tried.
 class DatasetPatterns {
 public:
@@ -59,13 +65,15 @@ public:
     // The first pattern `name` matches, or nullptr.
     const CatalogEntry* match(std::string_view name) const;
     // The entry of `name` made from the first pattern it matches (named `name`), or
-    // nullopt. Throws kiln::ConfigError as fill_placeholders does.
-    std::optional<CatalogEntry> resolve(const std::string& name) const;
+    // nullopt; `pattern`, when given, is set to that pattern. Throws kiln::ConfigError as
+    // fill_placeholders does.
+    std::optional<CatalogEntry> resolve(const std::string& name, const CatalogEntry** pattern = nullptr) const;
 
     static bool is_catch_all(std::string_view pattern) { return pattern_specificity(pattern) == 0; }
 
 private:
     std::vector<CatalogEntry> ordered_;
+    std::vector<std::vector<PatternSegment>> segments_;  // of ordered_[i]'s name, parsed once
     std::string origin_;
 };
 

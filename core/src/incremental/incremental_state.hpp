@@ -13,10 +13,10 @@
 namespace kiln::core {
 
 struct IncrementalState {
-    // Reads PROJECT/.kiln/fingerprints. `full`: the pipeline the run's scope comes from.
-    IncrementalState(const std::filesystem::path& project, const Pipeline& full, DataCatalog& catalog)
-        : store(project), records(store.load()), files(records, project), fingerprinter(full, catalog, files, true),
-          full(full) {}
+    // Reads PROJECT/.kiln/fingerprints. `whole`: the pipeline the run's scope comes from.
+    IncrementalState(const std::filesystem::path& project, const Pipeline& whole, DataCatalog& catalog)
+        : store(project), records(store.load()), files(records, project), fingerprinter(whole, catalog, files, true),
+          full(whole) {}
 
     FingerprintStore store;
     NodeRecords records;

@@ -1,11 +1,9 @@
 #include "incremental/node_fingerprint.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <thread>
 
 #include "catalog/dataset_versions.hpp"
+#include "incremental/parallel_for.hpp"
 #include "kiln/version.hpp"
 
 namespace kiln::core {
@@ -27,70 +25,58 @@ std::string shorten(std::string text, std::size_t limit = 120) {
 FileHashes::FileHashes(const NodeRecords& records, const fs::path& project_dir) {
     // Records write paths relative to the (normal, absolute) project folder, or absolute:
     // joined back they are the keys Fingerprinter looks files up by.
-    const std::string project = project_dir.lexically_normal().string();
-    auto key_of = [&](const std::string& shown) {
-        return !shown.empty() && shown.front() == '/' ? shown : project + "/" + shown;
-    };
+    const std::string project = project_dir.lexically_normal().string() + "/";
     known_.reserve(records.size() * 2);
+    std::string key;  // reused: a path already known costs no allocation
+    auto seed = [&](const std::string& shown, const FileStamp& stamp, const std::string& hash, bool newest) {
+        if (!shown.empty() && shown.front() == '/') key = shown;
+        else key.assign(project).append(shown);
+        auto it = known_.find(key);
+        if (it == known_.end()) it = known_.try_emplace(key).first;
+        else if (!newest) return;
+        it->second.seen = Seen{true, stamp, hash};
+    };
+    // A producer's record of a file it wrote is the newest: it wins over its readers'.
+    for (const auto& [_, r] : records)
+        for (const OutputPart& out : r.outputs)
+            if (!out.path.empty() && !out.hash.empty()) seed(out.path, out.stamp, out.hash, true);
     for (const auto& [_, r] : records)
         for (const InputPart& in : r.inputs)
-            if (in.kind == InputPart::Kind::file && !in.ref.empty())
-                known_.insert_or_assign(key_of(in.path), Known{Seen{true, in.stamp, in.ref}});
-    // A producer's record of a file it wrote is the newest: it wins over its readers'.
-    for (const auto& [_, r] : records) {
-        for (const OutputPart& out : r.outputs)
-            if (!out.path.empty() && !out.hash.empty())
-                known_.insert_or_assign(key_of(out.path), Known{Seen{true, out.stamp, out.hash}});
-    }
+            if (in.kind == InputPart::Kind::file && !in.ref.empty()) seed(in.path, in.stamp, in.ref, false);
 }
 
-FileHashes::Seen FileHashes::look(const std::string& key, bool reuse_stat) {
+FileHashes::Slot& FileHashes::slot(const std::string& file) {
+    std::lock_guard lock(mutex_);
+    auto it = known_.try_emplace(file).first;
+    it->second.file = &it->first;
+    return it->second;
+}
+
+FileHashes::Seen FileHashes::look(Slot& slot, bool reuse_stat) {
     std::unique_lock lock(mutex_);
-    Known& known = known_[key];
-    if (reuse_stat && known.looked) return known.seen;
-    const Seen before = known.seen;
+    if (reuse_stat && slot.looked) return slot.seen;
+    const Seen before = slot.seen;
     lock.unlock();
-    const FileState state = file_state(key);
+    const FileState state = file_state(*slot.file);
     Seen now{state.present, state.stamp, {}};
     if (state.present) {
         if (before.present && before.stamp == state.stamp && !before.hash.empty()) {
             now.hash = before.hash;
         } else {
-            now.hash = hash_file(key);
+            now.hash = hash_file(*slot.file);
             lock.lock();
             ++hashed_;
             lock.unlock();
         }
     }
     lock.lock();
-    known.seen = now;
-    known.looked = true;
+    slot.seen = now;
+    slot.looked = true;
     return now;
 }
 
-void FileHashes::look_all(const std::vector<std::string>& files) {
-    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-    if (threads == 1 || files.size() < 256) {
-        for (const std::string& file : files) look(file, true);
-        return;
-    }
-    std::atomic<std::size_t> next{0};
-    std::mutex error_mutex;
-    std::exception_ptr error;
-    auto work = [&] {
-        for (std::size_t i; (i = next.fetch_add(64)) < files.size();)
-            for (std::size_t j = i; j < std::min(i + 64, files.size()); ++j) try {
-                    look(files[j], true);
-                } catch (...) {
-                    std::lock_guard lock(error_mutex);
-                    if (!error) error = std::current_exception();
-                }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (std::thread& t : pool) t.join();
-    if (error) std::rethrow_exception(error);
+void FileHashes::look_all(const std::vector<Slot*>& slots) {
+    parallel_for(slots.size(), [&](std::size_t i) { look(*slots[i], true); });
 }
 
 std::size_t FileHashes::hashed() const {
@@ -98,19 +84,22 @@ std::size_t FileHashes::hashed() const {
     return hashed_;
 }
 
-std::optional<fs::path> current_data_file(const DataCatalog& catalog, const std::string& dataset) {
+std::optional<fs::path> current_data_file(const DataCatalog& catalog, const std::string& dataset,
+                                         const CatalogEntry& entry) {
     if (catalog.is_versioned(dataset) && !catalog.version_of(dataset)) {
         const auto versioned = catalog.versioned_file(dataset);
         const auto latest = latest_version(versioned.versions_dir, versioned.file_name);
         if (!latest) return versioned.versions_dir / "(no version yet)" / versioned.file_name;
         return versioned.versions_dir / *latest / versioned.file_name;
     }
-    return dataset_file(catalog, dataset);
+    return dataset_file(catalog, dataset, entry);
 }
 
 Fingerprinter::Fingerprinter(const Pipeline& pipeline, DataCatalog& catalog, FileHashes& files, bool reuse_stat)
     : pipeline_(pipeline), catalog_(catalog), files_(files), reuse_stat_(reuse_stat), fingerprints_(pipeline.size()),
-      facts_(pipeline.dataset_names().size()) {}
+      facts_(pipeline.dataset_names().size()) {
+    catalog_.expect_datasets(facts_.size());
+}
 
 const Fingerprinter::DatasetFacts& Fingerprinter::facts(std::uint32_t d) {
     DatasetFacts& f = facts_[d];
@@ -123,8 +112,8 @@ const Fingerprinter::DatasetFacts& Fingerprinter::facts(std::uint32_t d) {
                     : "memory";
     if (is_parameter_name(name)) {
         f.kind = InputPart::Kind::parameter;
-    } else if ((f.persists = catalog_.persists(name))) {
-        if (auto file = current_data_file(catalog_, name)) {
+    } else if ((f.persists = entry ? catalog_.persists(*entry) : catalog_.persists(name))) {
+        if (auto file = entry ? current_data_file(catalog_, name, *entry) : std::nullopt) {
             f.file = file->string();
             const std::string& project = catalog_.project_dir().native();
             // Plain "PROJECT/data/x.json" needs no path arithmetic (100,000 datasets add up).
@@ -140,6 +129,7 @@ const Fingerprinter::DatasetFacts& Fingerprinter::facts(std::uint32_t d) {
                 f.shown = !rel.empty() && *rel.begin() != ".." ? rel.string() : f.file;
             }
             f.kind = InputPart::Kind::file;
+            f.slot = &files_.slot(f.file);
         } else {
             f.kind = produced ? InputPart::Kind::node : InputPart::Kind::opaque;
         }
@@ -201,7 +191,7 @@ InputPart Fingerprinter::input_part(const Node& node, std::size_t k) {
     }
     case InputPart::Kind::file: {
         part.path = f.shown;
-        const FileHashes::Seen seen = files_.look(f.file, reuse_stat_);
+        const FileHashes::Seen seen = files_.look(*f.slot, reuse_stat_);
         part.ref = seen.hash;
         part.stamp = seen.stamp;
         part.shown = f.entry;  // another load_args reads other data
@@ -237,17 +227,23 @@ NodeRecord Fingerprinter::record_now(std::size_t i) {
 }
 
 void Fingerprinter::look_at_files_of(const std::vector<std::size_t>& nodes) {
-    std::vector<std::string> files;
+    std::vector<std::uint32_t> datasets;
+    std::vector<char> taken(facts_.size());
     for (std::size_t i : nodes) {
         const Node& node = pipeline_.nodes()[i];
         for (const auto* ids : {&node.input_ids, &node.output_ids})
             for (std::uint32_t d : *ids)
-                if (const DatasetFacts& f = facts(d); f.kind == InputPart::Kind::file && !f.file.empty())
-                    files.push_back(f.file);
+                if (!taken[d]) {
+                    taken[d] = 1;
+                    datasets.push_back(d);
+                }
     }
-    std::sort(files.begin(), files.end());
-    files.erase(std::unique(files.begin(), files.end()), files.end());
-    files_.look_all(files);
+    // What the catalog says first, on this thread (the look-ups contend for its lock when
+    // spread over threads: measured slower), then the files on all cores.
+    std::vector<FileHashes::Slot*> slots;
+    for (std::uint32_t d : datasets)
+        if (const DatasetFacts& f = facts(d); f.slot) slots.push_back(f.slot);
+    files_.look_all(slots);
 }
 
 std::vector<OutputPart> Fingerprinter::outputs_now(std::size_t i) {
@@ -260,7 +256,7 @@ std::vector<OutputPart> Fingerprinter::outputs_now(std::size_t i) {
         const DatasetFacts& f = facts(node.output_ids[k]);
         if (f.persists && !f.file.empty()) {
             out.path = f.shown;
-            const FileHashes::Seen seen = files_.look(f.file, reuse_stat_);
+            const FileHashes::Seen seen = files_.look(*f.slot, reuse_stat_);
             out.stamp = seen.stamp;
             out.hash = seen.hash;
         }

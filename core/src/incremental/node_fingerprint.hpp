@@ -38,31 +38,37 @@ public:
         FileStamp stamp;
         std::string hash;  // "" when absent
     };
-    // The file now (`file`: absolute and normal, as Fingerprinter passes it): stat, then hash
-    // only if the stamp differs from the one remembered. With `reuse_stat`, a path already
-    // looked at is not even stat'ed again (one decision looks at a file as output and as
-    // input). Throws kiln::DatasetError when it cannot be read.
-    Seen look(const std::string& file, bool reuse_stat = false);
-    // look(file, true) for every file, on several threads: a decision then makes no
-    // system call of its own, and files that changed are hashed in parallel. Throws what
-    // look() throws.
-    void look_all(const std::vector<std::string>& files);
+    // One file's entry, found once by its path and then handed back to look(): a decision
+    // over 100,000 files then hashes no path twice. It stays valid as long as this object.
+    struct Slot {
+        const std::string* file = nullptr;  // absolute and normal
+        Seen seen;
+        bool looked = false;  // stat'ed by this object
+    };
+    Slot& slot(const std::string& file);
+
+    // The file now: stat, then hash only if the stamp differs from the one remembered. With
+    // `reuse_stat`, a file already looked at is not even stat'ed again (one decision looks
+    // at a file as output and as input). Throws kiln::DatasetError when it cannot be read.
+    Seen look(Slot& slot, bool reuse_stat = false);
+    // `file`: absolute and normal, as Fingerprinter passes it.
+    Seen look(const std::string& file, bool reuse_stat = false) { return look(slot(file), reuse_stat); }
+    // look(slot, true) for every slot, on several threads: a decision then makes no system
+    // call of its own, and files that changed are hashed in parallel. Throws what look() throws.
+    void look_all(const std::vector<Slot*>& slots);
     // How many files were hashed (for the log and the benchmark).
     std::size_t hashed() const;
 
 private:
-    struct Known {
-        Seen seen;
-        bool looked = false;  // stat'ed by this object
-    };
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, Known> known_;  // elements stay put: references survive a rehash
+    std::unordered_map<std::string, Slot> known_;  // elements stay put: slots survive a rehash
     std::size_t hashed_ = 0;
 };
 
 // Where a persisted dataset's data is now: its file, or for a versioned dataset without a
 // version chosen yet, the file of its latest version; nullopt for none.
-std::optional<std::filesystem::path> current_data_file(const DataCatalog& catalog, const std::string& dataset);
+std::optional<std::filesystem::path> current_data_file(const DataCatalog& catalog, const std::string& dataset,
+                                                       const CatalogEntry& entry);
 
 class Fingerprinter {
 public:
@@ -83,7 +89,8 @@ public:
         if (!reuse) facts_.assign(facts_.size(), {});
     }
 
-    // Looks at the files nodes (indices) read and write, on several threads (FileHashes::look_all).
+    // Learns what the catalog says of every dataset nodes (indices) read and write, and
+    // looks at their files, on all cores.
     void look_at_files_of(const std::vector<std::size_t>& nodes);
 
 private:
@@ -96,6 +103,7 @@ private:
         std::string file;   // absolute and normal; "" when it has none
         std::string shown;  // as records write it: relative to the project when inside it
         std::string entry;  // its catalog entry: "type <hash prefix>", or "memory"
+        FileHashes::Slot* slot = nullptr;  // with a file
     };
     const DatasetFacts& facts(std::uint32_t dataset);
     std::string signature(const Node& node);
