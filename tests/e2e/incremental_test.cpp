@@ -2,11 +2,13 @@
 // nothing changed runs nothing; a parameter, an input file's content, a deleted output, a
 // rebuilt plugin each make exactly the affected nodes run, and explain says what changed;
 // a touch without a content change, and a rebuild of a node with a declared version, run
-// nothing; a crash or SIGKILL in the middle never makes a stale node look current.
+// nothing; a crash or SIGKILL in the middle never makes a stale node look current; a node
+// a hook gave other inputs is never current.
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -231,6 +233,68 @@ TEST_CASE("incremental.a_rebuilt_plugin_runs_its_changed_nodes_but_not_those_wit
     CHECK(bumped.contains("  - its declared version changed: 1 -> 2\n"));
     REQUIRE(incremental(p).exit_code == 0);
     CHECK(p.ran_nodes() == Names{"changed", "notify", "pinned"});
+}
+
+TEST_CASE("incremental.a_node_a_hook_gave_other_inputs_is_never_current") {
+    Project p;
+    chain_project(p);
+    const std::vector<std::string> ext = {"--plugin-path", test_plugins("ext")};
+    // Kedro's before_node_run returning inputs: `keep` reads 100 instead of `flipped`.
+    p.write("settings.json", R"({"hooks": [{"name": "testext.InputSwap", "options":
+        {"node": "keep", "dataset": "flipped", "value": 100}}]})");
+    REQUIRE(incremental(p, ext).exit_code == 0);
+    CHECK(number_in(p, "data/out.json") == 100.0);
+    // Kiln cannot tell what the hook gives next time: keep runs again (and flip, whose
+    // in-memory output it reads); scale and side stay current.
+    auto status = kiln_in(p, "status", ext);
+    INFO(status.output);
+    CHECK(status.contains("  stale       keep: input 'flipped' was replaced by a before_node_run hook when it last ran"));
+    CHECK(status.contains("  up to date  scale\n"));
+    auto again = incremental(p, ext);
+    INFO(again.output);
+    REQUIRE(again.exit_code == 0);
+    CHECK(p.ran_nodes() == Names{"flip", "keep"});
+    // Without the hook, the catalog's value: keep runs once more, then it is current.
+    p.write("settings.json", "{}");
+    REQUIRE(incremental(p, ext).exit_code == 0);
+    CHECK(p.ran_nodes() == Names{"flip", "keep"});
+    CHECK(number_in(p, "data/out.json") == -6.0);
+    REQUIRE(incremental(p, ext).exit_code == 0);
+    CHECK(p.ran_nodes().empty());
+}
+
+TEST_CASE("incremental.a_store_that_cannot_grow_warns_and_the_run_still_succeeds") {
+    Project p;
+    chain_project(p);
+    REQUIRE(incremental(p).exit_code == 0);
+    // The store made exactly 1 MiB (an unreadable line pads it: it fails its checksum and is
+    // skipped), and the run's files limited to 1 MiB with SIGXFSZ ignored: appending a record
+    // fails as on a full disk, while the data files and the run's other small files are written.
+    const fs::path store = p / ".kiln/fingerprints";
+    const auto size = fs::file_size(store);
+    REQUIRE(size < (1u << 20));
+    {
+        std::ofstream pad(store, std::ios::app | std::ios::binary);
+        pad << std::string((1u << 20) - size - 1, '#') << '\n';
+    }
+    REQUIRE(fs::file_size(store) == (1u << 20));
+    std::vector<std::string> args = {"run", "--project", p.dir(), "--plugin-path", test_plugins("good"), "--incremental",
+                                     "--params", "k=5"};
+    auto full = run_shell("trap '' XFSZ; ulimit -f 2048; exec " + kiln_command(args));
+    INFO(full.output);
+    CHECK(full.exit_code == 0);
+    CHECK(full.contains("Could not record the fingerprint of a completed node (cannot write " + store.string() +
+                        ": File too large); the next incremental run runs it again"));
+    CHECK(number_in(p, "data/out.json") == -15.0);
+    CHECK(fs::file_size(store) == (1u << 20));
+    // Nothing was recorded for k=5: the next run (with room) runs those nodes again, once.
+    auto status = kiln_in(p, "status", {"--params", "k=5"});
+    INFO(status.output);
+    CHECK(status.contains("  stale       scale: parameter 'params:k' changed: 2 -> 5"));
+    REQUIRE(incremental(p, {"--params", "k=5"}).exit_code == 0);
+    CHECK(p.ran_nodes() == Names{"scale", "flip", "keep"});
+    REQUIRE(incremental(p, {"--params", "k=5"}).exit_code == 0);
+    CHECK(p.ran_nodes().empty());
 }
 
 TEST_CASE("incremental.a_crash_mid_run_keeps_what_completed_and_reruns_the_rest") {

@@ -22,13 +22,18 @@ inline std::string shell_quote(const std::string& s) {
     return q + "'";
 }
 
-// Runs `kiln ARGS...` with KILN_PLUGIN_PATH cleared, plus `env` assignments ("K=V").
-inline KilnResult run_kiln(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+// The shell command that runs `kiln ARGS...` with KILN_PLUGIN_PATH cleared, plus `env`
+// assignments ("K=V"), its stderr joined to its stdout.
+inline std::string kiln_command(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
     std::string cmd = "env -u KILN_PLUGIN_PATH";
     for (const auto& e : env) cmd += " " + shell_quote(e);
     cmd += " " + shell_quote(KILN_BINARY);
     for (const auto& a : args) cmd += " " + shell_quote(a);
-    cmd += " 2>&1";
+    return cmd + " 2>&1";
+}
+
+// Runs a shell command line and captures what it prints and how it exits.
+inline KilnResult run_shell(const std::string& cmd) {
     KilnResult r;
     FILE* pipe = ::popen(cmd.c_str(), "r");
     if (!pipe) return r;
@@ -38,6 +43,10 @@ inline KilnResult run_kiln(const std::vector<std::string>& args, const std::vect
     int status = ::pclose(pipe);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
+}
+
+inline KilnResult run_kiln(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    return run_shell(kiln_command(args, env));
 }
 
 inline std::string test_plugins(const std::string& name) { return std::string(KILN_TEST_PLUGIN_DIR) + "/" + name; }

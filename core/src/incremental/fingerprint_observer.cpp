@@ -8,16 +8,33 @@
 namespace kiln::core {
 
 FingerprintObserver::FingerprintObserver(FingerprintStore& store, NodeRecords records, Fingerprinter& fingerprinter,
-                                         std::vector<std::size_t> full_index, std::string run_id)
+                                         std::vector<std::size_t> full_index, std::string run_id,
+                                         bool hooks_replace_inputs)
     : store_(store), records_(std::move(records)), fingerprinter_(fingerprinter), full_index_(std::move(full_index)),
-      run_id_(std::move(run_id)) {}
+      run_id_(std::move(run_id)), watch_replacements_(hooks_replace_inputs) {}
+
+void FingerprintObserver::before_node_replacing(std::size_t node, unsigned, std::span<const NamedValue>,
+                                                std::vector<InputReplacement>* replacements) {
+    if (!replacements || replacements->empty()) return;
+    std::lock_guard lock(mutex_);
+    for (const InputReplacement& r : *replacements) replaced_[node].insert(r.dataset);
+}
 
 void FingerprintObserver::node_finished(std::size_t node, unsigned, const NodeFailure* failure) {
-    if (failure) return;  // its old record, if any, still describes the outputs it had
     std::lock_guard lock(mutex_);
+    if (failure) {  // its old record, if any, still describes the outputs it had
+        replaced_.erase(node);
+        return;
+    }
     const std::size_t f = full_index_[node];
     try {
         NodeRecord record = fingerprinter_.record_now(f);
+        if (auto it = replaced_.find(node); it != replaced_.end()) {
+            for (InputPart& in : record.inputs)
+                if (it->second.count(in.name)) in = InputPart{in.name, InputPart::Kind::replaced, {}, {}, {}, "a hook's value"};
+            record.fingerprint = fingerprint_of(record);
+            replaced_.erase(it);
+        }
         record.run_id = run_id_;
         record.outputs = fingerprinter_.outputs_now(f);
         fingerprinter_.set_fingerprint(f, record.fingerprint);
@@ -45,7 +62,9 @@ void FingerprintObserver::finish() {
         store_.sync();
         store_.compact(records_);
     } catch (const std::exception& e) {
-        spdlog::warn("Could not tidy {} ({})", store_.file().string(), e.what());
+        spdlog::warn("Could not write out the fingerprints of this run ({}); the next incremental run runs the nodes "
+                     "it could not record again",
+                     e.what());
     }
 }
 

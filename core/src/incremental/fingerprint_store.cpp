@@ -82,7 +82,7 @@ struct FieldReader {
     }
 };
 
-bool valid_kind(char c) { return c == 'f' || c == 'n' || c == 'p' || c == 'd' || c == 'o'; }
+bool valid_kind(char c) { return c == 'f' || c == 'n' || c == 'p' || c == 'd' || c == 'o' || c == 'r'; }
 
 }  // namespace
 
@@ -286,8 +286,7 @@ void FingerprintStore::write_pending() {
             pending_.clear();
             ::close(fd_);
             fd_ = -1;
-            throw Error("cannot write " + file_.string() + ": " + std::strerror(err) +
-                        " (fingerprints not recorded: the next incremental run runs those nodes again)");
+            throw Error("cannot write " + file_.string() + ": " + std::strerror(err));
         }
         written += static_cast<std::size_t>(n);
     }

@@ -210,6 +210,7 @@ InputPart Fingerprinter::input_part(const Node& node, std::size_t k) {
     case InputPart::Kind::opaque:
         part.shown = f.entry == "memory" ? "no catalog entry" : f.entry.substr(0, f.entry.find(' '));
         break;
+    case InputPart::Kind::replaced: break;  // only a record says so (FingerprintObserver)
     }
     return part;
 }

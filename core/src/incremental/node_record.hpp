@@ -17,6 +17,7 @@ struct InputPart {
         parameter = 'p',  // `ref` is the hash of its value, `shown` the value (shortened)
         preset = 'd',     // a MemoryDataset's "data" in the catalog: `ref` hashes it
         opaque = 'o',     // persisted without a file, made by no node: Kiln cannot tell if it changed
+        replaced = 'r',   // a before_node_run hook gave the node another value: never current
     };
     std::string name;  // the dataset name the node reads
     Kind kind = Kind::file;

@@ -15,6 +15,7 @@ const char* kind_name(InputPart::Kind kind) {
     case InputPart::Kind::parameter: return "parameter";
     case InputPart::Kind::preset: return "catalog value";
     case InputPart::Kind::opaque: return "dataset without a file";
+    case InputPart::Kind::replaced: return "value a hook gave";
     }
     return "?";
 }
@@ -42,6 +43,9 @@ std::string code_change(const std::string& before, const std::string& now) {
 
 std::string input_change(const InputPart& was, const InputPart& now) {
     const std::string label = "'" + now.name + "'";
+    if (was.kind == InputPart::Kind::replaced)
+        return "input " + label + " was replaced by a before_node_run hook when it last ran: Kiln cannot tell what "
+               "it read";
     if (was.kind != now.kind)
         return "input " + label + " is now a " + kind_name(now.kind) + " (was a " + kind_name(was.kind) + ")";
     switch (now.kind) {
@@ -68,7 +72,8 @@ std::string input_change(const InputPart& was, const InputPart& now) {
     case InputPart::Kind::preset:
         if (was.ref != now.ref) return "the data of " + label + " in the catalog changed";
         break;
-    case InputPart::Kind::opaque: break;
+    case InputPart::Kind::opaque:
+    case InputPart::Kind::replaced: break;
     }
     return {};
 }

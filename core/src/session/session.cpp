@@ -669,7 +669,7 @@ RunResult run_watched(Runner& runner, RunPlan& plan, const SessionOptions& o, Jo
 // project that has the store (so a plain run does not make the next incremental one redo
 // its work). A project that never runs --incremental pays nothing. Null, after a warning,
 // when the store cannot be read.
-std::unique_ptr<FingerprintObserver> fingerprint_observer(PreparedRun& run) {
+std::unique_ptr<FingerprintObserver> fingerprint_observer(PreparedRun& run, const HookDispatcher* hooks) {
     // An incremental run first rewrites the records of up-to-date nodes whose files were
     // touched (same content), so the next decision does not hash them again.
     if (run.incremental && run.incremental->decision) {
@@ -701,8 +701,9 @@ std::unique_ptr<FingerprintObserver> fingerprint_observer(PreparedRun& run) {
     std::vector<std::size_t> full_index;
     full_index.reserve(run.to_run.size());
     for (const Node& n : run.to_run.nodes()) full_index.push_back(*full.node_index(n.name));
+    const bool hooks_replace_inputs = hooks && (hooks->listens_to() & NodeObserver::node_run);
     return std::make_unique<FingerprintObserver>(state.store, std::move(state.records), state.fingerprinter,
-                                                 std::move(full_index), run.run_id);
+                                                 std::move(full_index), run.run_id, hooks_replace_inputs);
 }
 
 // What the scope has done now: earlier runs, skipped-as-present, and this run.
@@ -920,7 +921,7 @@ int run_session(const SessionOptions& typed, const RunnerFactory& runners, const
 
     spdlog::info("Kiln project {}: running pipeline '{}' ({} nodes) with {}", project.filename().string(),
                  prepared->pipeline_name, to_run.size(), runner.name());
-    std::unique_ptr<FingerprintObserver> fingerprints = fingerprint_observer(*prepared);
+    std::unique_ptr<FingerprintObserver> fingerprints = fingerprint_observer(*prepared, hooks.get());
     RunTimeline timeline(to_run.size());
     const RunResult result = run_watched(runner, plan, o, journal, fingerprints.get(), timeline, hooks.get(), run_info);
     if (fingerprints) fingerprints->finish();
