@@ -206,3 +206,44 @@ TEST_CASE("modular.viz_draws_nested_namespaces_as_nested_groups") {
     CHECK(r.contains("\n            subgraph g3[\"eu.dinner.plate\"]\n"
                      "                n2[\"eu.dinner.plate.serve<br/>testnodes.neg\"]"));
 }
+
+// Kedro's dict outputs: a function that names what it returns (NodeOptions::outputs) is
+// given its datasets by name, in any order, also inside a reused, namespaced pipeline.
+TEST_CASE("modular.dict_outputs_map_named_values_to_datasets") {
+    Project p;
+    p.pipelines(R"({"pipelines": {
+        "range": {"nodes": [{"name": "bounds", "func": "testnodes.bounds", "inputs": "v",
+                             "outputs": {"high": "top", "low": "bottom"}}]},
+        "__default__": {"pipelines": [{"pipeline": "range", "namespace": "a", "inputs": {"v": "va"}},
+                                      {"pipeline": "range", "namespace": "b", "inputs": {"v": "vb"}}]}
+    }})");
+    p.catalog(R"({"va": {"type": "kiln.JsonDataset", "filepath": "data/va.json"},
+                  "vb": {"type": "kiln.JsonDataset", "filepath": "data/vb.json"},
+                  "{ns}.{part}": {"type": "kiln.JsonDataset", "filepath": "data/{ns}_{part}.json"}})");
+    p.write("data/va.json", "[3, 1, 2]");
+    p.write("data/vb.json", "[-5, 7]");
+    auto r = p.run();
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.json_file("data/a_bottom.json") == 1);
+    CHECK(p.json_file("data/a_top.json") == 3);
+    CHECK(p.json_file("data/b_bottom.json") == -5);
+    CHECK(p.json_file("data/b_top.json") == 7);
+
+    // A name the function does not return, with the names it does.
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "bounds", "func": "testnodes.bounds", "inputs": "va", "outputs": {"hihg": "top", "low": "bottom"}}]}}})");
+    auto bad = p.run();
+    INFO(bad.output);
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.contains("pipeline '__default__', nodes[0] 'bounds': \"outputs\" names a value that "
+                       "'testnodes.bounds' does not return: 'hihg' (did you mean 'high'?); it returns low (f64), high (f64)"));
+    // A function that names nothing it returns.
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "mm", "func": "testnodes.min_max", "inputs": "va", "outputs": {"low": "bottom", "high": "top"}}]}}})");
+    auto unnamed = p.run();
+    INFO(unnamed.output);
+    CHECK(unnamed.exit_code == 2);
+    CHECK(unnamed.contains("'testnodes.min_max' names none of the values it returns"));
+    CHECK(unnamed.contains("{.outputs = {\"value1\", \"value2\"}}"));
+}

@@ -41,12 +41,14 @@ struct Functions {
         add("t.source", make_node_spec("source", [] { return 1.0; }, {}));
         add("t.sink", make_node_spec("sink", [](double) {}, {}));
         add("t.nothing", make_node_spec("nothing", [] {}, {}));
+        add("t.bounds", make_node_spec("bounds", [](double a) { return std::tuple<double, std::string>(a, "x"); }, {}),
+            {"low", "label"});
         add("t.scale", make_node_spec("scale", [](double x, const std::string& unit, double k) { return x * k + double(unit.size()); },
                                       {.args = {"x", "unit", "k"}}));
     }
-    void add(const std::string& name, kiln::detail::NodeSpec spec) {
+    void add(const std::string& name, kiln::detail::NodeSpec spec, std::vector<std::string> output_names = {}) {
         auto& stored = specs.emplace(name, std::move(spec)).first->second;
-        functions.emplace(name, NodeFunction{name, "libt.so", &stored});
+        functions.emplace(name, NodeFunction{name, "libt.so", &stored, {}, false, std::move(output_names)});
     }
     FunctionResolver resolver() const {
         return [this](const std::string& name, std::string& hint) -> const NodeFunction* {
@@ -164,6 +166,32 @@ TEST_CASE("pipeline_loader.inputs_by_parameter_name") {
                    "maps parameter 'unit' to 3"));
 }
 
+TEST_CASE("pipeline_loader.outputs_by_value_name") {
+    // Kedro's dict outputs: by the names NodeOptions::outputs gives, in the function's order.
+    auto pipelines = load(R"({"pipelines": {"p": {"nodes": [
+        {"func": "t.bounds", "inputs": "a", "outputs": {"label": "tag", "low": "floor"}, "name": "b"}
+    ]}}})");
+    CHECK(pipelines.at("p").nodes()[0].outputs == Names{"floor", "tag"});
+
+    CHECK(contains(error_of(R"({"pipelines": {"p": {"nodes": [
+        {"func": "t.bounds", "inputs": "a", "outputs": {"lo": "x", "label": "y"}, "name": "b"}]}}})"),
+                   "pipes.json: pipeline 'p', nodes[0] 'b': \"outputs\" names a value that 't.bounds' does not "
+                   "return: 'lo' (did you mean 'low'?); it returns low (f64), label (string)"));
+    CHECK(contains(error_of(R"({"pipelines": {"p": {"nodes": [
+        {"func": "t.bounds", "inputs": "a", "outputs": {"low": "x"}, "name": "b"}]}}})"),
+                   "\"outputs\" gives no dataset for the value 'label' that 't.bounds' returns"));
+    CHECK(contains(error_of(R"({"pipelines": {"p": {"nodes": [
+        {"func": "t.bounds", "inputs": "a", "outputs": {"low": "x", "label": ["y"]}, "name": "b"}]}}})"),
+                   "\"outputs\" maps 'label' to [\"y\"], but it must map to a dataset name"));
+    const std::string unnamed = error_of(R"({"pipelines": {"p": {"nodes": [
+        {"func": "t.split", "inputs": "a", "outputs": {"first": "x", "second": "y"}}]}}})");
+    CHECK(contains(unnamed, "\"outputs\" maps names to datasets, but 't.split' names none of the values it returns"));
+    CHECK(contains(unnamed, "reg.node(\"split\", ..., {.outputs = {\"value1\", \"value2\"}})"));
+    CHECK(contains(error_of(R"({"pipelines": {"p": {"nodes": [{"func": "t.neg", "inputs": "a", "outputs": 3}]}}})"),
+                   "\"outputs\" must be a dataset name or a list of them (or an object mapping the names of the "
+                   "values it returns to datasets), not a number"));
+}
+
 TEST_CASE("pipeline_loader.errors.node_fields") {
     CHECK(contains(error_of(R"({"pipelines": {"etl": {"nodes": [
         {"func": "t.add", "inputs": ["a", "b"], "outputs": "c", "name": "ok"},
@@ -183,7 +211,7 @@ TEST_CASE("pipeline_loader.errors.node_fields") {
     CHECK(contains(error_of(R"({"pipelines": {"etl": {"nodes": [{"func": "t.neg", "inputs": ["a", ""], "outputs": "b"}]}}})"),
                    "\"inputs\" must hold dataset names (non-empty strings), but it has \"\""));
     CHECK(contains(error_of(R"({"pipelines": {"etl": {"nodes": [{"func": "t.neg", "inputs": "a", "outputs": {"x": "b"}}]}}})"),
-                   "\"outputs\" must be a dataset name or a list of them, not an object"));
+                   "\"outputs\" maps names to datasets, but 't.neg' names none of the values it returns"));
     CHECK(contains(error_of(R"({"pipelines": {"etl": {"nodes": [{"func": "t.neg", "inputs": "a", "outputs": "b", "name": "bad name"}]}}})"),
                    "'bad name' is not a valid node name: it may contain only letters, digits, '_', '-' and '.'"));
     CHECK(contains(error_of(R"({"pipelines": {"etl": {"nodes": [{"func": "t.neg", "inputs": "a", "outputs": "b", "namespace": "a b"}]}}})"),

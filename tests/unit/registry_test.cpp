@@ -324,3 +324,34 @@ TEST_CASE("registry.node_traits_reach_the_node_function_and_bad_ones_are_refused
     });
     CHECK(msg.find("node 'f' has NodeTraits of 4 bytes, fewer than ABI 1.6's") != std::string::npos);
 }
+
+TEST_CASE("registry.output_names_reach_the_node_function_and_must_count_what_it_returns") {
+    Registry r;
+    r.add_builtin("named", "1", [](kiln::Registrar& reg) {
+        reg.node("split", [](double x) { return std::tuple<double, double>(x, -x); }, {.outputs = {"plus", "minus"}});
+        reg.node("plain", [](double x) { return x; });
+    });
+    std::string hint;
+    CHECK(r.find_node("named.split", hint)->output_names == std::vector<std::string>{"plus", "minus"});
+    CHECK(r.find_node("named.plain", hint)->output_names.empty());
+    auto msg = error_of([&] {
+        r.add_builtin("miscounted", "1", [](kiln::Registrar& reg) {
+            reg.node("f", [](double x) { return x; }, {.outputs = {"a", "b"}});
+        });
+    });
+    CHECK(msg.find("node 'f' names 2 outputs in its NodeOptions but returns 1 value; name each value it returns, "
+                   "in order") != std::string::npos);
+    // A 1.6 plugin's NodeTraits end before output_names: read without them.
+    r.add_builtin("older", "1", [](kiln::Registrar& reg) {
+        reg.node("f", [](double x) { return std::tuple<double, double>(x, x); });
+        kiln::detail::NodeTraits traits;
+        traits.struct_size = offsetof(kiln::detail::NodeTraits, version_size) + sizeof(std::size_t);
+        traits.always_run = true;
+        const char* names[] = {"a", "b"};
+        traits.output_names = names;  // beyond what a 1.6 plugin knew: not read
+        traits.output_count = 2;
+        kiln::detail::RegistrarAccess::set_node_traits(reg, "f", &traits);
+    });
+    CHECK(r.find_node("older.f", hint)->always_run);
+    CHECK(r.find_node("older.f", hint)->output_names.empty());
+}

@@ -45,7 +45,7 @@ public:
         Node node;
         node.func = resolve_function();
         node.inputs = read_inputs(*node.func);
-        node.outputs = read_datasets("outputs");
+        node.outputs = read_outputs(*node.func);
         check_signature(node);
         node.name = read_name(node);
         if (auto it = j_.find("namespace"); it != j_.end() && !it->is_null()) {
@@ -114,9 +114,60 @@ private:
             for (const json& d : *it) add(d);
         } else {
             fail(std::string("\"") + field + "\" must be a dataset name or a list of them" +
-                 (std::string(field) == "inputs" ? " (or an object mapping parameter names to datasets)" : "") +
+                 (std::string(field) == "inputs" ? " (or an object mapping parameter names to datasets)"
+                                                 : " (or an object mapping the names of the values it returns to datasets)") +
                  ", not " + kind_of(*it));
         }
+        return out;
+    }
+
+    // Kedro's dict outputs: {"value name": "dataset"}, by the names the function declares
+    // in NodeOptions::outputs, every one mapped; or a name, a list, or none.
+    std::vector<std::string> read_outputs(const NodeFunction& fn) const {
+        auto it = j_.find("outputs");
+        if (it == j_.end() || !it->is_object()) return read_datasets("outputs");
+        const std::vector<std::string>& names = fn.output_names;
+        const std::size_t returned = fn.spec ? fn.spec->outputs.size() : names.size();
+        if (names.empty()) {
+            std::string placeholders;
+            for (std::size_t k = 0; k < returned; ++k)
+                placeholders += (k ? ", \"" : "\"") + std::string("value") + std::to_string(k + 1) + "\"";
+            fail("\"outputs\" maps names to datasets, but '" + fn.qualified_name +
+                 "' names none of the values it returns: give \"outputs\" as a list in the order it returns them, "
+                 "or name them where the plugin registers it: reg.node(\"" +
+                 (fn.spec ? fn.spec->name : fn.qualified_name) + "\", ..., {.outputs = {" + placeholders + "}})");
+        }
+        std::string expected;
+        for (std::size_t k = 0; k < names.size(); ++k) {
+            expected += (k ? ", " : "") + names[k];
+            if (fn.spec && k < fn.spec->outputs.size() && fn.spec->outputs[k])
+                expected += " (" + std::string(fn.spec->outputs[k]->name) + ")";
+        }
+        std::vector<std::string> out(names.size());
+        std::vector<std::string> unknown;
+        for (const auto& [name, dataset] : it->items()) {
+            auto pos = std::find(names.begin(), names.end(), name);
+            if (pos == names.end()) {
+                unknown.push_back(name);
+                continue;
+            }
+            if (!dataset.is_string() || dataset.get<std::string>().empty())
+                fail("\"outputs\" maps '" + name + "' to " + dataset.dump() +
+                     ", but it must map to a dataset name (a non-empty string)");
+            check_dataset_name(dataset.get<std::string>());
+            out[static_cast<std::size_t>(pos - names.begin())] = dataset.get<std::string>();
+        }
+        if (!unknown.empty())
+            fail("\"outputs\" names " + std::string(unknown.size() == 1 ? "a value" : "values") + " that '" +
+                 fn.qualified_name + "' does not return: " + quoted_join(unknown) +
+                 (unknown.size() == 1 ? did_you_mean(unknown.front(), names) : "") + "; it returns " + expected);
+        std::vector<std::string> missing;
+        for (std::size_t k = 0; k < names.size(); ++k)
+            if (out[k].empty()) missing.push_back(names[k]);
+        if (!missing.empty())
+            fail("\"outputs\" gives no dataset for " + std::string(missing.size() == 1 ? "the value " : "the values ") +
+                 quoted_join(missing) + " that '" + fn.qualified_name + "' returns; it returns " + expected +
+                 " (every value it returns is saved somewhere)");
         return out;
     }
 

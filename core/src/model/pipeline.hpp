@@ -24,6 +24,7 @@ struct NodeFunction {
     const NodeSpec* spec = nullptr;
     std::string version;      // NodeOptions::version: the code's version; "" to use the plugin file's content
     bool always_run = false;  // NodeOptions::always_run: never skipped as up to date
+    std::vector<std::string> output_names;  // NodeOptions::outputs: for "outputs" given by name
 };
 
 struct Node {

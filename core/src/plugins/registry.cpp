@@ -118,6 +118,19 @@ public:
             NodeTraitsSeen& seen = traits_by_node[std::string(node_name)];
             seen.always_run = traits->always_run;
             if (traits->version) seen.version.assign(traits->version, traits->version_size);
+            constexpr std::size_t v17_size = offsetof(detail::NodeTraits, output_count) + sizeof(std::size_t);
+            if (traits->struct_size >= v17_size && traits->output_names && traits->output_count) {
+                const std::size_t returned = nodes.back()->outputs.size();
+                if (traits->output_count != returned) {
+                    errors.push_back("node '" + std::string(node_name) + "' names " +
+                                     std::to_string(traits->output_count) + " outputs in its NodeOptions but returns " +
+                                     std::to_string(returned) + (returned == 1 ? " value" : " values") +
+                                     "; name each value it returns, in order");
+                    return;
+                }
+                for (std::size_t k = 0; k < traits->output_count; ++k)
+                    seen.outputs.emplace_back(traits->output_names[k] ? traits->output_names[k] : "");
+            }
         } catch (const std::exception& e) {
             errors.push_back(e.what());
         }
@@ -142,6 +155,7 @@ public:
     struct NodeTraitsSeen {
         std::string version;
         bool always_run = false;
+        std::vector<std::string> outputs;
     };
     std::map<std::string, NodeTraitsSeen> traits_by_node;  // by unqualified node name
     std::uint32_t plugin_abi_minor = abi_minor;  // of the plugin registering now
@@ -333,6 +347,7 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
         if (auto t = c.traits_by_node.find(n->name); t != c.traits_by_node.end()) {
             fn->version = t->second.version;
             fn->always_run = t->second.always_run;
+            fn->output_names = t->second.outputs;
         }
         nodes_by_short_name_[n->name].push_back(qualified);
         nodes_.emplace(qualified, std::move(fn));

@@ -29,6 +29,10 @@ struct NodeOptions {
     // The node has side effects (sends mail, writes outside the catalog): it runs in every
     // incremental run, never skipped as up to date.
     bool always_run = false;
+    // Names of the values the function returns (a std::tuple's elements), in order. Needed
+    // only when a pipeline maps outputs by name, as Kedro's dict outputs do:
+    // "outputs": {"train": "train_set", "test": "test_set"}.
+    std::vector<std::string> outputs = {};
 };
 
 }  // namespace kiln

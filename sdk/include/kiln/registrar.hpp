@@ -41,11 +41,15 @@ public:
     Registrar& node(std::string_view name, F fn, NodeOptions options = {}) {
         add_node(detail::make_node_spec(std::string(name), std::move(fn),
                                         {std::move(options.args), std::move(options.doc)}));
-        if (options.always_run || !options.version.empty()) {
+        if (options.always_run || !options.version.empty() || !options.outputs.empty()) {
+            std::vector<const char*> outputs;
+            for (const std::string& o : options.outputs) outputs.push_back(o.c_str());
             detail::NodeTraits traits;
             traits.always_run = options.always_run;
             traits.version = options.version.data();
             traits.version_size = options.version.size();
+            traits.output_names = outputs.data();
+            traits.output_count = outputs.size();
             set_node_traits(name, &traits);
         }
         return *this;

@@ -48,6 +48,9 @@ struct NodeTraits {
     bool always_run = false;
     const char* version = nullptr;  // not NUL-terminated: version_size bytes
     std::size_t version_size = 0;
+    // ABI 1.7: NodeOptions::outputs, output_count NUL-terminated names.
+    const char* const* output_names = nullptr;
+    std::size_t output_count = 0;
 };
 
 using DatasetFactory = std::unique_ptr<DatasetHandle> (*)(const DatasetConfig& config, std::string* error) noexcept;
