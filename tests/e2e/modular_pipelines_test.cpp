@@ -212,7 +212,7 @@ TEST_CASE("modular.viz_draws_nested_namespaces_as_nested_groups") {
 TEST_CASE("modular.dict_outputs_map_named_values_to_datasets") {
     Project p;
     p.pipelines(R"({"pipelines": {
-        "range": {"nodes": [{"name": "bounds", "func": "testnodes.bounds", "inputs": "v",
+        "range": {"nodes": [{"name": "bounds", "func": "testnodes.spread", "inputs": "v",
                              "outputs": {"high": "top", "low": "bottom"}}]},
         "__default__": {"pipelines": [{"pipeline": "range", "namespace": "a", "inputs": {"v": "va"}},
                                       {"pipeline": "range", "namespace": "b", "inputs": {"v": "vb"}}]}
@@ -232,12 +232,12 @@ TEST_CASE("modular.dict_outputs_map_named_values_to_datasets") {
 
     // A name the function does not return, with the names it does.
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
-        {"name": "bounds", "func": "testnodes.bounds", "inputs": "va", "outputs": {"hihg": "top", "low": "bottom"}}]}}})");
+        {"name": "bounds", "func": "testnodes.spread", "inputs": "va", "outputs": {"hihg": "top", "low": "bottom"}}]}}})");
     auto bad = p.run();
     INFO(bad.output);
     CHECK(bad.exit_code == 2);
     CHECK(bad.contains("pipeline '__default__', nodes[0] 'bounds': \"outputs\" names a value that "
-                       "'testnodes.bounds' does not return: 'hihg' (did you mean 'high'?); it returns low (f64), high (f64)"));
+                       "'testnodes.spread' does not return: 'hihg' (did you mean 'high'?); it returns low (f64), high (f64)"));
     // A function that names nothing it returns.
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
         {"name": "mm", "func": "testnodes.min_max", "inputs": "va", "outputs": {"low": "bottom", "high": "top"}}]}}})");

@@ -232,7 +232,7 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("count_words", &count_words);
     reg.node("split_words", &split_words);
     reg.node("min_max", &min_max);
-    reg.node("bounds", &min_max, {.outputs = {"low", "high"}});  // for dict-form "outputs"
+    reg.node("spread", &min_max, {.outputs = {"low", "high"}});  // for dict-form "outputs"
     reg.node("range", &range);
     reg.node("sum", &sum);
     reg.node("greet", &greet);
