@@ -102,6 +102,32 @@ TEST_CASE("fingerprint_store.the_last_record_wins_and_a_torn_line_does_not_swall
     CHECK_FALSE(records.count("c"));
 }
 
+TEST_CASE("fingerprint_store.a_store_of_many_pieces_is_read_on_several_threads_in_file_order") {
+    // Over 1 MiB: decoded in pieces of whole lines on several threads. Every node recorded
+    // in the first half and again in the second keeps its second record, wherever the
+    // pieces are cut; a torn line costs only its own node, which keeps its first record.
+    TempDir dir;
+    std::string text;
+    std::size_t torn_at = 0;
+    for (int round = 0; round < 2; ++round)
+        for (int i = 0; i < 3000; ++i) {
+            if (round == 1 && i == 1500) torn_at = text.size();
+            text += FingerprintStore::encode(sample_record("n" + std::to_string(i), "r" + std::to_string(round)));
+        }
+    REQUIRE(text.size() > (2u << 20));
+    text.erase(torn_at + 40, 30);
+    dir.write(".kiln/fingerprints", text);
+    FingerprintStore store(dir.path());
+    const NodeRecords records = store.load();
+    REQUIRE(records.size() == 3000);
+    std::size_t second = 0;
+    for (const auto& [name, r] : records) second += r.fingerprint == "r1";
+    CHECK(second == 2999);
+    CHECK(records.at("n1500").fingerprint == "r0");
+    CHECK(records.at("n2999").fingerprint == "r1");
+    CHECK(records.at("n0").inputs.size() == 3);
+}
+
 TEST_CASE("fingerprint_store.compacts_only_when_mostly_superseded") {
     TempDir dir;
     FingerprintStore store(dir.path());
