@@ -45,7 +45,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 // One node function, "t.neg" (double -> double), and a resolver over it.
 struct NegFunction {
     kiln::detail::NodeSpec spec = kiln::detail::make_node_spec("neg", [](double a) { return -a; }, {});
-    kiln::core::NodeFunction fn{"t.neg", "libt.so", &spec};
+    kiln::core::NodeFunction fn{.qualified_name = "t.neg", .plugin_file = "libt.so", .spec = &spec};
     kiln::core::FunctionResolver resolver() const {
         return [this](const std::string& name, std::string&) { return name == "t.neg" ? &fn : nullptr; };
     }

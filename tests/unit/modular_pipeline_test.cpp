@@ -43,7 +43,7 @@ struct Functions {
     }
     void add(const std::string& name, kiln::detail::NodeSpec spec) {
         auto& stored = specs.emplace(name, std::move(spec)).first->second;
-        functions.emplace(name, NodeFunction{name, "libm.so", &stored});
+        functions.emplace(name, NodeFunction{.qualified_name = name, .plugin_file = "libm.so", .spec = &stored});
     }
 };
 

@@ -48,7 +48,7 @@ struct Functions {
     }
     void add(const std::string& name, kiln::detail::NodeSpec spec, std::vector<std::string> output_names = {}) {
         auto& stored = specs.emplace(name, std::move(spec)).first->second;
-        functions.emplace(name, NodeFunction{name, "libt.so", &stored, {}, false, std::move(output_names)});
+        functions.emplace(name, NodeFunction{.qualified_name = name, .plugin_file = "libt.so", .spec = &stored, .output_names = std::move(output_names)});
     }
     FunctionResolver resolver() const {
         return [this](const std::string& name, std::string& hint) -> const NodeFunction* {

@@ -38,7 +38,7 @@ public:
     template <class F>
     const NodeFunction* add(const std::string& name, F fn) {
         specs_.push_back(std::make_unique<kiln::detail::NodeSpec>(kiln::detail::make_node_spec(name, std::move(fn), {})));
-        fns_.push_back(std::make_unique<NodeFunction>(NodeFunction{"t." + name, "test", specs_.back().get()}));
+        fns_.push_back(std::make_unique<NodeFunction>(NodeFunction{.qualified_name = "t." + name, .plugin_file = "test", .spec = specs_.back().get()}));
         return fns_.back().get();
     }
 

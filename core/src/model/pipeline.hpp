@@ -22,9 +22,9 @@ struct NodeFunction {
     std::string qualified_name;  // "wordcount.tokenize"
     std::string plugin_file;     // the .so it came from, for messages
     const NodeSpec* spec = nullptr;
-    std::string version;      // NodeOptions::version: the code's version; "" to use the plugin file's content
+    std::string version = {};  // NodeOptions::version: the code's version; "" to use the plugin file's content
     bool always_run = false;  // NodeOptions::always_run: never skipped as up to date
-    std::vector<std::string> output_names;  // NodeOptions::outputs: for "outputs" given by name
+    std::vector<std::string> output_names = {};  // NodeOptions::outputs: for "outputs" given by name
 };
 
 struct Node {

@@ -343,7 +343,7 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
 
     for (auto& n : c.nodes) {
         std::string qualified = plugin + "." + n->name;
-        auto fn = std::make_unique<NodeFunction>(NodeFunction{qualified, file.string(), n.get()});
+        auto fn = std::make_unique<NodeFunction>(NodeFunction{.qualified_name = qualified, .plugin_file = file.string(), .spec = n.get()});
         if (auto t = c.traits_by_node.find(n->name); t != c.traits_by_node.end()) {
             fn->version = t->second.version;
             fn->always_run = t->second.always_run;

@@ -27,8 +27,8 @@ using NodeInvoke = bool (*)(const void* callable, const Value* inputs, Value* ou
 // The part of NodeOptions a NodeSpec carries: the fields of ABI 1.0, so the spec's layout
 // never changes. Later fields travel in NodeTraits.
 struct NodeSpecOptions {
-    std::vector<std::string> args;
-    std::string doc;
+    std::vector<std::string> args = {};
+    std::string doc = {};
 };
 
 struct NodeSpec {
