@@ -1,4 +1,5 @@
 // The plugin "kiln": the standard dataset types, kiln.JsonDataset, kiln.TextDataset, ...
+#include <kiln/dataset.hpp>
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
 

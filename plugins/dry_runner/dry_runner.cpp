@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <kiln/runner.hpp>
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
 

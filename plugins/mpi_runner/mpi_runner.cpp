@@ -6,12 +6,14 @@
 #include <dlfcn.h>
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
 #include <functional>
 #include <thread>
 
+#include <kiln/distributed.hpp>
+#include <kiln/runner.hpp>
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
 

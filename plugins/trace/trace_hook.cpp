@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include <kiln/file_io.hpp>
+#include <kiln/hooks.hpp>
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
 

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <string>
 #include <unistd.h>
@@ -21,6 +22,8 @@
 #include "catalog/catalog.hpp"
 #include "config/pipeline_loader.hpp"
 #include "incremental/incremental_state.hpp"
+#include "kiln/dataset.hpp"
+#include "kiln/file_io.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 

@@ -16,6 +16,7 @@
 
 #include <kiln/error.hpp>
 #include <kiln/sdk.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "binary_dataset.hpp"

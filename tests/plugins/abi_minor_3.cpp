@@ -2,6 +2,7 @@
 // (Registrar::json_bridge_impl came in 1.4), and its TypeOps convert standard types to
 // JSON with the plugin's own code. The host must still convert its values (docs/abi.md).
 #include <kiln/sdk.hpp>
+#include <nlohmann/json.hpp>
 
 namespace {
 bool own_to_json(const void* object, nlohmann::json* out, std::string* error) noexcept {

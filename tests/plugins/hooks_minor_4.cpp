@@ -2,6 +2,8 @@
 // claim after_context_created and after_catalog_created, which 1.4 did not have, so the
 // host must never call them, nor hand it input replacements (docs/abi.md). It writes
 // what it was told to options.path when the run ends.
+#include <kiln/file_io.hpp>
+#include <kiln/hooks.hpp>
 #include <kiln/sdk.hpp>
 
 namespace {

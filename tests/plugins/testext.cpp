@@ -12,7 +12,13 @@
 #include <thread>
 #include <unistd.h>
 
+#include <kiln/dataset.hpp>
+#include <kiln/distributed.hpp>
+#include <kiln/file_io.hpp>
+#include <kiln/hooks.hpp>
+#include <kiln/runner.hpp>
 #include <kiln/sdk.hpp>
+#include <nlohmann/json.hpp>
 
 namespace {
 

@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <kiln/dataset.hpp>
+#include <kiln/file_io.hpp>
 #include <kiln/sdk.hpp>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <stdexcept>
 #include <thread>

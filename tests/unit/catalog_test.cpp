@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.hpp"
 #include "json_dataset.hpp"
+#include "kiln/dataset.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "test_support.hpp"

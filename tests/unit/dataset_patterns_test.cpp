@@ -1,11 +1,13 @@
 // Dataset factories: Kedro's matching, ranking and substitution (the cases of Kedro's
 // TestDataCatalogDatasetFactories), and the catalog taking entries from patterns.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.hpp"
 #include "catalog/dataset_patterns.hpp"
 #include "catalog/unused_entries.hpp"
 #include "json_dataset.hpp"
+#include "kiln/dataset.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "test_support.hpp"

@@ -2,12 +2,14 @@
 // version, and the versions a run chooses for its datasets.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "catalog/catalog.hpp"
 #include "catalog/dataset_versions.hpp"
 #include "catalog/version_plan.hpp"
 #include "json_dataset.hpp"
+#include "kiln/dataset.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "test_support.hpp"

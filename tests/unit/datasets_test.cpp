@@ -2,8 +2,6 @@
 // atomic writes, and the error messages a user sees.
 #include <doctest/doctest.h>
 
-#include <sys/resource.h>
-#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -15,11 +13,12 @@
 #include <random>
 #include <set>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <kiln/dataset.hpp>
-#include <kiln/detail/adaptors.hpp>
 #include <kiln/file_io.hpp>
 
 #include "dataset_test_support.hpp"

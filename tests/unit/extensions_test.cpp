@@ -1,8 +1,12 @@
 // Runner and hook registration, hook enabling from settings.json and the command line,
 // and which hook points a hook class implements.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "hooks/hook_settings.hpp"
+#include "kiln/distributed.hpp"
+#include "kiln/hooks.hpp"
+#include "kiln/runner.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "test_support.hpp"

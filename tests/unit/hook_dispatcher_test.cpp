@@ -2,8 +2,11 @@
 // against the node's inputs and types, refused for a node run elsewhere, the later hook
 // winning), and the run-wide points fired only for hooks whose plugin minor has them.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "hooks/hook_dispatcher.hpp"
+#include "kiln/hooks.hpp"
+#include "kiln/runner.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "run/host_run_context.hpp"

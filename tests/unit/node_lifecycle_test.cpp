@@ -5,9 +5,11 @@
 // IndexSet walk the ready set's candidates() uses.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
+#include "kiln/runner.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "run/host_run_context.hpp"

@@ -3,7 +3,10 @@
 // plugin computes through DistributedRunContext are the same, and any change to what the
 // plan runs changes it.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
+#include "kiln/distributed.hpp"
+#include "kiln/runner.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "run/host_run_context.hpp"

@@ -2,7 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 
+#include "kiln/dataset.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/host_json_bridge.hpp"
 #include "plugins/registry.hpp"

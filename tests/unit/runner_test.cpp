@@ -1,9 +1,11 @@
 // Run plans and the SequentialRunner on pipelines of in-process node functions, with real
 // JSON datasets on disk.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "builtin_runners.hpp"
 #include "json_dataset.hpp"
+#include "kiln/file_io.hpp"
 #include "kiln/sdk.hpp"
 #include "plugins/registry.hpp"
 #include "run/node_event_stream.hpp"

@@ -50,6 +50,7 @@ constexpr std::string_view plugin_source = R"kiln(// The @NAME@ plugin: node fun
 #include <algorithm>
 #include <cstdint>
 #include <kiln/sdk.hpp>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>

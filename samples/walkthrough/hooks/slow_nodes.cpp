@@ -2,6 +2,7 @@
 // longer than a limit and lists the slowest nodes when the run ends. Its options come from
 // settings.json: {"hooks": [{"name": "slow_nodes.SlowNodes", "options": {"limit_s": 0.5}}]}.
 // Hooks may be called from several threads at once (ThreadRunner), hence the mutex.
+#include <kiln/hooks.hpp>
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
 

@@ -5,6 +5,7 @@
 //   params:max_abs_celsius ─┘
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <map>

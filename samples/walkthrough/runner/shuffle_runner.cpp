@@ -3,6 +3,7 @@
 // relies on the order nodes happen to run in (a node reading a file another node writes
 // without declaring it) fails here instead of in production. KILN_SHUFFLE_SEED fixes the
 // order; the seed used is printed so a failing order can be replayed.
+#include <kiln/runner.hpp>
 #include <kiln/sdk.hpp>
 #include <kiln/version.hpp>
 

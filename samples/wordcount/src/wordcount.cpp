@@ -8,6 +8,7 @@
 #include <cctype>
 #include <kiln/sdk.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 

@@ -11,7 +11,8 @@
 //         static constexpr std::string_view name = "mylib.Point";  // stable, unique
 //         static void encode(const Point& p, kiln::Encoder& out) { out.put(p.x); out.put(p.y); }
 //         static Point decode(kiln::Decoder& in) { return {in.get<double>(), in.get<double>()}; }
-//         // Optional: enables JSON datasets, parameters and run reports for the type.
+//         // Optional: enables JSON datasets, parameters and run reports for the type
+//         // (include <nlohmann/json.hpp> for these two; the SDK itself does not).
 //         static nlohmann::json to_json(const Point& p) { return {p.x, p.y}; }
 //         static Point from_json(const nlohmann::json& j) { return {j.at(0), j.at(1)}; }
 //     };
@@ -33,12 +34,13 @@
 
 #include "kiln/detail/require_cxx20.hpp"
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <limits>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -175,30 +177,31 @@ inline std::size_t checked_element_count(const std::vector<std::size_t>& shape) 
 }
 
 // JSON numbers are checked against the target type so "3.7" never silently becomes 3.
-template <class T>
-T arithmetic_from_json(const nlohmann::json& j) {
+// (J is nlohmann::json: a parameter, so that the SDK compiles without the JSON header.)
+template <class T, class J>
+T arithmetic_from_json(const J& j) {
     if constexpr (std::is_same_v<T, bool>) {
         if (!j.is_boolean()) throw std::invalid_argument("expected a boolean, got " + j.dump());
-        return j.get<bool>();
+        return j.template get<bool>();
     } else if constexpr (std::is_floating_point_v<T>) {
         if (!j.is_number()) throw std::invalid_argument("expected a number, got " + j.dump());
-        return j.get<T>();
+        return j.template get<T>();
     } else {
         if (!j.is_number_integer() && !j.is_number_unsigned())
             throw std::invalid_argument("expected an integer, got " + j.dump());
         if constexpr (std::is_signed_v<T>) {
-            if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+            if (j.is_number_unsigned() && j.template get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
                 throw std::out_of_range("integer " + j.dump() + " does not fit");
-            auto v = j.get<std::int64_t>();
+            auto v = j.template get<std::int64_t>();
             if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
                 throw std::out_of_range("integer " + j.dump() + " does not fit");
             return static_cast<T>(v);
         } else {
             // is_number_integer() is also true for unsigned JSON numbers: test the sign only
             // on signed ones, or values above INT64_MAX would read as negative.
-            if (!j.is_number_unsigned() && j.get<std::int64_t>() < 0)
+            if (!j.is_number_unsigned() && j.template get<std::int64_t>() < 0)
                 throw std::out_of_range("integer " + j.dump() + " is negative");
-            auto v = j.get<std::uint64_t>();
+            auto v = j.template get<std::uint64_t>();
             if (v > std::numeric_limits<T>::max()) throw std::out_of_range("integer " + j.dump() + " does not fit");
             return static_cast<T>(v);
         }
@@ -211,8 +214,10 @@ struct codec<T> {
     static constexpr std::string_view name = detail::arithmetic_name<T>::value;
     static void encode(const T& v, Encoder& out) { out.put(v); }
     static T decode(Decoder& in) { return in.get<T>(); }
-    static nlohmann::json to_json(const T& v) { return v; }
-    static T from_json(const nlohmann::json& j) { return detail::arithmetic_from_json<T>(j); }
+    template <class J = nlohmann::json>
+    static J to_json(const T& v) { return J(v); }
+    template <class J = nlohmann::json>
+    static T from_json(const std::type_identity_t<J>& j) { return detail::arithmetic_from_json<T>(j); }
 };
 
 // std::string and nlohmann::json are matched by a constraint rather than specialised
@@ -231,16 +236,26 @@ struct codec<S> {
         auto bytes = in.take(n);
         return std::string(reinterpret_cast<const char*>(bytes.data()), n);
     }
-    static nlohmann::json to_json(const std::string& v) { return v; }
-    static std::string from_json(const nlohmann::json& j) {
+    template <class J = nlohmann::json>
+    static J to_json(const std::string& v) { return J(v); }
+    template <class J = nlohmann::json>
+    static std::string from_json(const std::type_identity_t<J>& j) {
         if (!j.is_string()) throw std::invalid_argument("expected a string, got " + j.dump());
-        return j.get<std::string>();
+        return j.template get<std::string>();
     }
 };
 
+namespace detail {
+// What a codec's to_json may return. Checked by name first, so that the SDK's own codecs
+// qualify without the JSON header; any other type must convert to nlohmann::json.
+template <class R>
+concept JsonResult = std::same_as<std::remove_cv_t<R>, nlohmann::json> || std::convertible_to<R, nlohmann::json>;
+}  // namespace detail
+
+// True when codec<T> has a JSON form (to_json and from_json).
 template <class T>
 concept HasJson = requires(const T& v, const nlohmann::json& j) {
-    { codec<T>::to_json(v) } -> std::convertible_to<nlohmann::json>;
+    requires detail::JsonResult<decltype(codec<T>::to_json(v))>;
     { codec<T>::from_json(j) } -> std::convertible_to<T>;
 };
 
@@ -273,14 +288,16 @@ struct codec<std::vector<E>> {
         }
         return v;
     }
-    static nlohmann::json to_json(const std::vector<E>& v)
+    template <class J = nlohmann::json>
+    static J to_json(const std::vector<E>& v)
         requires HasJson<E>
     {
-        auto arr = nlohmann::json::array();
+        auto arr = J::array();
         for (const E& e : v) arr.push_back(codec<E>::to_json(e));
         return arr;
     }
-    static std::vector<E> from_json(const nlohmann::json& j)
+    template <class J = nlohmann::json>
+    static std::vector<E> from_json(const std::type_identity_t<J>& j)
         requires HasJson<E>
     {
         if (!j.is_array()) throw std::invalid_argument("expected an array, got " + j.dump());
@@ -295,19 +312,19 @@ template <class J>
     requires std::is_same_v<J, nlohmann::json>
 struct codec<J> {
     static constexpr std::string_view name = "json";
-    static void encode(const nlohmann::json& v, Encoder& out) {
-        auto cbor = nlohmann::json::to_cbor(v);
+    static void encode(const J& v, Encoder& out) {
+        auto cbor = J::to_cbor(v);
         out.put_size(cbor.size());
         out.put_bytes(cbor.data(), cbor.size());
     }
-    static nlohmann::json decode(Decoder& in) {
+    static J decode(Decoder& in) {
         auto n = in.get_size();
         auto bytes = in.take(n);
         auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
-        return nlohmann::json::from_cbor(p, p + n);
+        return J::from_cbor(p, p + n);
     }
-    static nlohmann::json to_json(const nlohmann::json& v) { return v; }
-    static nlohmann::json from_json(const nlohmann::json& j) { return j; }
+    static J to_json(const J& v) { return v; }
+    static J from_json(const J& j) { return j; }
 };
 
 template <detail::Arithmetic T>
@@ -337,10 +354,12 @@ struct codec<Tensor<T>> {
         if (n) std::memcpy(t.data(), bytes.data(), bytes.size());
         return t;
     }
-    static nlohmann::json to_json(const Tensor<T>& t) {
-        return {{"shape", t.shape()}, {"data", std::vector<T>(t.data(), t.data() + t.size())}};
+    template <class J = nlohmann::json>
+    static J to_json(const Tensor<T>& t) {
+        return J{{"shape", t.shape()}, {"data", std::vector<T>(t.data(), t.data() + t.size())}};
     }
-    static Tensor<T> from_json(const nlohmann::json& j) {
+    template <class J = nlohmann::json>
+    static Tensor<T> from_json(const std::type_identity_t<J>& j) {
         if (!j.is_object() || !j.contains("shape") || !j.contains("data"))
             throw std::invalid_argument("expected {\"shape\": [...], \"data\": [...]}, got " + j.dump());
         auto data = codec<std::vector<T>>::from_json(j.at("data"));

@@ -43,6 +43,7 @@
 #include <string>
 
 #include "kiln/error.hpp"
+#include "kiln/type_options.hpp"
 #include "kiln/value.hpp"
 
 namespace kiln {
@@ -102,10 +103,6 @@ public:
     virtual std::string describe() const = 0;
 };
 
-struct DatasetTypeOptions {
-    bool single_process = false;  // cannot be used from ParallelRunner worker processes
-    bool thread_safe = false;     // may be loaded/saved from several threads at once
-    std::string doc = {};
-};
-
 }  // namespace kiln
+
+#include "kiln/detail/dataset_adaptor.hpp"

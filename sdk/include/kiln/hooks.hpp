@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "kiln/error.hpp"
+#include "kiln/type_options.hpp"
 #include "kiln/run_view.hpp"
 #include "kiln/value.hpp"
 
@@ -158,8 +159,6 @@ public:
     virtual void after_catalog_created(const CatalogInfo& catalog) { (void)catalog; }
 };
 
-struct HookTypeOptions {
-    std::string doc = {};
-};
-
 }  // namespace kiln
+
+#include "kiln/detail/hook_adaptor.hpp"

@@ -3,10 +3,10 @@
 //     KILN_PLUGIN(stats) {
 //         reg.node("mean", &mean, {.doc = "arithmetic mean"});
 //         reg.node("scale", [](const std::vector<double>& v, double k) { ... }, {.args = {"values", "factor"}});
-//         reg.dataset<LinesDataset>("LinesDataset");
+//         reg.dataset<LinesDataset>("LinesDataset");   // needs <kiln/dataset.hpp>
 //         reg.type<Point>();   // a codec-only type used by catalog entries
-//         reg.runner<DryRunner>("DryRunner");
-//         reg.hooks<NodeTimer>("NodeTimer");
+//         reg.runner<DryRunner>("DryRunner");          // needs <kiln/runner.hpp>
+//         reg.hooks<NodeTimer>("NodeTimer");           // needs <kiln/hooks.hpp>
 //     }
 //
 // Names are qualified by the plugin's name by the host ("stats.mean"). Errors such as a
@@ -18,15 +18,13 @@
 #include <string>
 #include <string_view>
 
-#include "kiln/dataset.hpp"
-#include "kiln/detail/adaptors.hpp"
+#include "kiln/detail/forward.hpp"
 #include "kiln/detail/json_bridge.hpp"
 #include "kiln/detail/node_binding.hpp"
 #include "kiln/detail/specs.hpp"
-#include "kiln/hooks.hpp"
 #include "kiln/logger.hpp"
 #include "kiln/node.hpp"
-#include "kiln/runner.hpp"
+#include "kiln/type_options.hpp"
 
 namespace kiln {
 
@@ -41,17 +39,7 @@ public:
     Registrar& node(std::string_view name, F fn, NodeOptions options = {}) {
         add_node(detail::make_node_spec(std::string(name), std::move(fn),
                                         {std::move(options.args), std::move(options.doc)}));
-        if (options.always_run || !options.version.empty() || !options.outputs.empty()) {
-            std::vector<const char*> outputs;
-            for (const std::string& o : options.outputs) outputs.push_back(o.c_str());
-            detail::NodeTraits traits;
-            traits.always_run = options.always_run;
-            traits.version = options.version.data();
-            traits.version_size = options.version.size();
-            traits.output_names = outputs.data();
-            traits.output_count = outputs.size();
-            set_node_traits(name, &traits);
-        }
+        add_node_traits(name, options);
         return *this;
     }
 
@@ -116,6 +104,21 @@ protected:
 
 private:
     friend struct detail::RegistrarAccess;
+
+    // NodeOptions beyond the spec's, for the node just added (not a template: compiled once
+    // per file, not once per node).
+    void add_node_traits(std::string_view name, const NodeOptions& options) {
+        if (!options.always_run && options.version.empty() && options.outputs.empty()) return;
+        std::vector<const char*> names;
+        for (const std::string& o : options.outputs) names.push_back(o.c_str());
+        detail::NodeTraits traits;
+        traits.always_run = options.always_run;
+        traits.version = options.version.data();
+        traits.version_size = options.version.size();
+        traits.output_names = names.data();
+        traits.output_count = options.outputs.size();
+        set_node_traits(name, &traits);
+    }
 };
 
 namespace detail {

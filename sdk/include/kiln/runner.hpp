@@ -158,8 +158,6 @@ public:
     }
 };
 
-struct RunnerTypeOptions {
-    std::string doc = {};
-};
-
 }  // namespace kiln
+
+#include "kiln/detail/runner_adaptor.hpp"

@@ -11,7 +11,7 @@
 
 #include <memory>
 #include <new>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,7 +28,11 @@ namespace kiln {
 class Value;
 namespace detail {
 inline Value value_from_raw(std::shared_ptr<const void> object, const TypeOps* type);
+// Value::get's error, out of line: one copy per file rather than one per type read.
+[[noreturn, gnu::cold]] inline void throw_read_as(std::string_view held, std::string_view wanted) {
+    throw TypeError("value of type '" + std::string(held) + "' read as '" + std::string(wanted) + "'");
 }
+}  // namespace detail
 
 class Value {
 public:
@@ -70,17 +74,18 @@ public:
     const T& get() const {
         if constexpr (detail::value_type_has_codec<T>::value) {
             if (!holds<T>()) [[unlikely]]
-                throw TypeError("value of type '" + std::string(type_name()) + "' read as '" +
-                                std::string(codec<T>::name) + "'");
+                detail::throw_read_as(type_name(), codec<T>::name);
         }
         return *static_cast<const T*>(object_.get());
     }
 
     // Encoding and JSON for code that does not know the type (a dataset storing any value):
     // `type` is the value's TypeOps, e.g. DatasetConfig::value_type_or_throw(). Throw
-    // kiln::TypeError.
+    // kiln::TypeError. (to_json is a template only so that this header compiles without
+    // the JSON header; call it as v.to_json() where <nlohmann/json.hpp> is included.)
     std::vector<std::byte> encode() const;
-    nlohmann::json to_json() const;
+    template <class J = nlohmann::json>
+    J to_json() const;
     static Value decode(const TypeOps& type, std::span<const std::byte> bytes,
                         const std::shared_ptr<const void>& owner = nullptr);
     static Value from_json(const TypeOps& type, const nlohmann::json& j);
@@ -110,10 +115,11 @@ inline std::vector<std::byte> Value::encode() const {
     return bytes;
 }
 
-inline nlohmann::json Value::to_json() const {
+template <class J>
+J Value::to_json() const {
     if (empty()) throw TypeError("cannot convert an empty value to JSON");
     if (!type_->has_json()) throw TypeError("type '" + std::string(type_->name) + "' has no JSON form (its codec has no to_json/from_json)");
-    nlohmann::json j;
+    J j;
     std::string error;
     if (!type_->to_json(raw(), &j, &error))
         throw TypeError("cannot convert '" + std::string(type_->name) + "' to JSON: " + error);

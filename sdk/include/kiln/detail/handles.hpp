@@ -1,6 +1,7 @@
 // The host's views of the objects a plugin makes (datasets, runners, hooks): the same
 // operations as the SDK's base classes, but noexcept, so an exception stays in the plugin
-// that threw it. The adaptors in detail/adaptors.hpp implement them inside the plugin.
+// that threw it. The adaptors (detail/dataset_adaptor.hpp, runner_adaptor.hpp,
+// hook_adaptor.hpp) implement them inside the plugin.
 // Their vtables are part of the ABI (docs/abi.md).
 #pragma once
 
@@ -12,9 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "kiln/dataset.hpp"
-#include "kiln/hooks.hpp"
-#include "kiln/runner.hpp"
+#include "kiln/detail/forward.hpp"
+#include "kiln/run_view.hpp"
 #include "kiln/value.hpp"
 
 namespace kiln::detail {

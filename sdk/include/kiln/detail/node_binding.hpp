@@ -3,8 +3,10 @@
 
 #include "kiln/detail/require_cxx20.hpp"
 
+#include <array>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -86,18 +88,26 @@ constexpr bool node_types_have_codecs(std::tuple<A...>*, std::tuple<R...>*) {
     return (node_value_type_has_codec<input_type<A>>::value && ...) && (node_value_type_has_codec<R>::value && ...);
 }
 
+// The TypeOps of each result, as a constant array (no code runs to build it).
 template <class R>
-struct outputs_of {
-    static std::vector<const TypeOps*> types() { return {&type_ops<R>()}; }
-    static void store(R&& r, Value* out) { out[0] = Value::make<R>(std::move(r)); }
+struct result_ops {
+    static constexpr std::array<const TypeOps*, 1> value{&type_ops_impl<R>::ops};
 };
 template <>
-struct outputs_of<void> {
-    static std::vector<const TypeOps*> types() { return {}; }
+struct result_ops<void> {
+    static constexpr std::array<const TypeOps*, 0> value{};
+};
+template <class... R>
+struct result_ops<std::tuple<R...>> {
+    static constexpr std::array<const TypeOps*, sizeof...(R)> value{&type_ops_impl<R>::ops...};
+};
+
+template <class R>
+struct outputs_of {
+    static void store(R&& r, Value* out) { out[0] = Value::make<R>(std::move(r)); }
 };
 template <class... R>
 struct outputs_of<std::tuple<R...>> {
-    static std::vector<const TypeOps*> types() { return {&type_ops<R>()...}; }
     static void store(std::tuple<R...>&& r, Value* out) {
         store_each(std::move(r), out, std::index_sequence_for<R...>{});
     }
@@ -107,16 +117,38 @@ struct outputs_of<std::tuple<R...>> {
     }
 };
 
+// A function pointer is kept in one holder type for all signatures, so that a plugin of
+// many plain-function nodes compiles one shared-pointer type, not one per signature.
+struct FunctionHolder {
+    void (*function)();
+};
+inline std::shared_ptr<const void> hold_function(void (*function)()) {
+    return std::make_shared<const FunctionHolder>(FunctionHolder{function});
+}
+template <class F>
+std::shared_ptr<const void> hold_callable(F&& f) {
+    using Fn = std::decay_t<F>;
+    if constexpr (std::is_pointer_v<Fn> && std::is_function_v<std::remove_pointer_t<Fn>>)
+        return hold_function(reinterpret_cast<void (*)()>(f));
+    else
+        return std::make_shared<const Fn>(std::forward<F>(f));
+}
+template <class F>
+decltype(auto) held_callable(const void* held) {
+    if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>)
+        return reinterpret_cast<F>(static_cast<const FunctionHolder*>(held)->function);
+    else
+        return *static_cast<const F*>(held);  // const F&
+}
+
 template <class F, class R, class Args>
 struct node_binder;
 template <class F, class R, class... A>
 struct node_binder<F, R, std::tuple<A...>> {
-    static std::vector<const TypeOps*> input_types() {
-        (check_input<A>(), ...);
-        return {&type_ops<input_type<A>>()...};
-    }
+    static constexpr std::array<const TypeOps*, sizeof...(A)> input_ops{&type_ops_impl<input_type<A>>::ops...};
+    static constexpr void check_inputs() { (check_input<A>(), ...); }
     static bool invoke(const void* callable, const Value* in, Value* out, std::string* error) noexcept {
-        return guard(error, [&] { call(*static_cast<const F*>(callable), in, out, std::index_sequence_for<A...>{}); });
+        return guard(error, [&] { call(held_callable<F>(callable), in, out, std::index_sequence_for<A...>{}); });
     }
     template <std::size_t... I>
     static void call(const F& f, [[maybe_unused]] const Value* in, [[maybe_unused]] Value* out,
@@ -129,6 +161,21 @@ struct node_binder<F, R, std::tuple<A...>> {
     }
 };
 
+// The part of a spec that does not depend on the function's types: written once, not once
+// per node, so that a plugin file with many nodes compiles quickly.
+inline NodeSpec node_spec_of(std::string name, std::span<const TypeOps* const> inputs,
+                             std::span<const TypeOps* const> outputs, std::shared_ptr<const void> callable,
+                             NodeInvoke invoke, NodeSpecOptions options) {
+    NodeSpec spec;
+    spec.name = std::move(name);
+    spec.inputs.assign(inputs.begin(), inputs.end());
+    spec.outputs.assign(outputs.begin(), outputs.end());
+    spec.options = std::move(options);
+    spec.callable = std::move(callable);
+    spec.invoke = invoke;
+    return spec;
+}
+
 template <class F>
 NodeSpec make_node_spec(std::string name, F fn, NodeSpecOptions options) {
     using Fn = std::decay_t<F>;
@@ -140,14 +187,9 @@ NodeSpec make_node_spec(std::string name, F fn, NodeSpecOptions options) {
         return {};  // the static_assert has reported each type without a codec; no more errors
     } else {
         using Binder = node_binder<Fn, R, Args>;
-        NodeSpec spec;
-        spec.name = std::move(name);
-        spec.inputs = Binder::input_types();
-        spec.outputs = outputs_of<R>::types();
-        spec.options = std::move(options);
-        spec.callable = std::make_shared<const Fn>(std::move(fn));
-        spec.invoke = &Binder::invoke;
-        return spec;
+        Binder::check_inputs();
+        return node_spec_of(std::move(name), Binder::input_ops, result_ops<R>::value,
+                            hold_callable(std::move(fn)), &Binder::invoke, std::move(options));
     }
 }
 

@@ -11,11 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "kiln/dataset.hpp"
+#include "kiln/detail/forward.hpp"
 #include "kiln/detail/handles.hpp"
-#include "kiln/hooks.hpp"
 #include "kiln/node.hpp"
-#include "kiln/runner.hpp"
+#include "kiln/type_options.hpp"
 #include "kiln/value.hpp"
 
 namespace kiln::detail {

@@ -1,6 +1,6 @@
-// The plugin-side implementations of the host's handles (detail/handles.hpp): each wraps
-// the plugin author's object and turns its exceptions into messages. Instantiated by the
-// Registrar's templates inside the plugin, so every call runs the plugin's own code.
+// The plugin side of a hook handle (detail/handles.hpp): wraps the author's kiln::Hooks,
+// turns its exceptions into messages and tells the host which points it overrides.
+// Included by kiln/hooks.hpp.
 #pragma once
 
 #include "kiln/detail/require_cxx20.hpp"
@@ -12,85 +12,10 @@
 
 #include "kiln/detail/guard.hpp"
 #include "kiln/detail/handles.hpp"
-#include "kiln/distributed.hpp"
+#include "kiln/hooks.hpp"
 
 namespace kiln::detail {
 
-template <class D>
-class DatasetAdaptor final : public DatasetHandle {
-public:
-    explicit DatasetAdaptor(std::unique_ptr<D> d) : d_(std::move(d)) {}
-    bool load(Value* out, std::string* error) noexcept override {
-        return guard(error, [&] {
-            *out = d_->load();
-            if (out->empty()) throw DatasetError("load() returned an empty value");
-        });
-    }
-    bool save(const Value& v, std::string* error) noexcept override {
-        return guard(error, [&] { d_->save(v); });
-    }
-    int exists(std::string* error) noexcept override {
-        int r = -1;
-        guard(error, [&] { r = d_->exists() ? 1 : 0; });
-        return r;
-    }
-    bool release(std::string* error) noexcept override {
-        return guard(error, [&] { d_->release(); });
-    }
-    std::string describe() const noexcept override {
-        std::string s;
-        if (!guard(nullptr, [&] { s = d_->describe(); })) s = "<describe() failed>";
-        return s;
-    }
-
-private:
-    std::unique_ptr<D> d_;
-};
-
-template <class D>
-std::unique_ptr<DatasetHandle> make_dataset(const DatasetConfig& config, std::string* error) noexcept {
-    std::unique_ptr<DatasetHandle> handle;
-    guard(error, [&] { handle = std::make_unique<DatasetAdaptor<D>>(std::make_unique<D>(config)); });
-    return handle;
-}
-template <class R>
-class RunnerAdaptor final : public RunnerHandle {
-public:
-    explicit RunnerAdaptor(std::unique_ptr<R> r) : r_(std::move(r)) {}
-    bool run(RunContext& context, std::string* error) noexcept override {
-        return guard(error, [&] { r_->run(context); });
-    }
-    std::unique_ptr<DatasetHandle> create_default_dataset(const DatasetConfig& config,
-                                                          std::string* error) noexcept override {
-        std::unique_ptr<DatasetHandle> handle;
-        guard(error, [&] {
-            if (auto d = r_->create_default_dataset(config))
-                handle = std::make_unique<DatasetAdaptor<Dataset>>(std::move(d));
-        });
-        return handle;
-    }
-    // Only a DistributedRunner spans processes; any other runner is primary, with no launcher.
-    bool primary() const noexcept override {
-        bool p = true;
-        if constexpr (std::is_base_of_v<DistributedRunner, R>) guard(nullptr, [&] { p = r_->primary(); });
-        return p;
-    }
-    std::string launcher() const noexcept override {
-        std::string l;
-        if constexpr (std::is_base_of_v<DistributedRunner, R>) guard(nullptr, [&] { l = r_->launcher(); });
-        return l;
-    }
-
-private:
-    std::unique_ptr<R> r_;
-};
-
-template <class R>
-std::unique_ptr<RunnerHandle> make_runner(std::string* error) noexcept {
-    std::unique_ptr<RunnerHandle> handle;
-    guard(error, [&] { handle = std::make_unique<RunnerAdaptor<R>>(std::make_unique<R>()); });
-    return handle;
-}
 template <class H>
 class HookAdaptor final : public HookHandle {
 public:
