@@ -19,3 +19,12 @@ function(kiln_target_defaults target)
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()
+
+# For Kiln's own libraries of many files: a unity build when KILN_UNITY_BUILD is on, over a
+# precompiled header of the big headers nearly every file includes (plus ARGN).
+function(kiln_batch_build target)
+  if(KILN_UNITY_BUILD)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+  endif()
+  target_precompile_headers(${target} PRIVATE <filesystem> <map> <memory> <nlohmann/json.hpp> <string> <vector> ${ARGN})
+endfunction()

@@ -25,6 +25,7 @@
 #include "catalog/dataset_versions.hpp"
 #include "kiln/dataset.hpp"
 #include "kiln/detail/handles.hpp"
+#include "model/parameter_names.hpp"
 
 namespace kiln::core {
 
@@ -54,8 +55,6 @@ private:
 // Parses "--params a.b=1,c=x" (values are JSON when they parse as JSON, else strings);
 // throws kiln::ConfigError for an item without '='.
 std::vector<std::pair<std::string, nlohmann::json>> parse_params_option(const std::string& text);
-
-bool is_parameter_name(const std::string& dataset);  // "parameters" or "params:..."
 
 // One materialised dataset: the plugin's handle with errors turned into kiln::DatasetError
 // naming the dataset. Serialises calls unless the type is thread safe.

@@ -158,8 +158,5 @@ std::vector<std::pair<std::string, nlohmann::json>> parse_params_option(const st
     return out;
 }
 
-bool is_parameter_name(const std::string& dataset) {
-    return dataset == "parameters" || dataset.rfind("params:", 0) == 0;
-}
 
 }  // namespace kiln::core

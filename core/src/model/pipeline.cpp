@@ -3,6 +3,7 @@
 // thousand nodes builds in a few passes over its nodes (Kedro's is quadratic in places).
 #include "model/pipeline.hpp"
 
+#include "model/parameter_names.hpp"
 #include "model/transcoding.hpp"
 #include "text/elided_list.hpp"
 #include "text/join.hpp"
@@ -77,8 +78,6 @@ std::size_t insert(std::vector<std::uint64_t>& table, std::size_t& count, std::s
 }
 
 }  // namespace slots
-
-bool is_parameter(std::string_view dataset) { return dataset == "parameters" || dataset.starts_with("params:"); }
 
 // Kedro's rule for node names and tags: [A-Za-z0-9_.-]+.
 bool is_valid_name(std::string_view s) {
@@ -456,7 +455,7 @@ Readers check_inputs(const std::vector<Node>& nodes, const std::vector<std::stri
             if (!spec) continue;
             const TypeOps* wanted = spec->inputs[k];
             const bool is_free = producer[id] == npos;
-            if (!wanted || (is_free && is_parameter(dataset_names[id]))) continue;
+            if (!wanted || (is_free && is_parameter_name(dataset_names[id]))) continue;
             if (!type[id]) {
                 type[id] = wanted;
                 typed_by[id] = i;

@@ -2,13 +2,11 @@
 
 #include <algorithm>
 
-namespace kiln::core {
-namespace {
-bool is_parameter(std::string_view name) { return name == "parameters" || name.starts_with("params:"); }
-}  // namespace
+#include "model/parameter_names.hpp"
 
+namespace kiln::core {
 bool is_transcoded(std::string_view name) {
-    return name.find(transcoding_separator) != std::string_view::npos && !is_parameter(name);
+    return name.find(transcoding_separator) != std::string_view::npos && !is_parameter_name(name);
 }
 
 std::string_view underlying_dataset(std::string_view name) {
@@ -17,7 +15,7 @@ std::string_view underlying_dataset(std::string_view name) {
 }
 
 std::size_t transcoding_separators(std::string_view name) {
-    if (is_parameter(name)) return 0;
+    if (is_parameter_name(name)) return 0;
     return static_cast<std::size_t>(std::count(name.begin(), name.end(), transcoding_separator));
 }
 
