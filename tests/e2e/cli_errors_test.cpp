@@ -9,10 +9,12 @@
 
 using namespace kiln::test;
 
+namespace cli_errors_test_cases {
+
 namespace {
 
 // A valid two-node project: seed -> a -> neg -> b (b is a free output).
-void two_node_project(Project& p) {
+void tagged_two_node_project(Project& p) {
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
         {"name": "first", "func": "testnodes.seed", "outputs": "a", "tags": ["t1"]},
         {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b", "tags": ["t2"]}
@@ -317,7 +319,7 @@ TEST_CASE("cli.free_input_missing_from_catalog") {
 
 TEST_CASE("cli.malformed_catalog_json") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.catalog("{\"b\": {\"type\": \"kiln.JsonDataset\", \"filepath\": \"b.json\"},\n}\n");
     auto r = p.run();
     INFO(r.output);
@@ -328,7 +330,7 @@ TEST_CASE("cli.malformed_catalog_json") {
 
 TEST_CASE("cli.catalog_key_written_twice") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.catalog(R"({"b": {"type": "kiln.JsonDataset", "filepath": "b.json"},
                   "b": {"type": "kiln.TextDataset", "filepath": "b.txt"}})");
     auto r = p.run();
@@ -340,7 +342,7 @@ TEST_CASE("cli.catalog_key_written_twice") {
 
 TEST_CASE("cli.unknown_dataset_type") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.catalog(R"({"b": {"type": "kiln.JsonDatset", "filepath": "b.json"}})");
     auto r = p.run();
     INFO(r.output);
@@ -355,7 +357,7 @@ TEST_CASE("cli.unknown_dataset_type") {
 
 TEST_CASE("cli.catalog_entry_without_type") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.catalog(R"({"b": {"filepath": "b.json"}})");
     auto r = p.run();
     INFO(r.output);
@@ -367,7 +369,7 @@ TEST_CASE("cli.catalog_entry_without_type") {
 
 TEST_CASE("cli.catalog_entry_with_a_parameter_name") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.catalog(R"({"params:x": {"type": "kiln.JsonDataset", "filepath": "x.json"}})");
     auto r = p.run();
     INFO(r.output);
@@ -417,7 +419,7 @@ TEST_CASE("cli.parameter_override_of_the_wrong_type") {
 
 TEST_CASE("cli.params_without_equals") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     auto r = p.run({"--params", "alpha"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -426,7 +428,7 @@ TEST_CASE("cli.params_without_equals") {
 
 TEST_CASE("cli.params_into_a_value_that_is_not_an_object") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.parameters(R"({"alpha": 1.5})");
     auto r = p.run({"--params", "alpha.x=2"});
     INFO(r.output);
@@ -437,7 +439,7 @@ TEST_CASE("cli.params_into_a_value_that_is_not_an_object") {
 
 TEST_CASE("cli.malformed_parameters_json") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.parameters("{\"alpha\": 1.5,\n \"beta\": tru}\n");
     auto r = p.run();
     INFO(r.output);
@@ -449,7 +451,7 @@ TEST_CASE("cli.malformed_parameters_json") {
 
 TEST_CASE("cli.unknown_runner") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     auto r = p.run({"--runner", "WarpRunner"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -467,7 +469,7 @@ TEST_CASE("cli.parallel_and_runner_together") {
 
 TEST_CASE("cli.max_workers_must_be_positive") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     for (const char* n : {"0", "-3"}) {
         CAPTURE(n);
         auto r = p.run({"--max-workers", n});
@@ -498,7 +500,7 @@ TEST_CASE("cli.project_dir_does_not_exist") {
 
 TEST_CASE("cli.resume_cannot_be_combined_with_filters") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     REQUIRE(p.run().exit_code == 0);
     auto r = p.run({"--resume", "--nodes", "second"});
     INFO(r.output);
@@ -531,7 +533,7 @@ TEST_CASE("cli.resume_after_the_pipeline_lost_a_node") {
 
 TEST_CASE("cli.resume_with_a_corrupt_run_journal") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.write(".kiln/journal", R"({"format": "kiln-run-record/1", "run_id": 3})");
     auto r = p.run({"--resume"});
     INFO(r.output);
@@ -544,7 +546,7 @@ TEST_CASE("cli.resume_with_a_corrupt_run_journal") {
 
 TEST_CASE("cli.plugin_path_missing_dir") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     std::string missing = (p / "no-plugins-here").string();
     auto r = p.run_bare({"--plugin-path", missing});
     INFO(r.output);
@@ -555,7 +557,7 @@ TEST_CASE("cli.plugin_path_missing_dir") {
 
 TEST_CASE("cli.kiln_plugin_path_env_missing_dir") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     std::string missing = (p / "nowhere").string();
     auto r = p.run_bare({}, {"KILN_PLUGIN_PATH=" + missing});
     INFO(r.output);
@@ -568,7 +570,7 @@ namespace {
 // Runs a valid project with the good plugins plus one broken plugin folder.
 KilnResult run_with_broken(const std::string& folder) {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     return p.run_bare({"--plugin-path", test_plugins("good"), "--plugin-path", test_plugins(folder)});
 }
 }  // namespace
@@ -644,7 +646,7 @@ TEST_CASE("cli.plugin.broken_plugin_also_fails_kiln_plugins") {
 
 TEST_CASE("cli.unknown_node_in_nodes") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     auto r = p.run({"--nodes", "secnd"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -655,7 +657,7 @@ TEST_CASE("cli.unknown_node_in_nodes") {
 
 TEST_CASE("cli.unknown_node_in_from_nodes_and_to_nodes") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     auto r = p.run({"--from-nodes", "frist"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -681,7 +683,7 @@ TEST_CASE("cli.unknown_node_without_its_namespace") {
 
 TEST_CASE("cli.unknown_dataset_in_from_inputs_and_to_outputs") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     auto r = p.run({"--from-inputs", "aa"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -706,7 +708,7 @@ TEST_CASE("cli.unknown_namespace") {
 
 TEST_CASE("cli.filters_that_leave_no_nodes") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     auto r = p.run({"--tags", "t1", "--nodes", "second"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -718,7 +720,7 @@ TEST_CASE("cli.filters_that_leave_no_nodes") {
 
 TEST_CASE("cli.tag_that_no_node_has") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     auto r = p.run({"--tags", "nonexistent"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -753,7 +755,7 @@ TEST_CASE("cli.empty_pipeline_is_an_error") {
 
 TEST_CASE("cli.resources_must_be_finite") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     for (const char* bad : {"gpu=nan", "gpu=NaN", "gpu=inf", "gpu=Infinity", "gpu=1,cpu=inf", "gpu=-inf"}) {
         CAPTURE(bad);
         auto r = p.run({"--resources", bad});
@@ -769,7 +771,7 @@ TEST_CASE("cli.resources_must_be_finite") {
 
 TEST_CASE("cli.report_is_written_for_configuration_errors") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
 
     // An error in the project (a filter naming no node), found while preparing the run.
     auto r = p.run({"--nodes", "nope"});
@@ -821,7 +823,7 @@ TEST_CASE("cli.report_is_written_for_configuration_errors") {
 
 TEST_CASE("cli.report_that_cannot_be_written_does_not_hide_the_error") {
     Project p;
-    two_node_project(p);
+    tagged_two_node_project(p);
     p.write("blocker", "a file, not a folder\n");
     const std::string report = (p / "blocker" / "report.json").string();
     auto r = run_kiln({"run", "--project", p.dir(), "--plugin-path", test_plugins("good"), "--nodes", "nope",
@@ -885,3 +887,5 @@ TEST_CASE("cli.version") {
     CHECK(r.exit_code == 0);
     CHECK(r.contains("0."));
 }
+
+}  // namespace cli_errors_test_cases

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "common_projects.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
 #include "test_support.hpp"
@@ -13,9 +14,10 @@ using namespace kiln::test;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace config_env_test_cases {
+
 namespace {
 
-const std::string ext_plugins = test_plugins("ext");
 const std::string password = "Tr0ub4dor&3-secret";
 
 // total = add(params:model.a, params:model.b) -> data/total.json
@@ -38,11 +40,6 @@ void credentials_project(Project& p, bool fail) {
         "hello": {"type": "kiln.JsonDataset", "filepath": "data/hello.json"}})");
     p.write("conf/local/credentials.json",
             R"({"warehouse": {"user": "alice", "password": "${oc.env:WAREHOUSE_PASSWORD_FOR_KILN_TESTS}"}})");
-}
-
-KilnResult run_ext(const Project& p, std::vector<std::string> args = {}, const std::vector<std::string>& env = {}) {
-    args.insert(args.begin(), {"--plugin-path", ext_plugins});
-    return p.run(args, env);
 }
 
 double total(const Project& p) { return p.json_file("data/total.json").get<double>(); }
@@ -368,3 +365,5 @@ TEST_CASE("config_env.kiln_new_ignores_credentials_and_local_configuration") {
     CHECK(ignore.find("credentials.json\n") != std::string::npos);
     CHECK(ignore.find("/conf/local/\n") != std::string::npos);
 }
+
+}  // namespace config_env_test_cases

@@ -8,6 +8,8 @@
 
 using namespace kiln::test;
 
+namespace dataset_args_test_cases {
+
 namespace {
 
 // customers.csv (semicolons, a comment line, ids read as text) -> unchanged_json -> out.csv
@@ -55,3 +57,5 @@ TEST_CASE("dataset_args.csv_argument_errors_name_the_dataset") {
     CHECK(r.contains("\"load_args\".usecols names column 'name', which the file does not have; its columns: 'id', "
                      "'nmae'"));
 }
+
+}  // namespace dataset_args_test_cases

@@ -10,6 +10,8 @@
 using namespace kiln::test;
 using nlohmann::json;
 
+namespace dataset_factories_test_cases {
+
 namespace {
 
 // seed -> tea_products -> neg -> coffee_products -> neg -> total (a free output), and a
@@ -188,3 +190,5 @@ TEST_CASE("factories.errors_name_the_pattern") {
     CHECK(r.exit_code == 2);
     CHECK(r.contains("more than one catch-all pattern"));
 }
+
+}  // namespace dataset_factories_test_cases

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "common_projects.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
 #include "test_support.hpp"
@@ -18,18 +19,11 @@ using namespace kiln::test;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace extensions_test_cases {
+
 namespace {
 
-const std::string ext_plugins = test_plugins("ext");
-
 // seed -> a -> neg -> b; b is a free output held in memory.
-void two_node_project(Project& p) {
-    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
-        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
-        {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
-    ]}}})");
-}
-
 // A diamond with a persisted free output: seed -> a; neg(a) -> b; add(a, params:x) -> c;
 // add(b, c) -> d (in data/d.json).
 void diamond_project(Project& p) {
@@ -42,11 +36,6 @@ void diamond_project(Project& p) {
     ]}}})");
     p.parameters(R"({"x": 10})");
     p.catalog(R"({"d": {"type": "kiln.JsonDataset", "filepath": "data/d.json"}})");
-}
-
-KilnResult run_ext(const Project& p, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--plugin-path", ext_plugins});
-    return p.run(args);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -692,3 +681,5 @@ TEST_CASE("trace.option_needs_a_path_in_settings") {
     CHECK(r.exit_code == 2);
     CHECK(r.contains("needs the option \"path\""));
 }
+
+}  // namespace extensions_test_cases

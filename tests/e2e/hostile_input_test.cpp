@@ -12,6 +12,8 @@
 
 using namespace kiln::test;
 
+namespace hostile_input_test_cases {
+
 namespace {
 
 // Runs `kiln run` on the project with the test plugins, bounded in time.
@@ -196,3 +198,5 @@ TEST_CASE("hostile_input.latin1_bytes_do_not_fail_a_run_after_the_fact") {
         CHECK(record["failed_node"] == "g");
     }
 }
+
+}  // namespace hostile_input_test_cases

@@ -5,22 +5,18 @@
 
 #include <fstream>
 
+#include "common_projects.hpp"
 #include "kiln_child.hpp"
 #include "project_builder.hpp"
 
 using namespace kiln::test;
 namespace fs = std::filesystem;
 
+namespace hostile_plugins_test_cases {
+
 namespace {
 
 constexpr std::chrono::milliseconds time_limit{30000};
-
-void two_node_project(Project& p) {
-    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
-        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
-        {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
-    ]}}})");
-}
 
 struct Outcome {
     int exit_code;
@@ -178,3 +174,5 @@ TEST_CASE("hostile_plugins.folder_or_file_writable_by_others") {
         CHECK(r.contains("Completed node: second"));
     }
 }
+
+}  // namespace hostile_plugins_test_cases

@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "common_projects.hpp"
 #include "kiln_child.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
@@ -20,6 +21,8 @@
 using namespace kiln::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+namespace incremental_test_cases {
 
 namespace {
 
@@ -54,12 +57,6 @@ KilnResult kiln_in(const Project& p, const std::string& command, std::vector<std
 KilnResult incremental(const Project& p, std::vector<std::string> args = {}, const std::vector<std::string>& env = {}) {
     args.insert(args.begin(), "--incremental");
     return p.run(args, env);
-}
-
-double number_in(const Project& p, const std::string& file) {
-    const auto j = p.json_file(file);
-    REQUIRE_MESSAGE(j.is_number(), file << " holds " << j.dump());
-    return j.get<double>();
 }
 
 }  // namespace
@@ -462,3 +459,5 @@ TEST_CASE("incremental.errors_and_a_damaged_store") {
     CHECK(resumed.exit_code == 2);
     CHECK(resumed.contains("--incremental cannot be combined with it unless repeated exactly"));
 }
+
+}  // namespace incremental_test_cases

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common_projects.hpp"
 #include "kiln_child.hpp"
 #include "project_builder.hpp"
 
@@ -16,6 +17,8 @@ using namespace kiln::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+namespace journal_test_cases {
 
 namespace {
 
@@ -45,12 +48,6 @@ Run run(const Project& p, const std::vector<std::string>& args, const std::vecto
     CHECK_MESSAGE(shm_segments_of(kiln.pid()).empty(), "segments left: " << join_names(shm_segments_of(kiln.pid())));
     kiln.reap();
     return r;
-}
-
-double number_in(const Project& p, const std::string& file) {
-    json j = p.json_file(file);
-    REQUIRE_MESSAGE(j.is_number(), file << " holds " << j.dump());
-    return j.get<double>();
 }
 
 // load -> a (a.json) -> bump = unreliable(a) -> b (memory) -> last = neg(b) -> c (c.json);
@@ -466,3 +463,5 @@ TEST_CASE("journal.stack_overflow_is_named_on_any_thread") {
         CHECK(second.exit_code == 0);
     }
 }
+
+}  // namespace journal_test_cases

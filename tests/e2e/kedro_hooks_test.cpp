@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "common_projects.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
 #include "test_support.hpp"
@@ -15,15 +16,11 @@ using namespace kiln::test;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace kedro_hooks_test_cases {
+
 namespace {
 
-const std::string ext_plugins = test_plugins("ext");
 const std::string password = "Kedro-hooks-s3cret&9";
-
-KilnResult run_ext(const Project& p, std::vector<std::string> args, const std::vector<std::string>& env = {}) {
-    args.insert(args.begin(), {"--plugin-path", ext_plugins});
-    return p.run(args, env);
-}
 
 // first: seed() -> a (in memory);  second: neg(a) -> b (data/b.json). InputSwap gives
 // `second` the value `value` for `dataset`.
@@ -154,3 +151,5 @@ TEST_CASE("kedro_hooks.an_older_plugin_is_told_only_the_points_of_its_minor") {
           "before_node_run node=second replacements=null\n"
           "after_pipeline_run\n");
 }
+
+}  // namespace kedro_hooks_test_cases

@@ -8,6 +8,8 @@
 using namespace kiln::test;
 using nlohmann::json;
 
+namespace memory_dataset_test_cases {
+
 namespace {
 
 const std::vector<std::vector<std::string>>& runners() {
@@ -137,3 +139,5 @@ TEST_CASE("memory_dataset.a_type_that_does_not_persist_is_never_relied_on") {
         CHECK(r.contains("--from-nodes \"prep\""));
     }
 }
+
+}  // namespace memory_dataset_test_cases

@@ -13,6 +13,8 @@
 using namespace kiln::test;
 namespace fs = std::filesystem;
 
+namespace modular_pipelines_test_cases {
+
 namespace {
 
 // cook:  season: add(raw, params:salt) -> dish;  plate.serve: neg(dish) -> result
@@ -247,3 +249,5 @@ TEST_CASE("modular.dict_outputs_map_named_values_to_datasets") {
     CHECK(unnamed.contains("'testnodes.min_max' names none of the values it returns"));
     CHECK(unnamed.contains("{.outputs = {\"value1\", \"value2\"}}"));
 }
+
+}  // namespace modular_pipelines_test_cases

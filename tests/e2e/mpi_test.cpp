@@ -24,6 +24,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace mpi_test_cases {
+
 namespace {
 
 // mpirun's own arguments: as root here, more ranks than cores.
@@ -298,3 +300,5 @@ TEST_CASE("mpi.a_killed_rank_fails_the_job_naming_its_node") {
     CHECK(r.contains("--from-nodes"));
     CHECK(p.exists("data/a.json"));
 }
+
+}  // namespace mpi_test_cases

@@ -10,6 +10,8 @@
 using namespace kiln::test;
 namespace fs = std::filesystem;
 
+namespace output_paths_test_cases {
+
 namespace {
 
 void seed_to(Project& p, const std::string& filepath_json) {
@@ -86,3 +88,5 @@ TEST_CASE("output_paths.a_nul_in_filepath_is_refused_before_the_run") {
     CHECK_FALSE(p.exists("data/out"));
     CHECK_FALSE(p.exists("data"));
 }
+
+}  // namespace output_paths_test_cases

@@ -5,6 +5,8 @@
 
 using namespace kiln::test;
 
+namespace parallel_validation_test_cases {
+
 TEST_CASE("parallel.refuses_what_cannot_cross_processes_all_at_once") {
     Project p;
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
@@ -50,3 +52,5 @@ TEST_CASE("parallel.start_methods_give_identical_results") {
     CHECK(bad.exit_code == 2);
     CHECK(bad.contains("unknown start method 'teleport'"));
 }
+
+}  // namespace parallel_validation_test_cases

@@ -7,10 +7,10 @@
 #include <doctest/doctest.h>
 
 #include <cerrno>
-#include <fcntl.h>
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <regex>
@@ -25,6 +25,8 @@
 #include "test_skip.hpp"
 
 extern char** environ;
+
+namespace progress_test_cases {
 
 using namespace kiln::test;
 using namespace std::chrono_literals;
@@ -384,3 +386,5 @@ TEST_CASE("progress.on_a_terminal_not_when_disabled_or_quiet") {
         CHECK(r.output.find("\x1b[K") == std::string::npos);
     }
 }
+
+}  // namespace progress_test_cases

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common_projects.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
 #include "test_support.hpp"
@@ -14,18 +15,13 @@ using namespace kiln::test;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace run_features_test_cases {
+
 namespace {
 
 // ------------------------------------------------------------------ projects
 
 // seed -> a -> neg -> b; b is a free output held in memory.
-void two_node_project(Project& p) {
-    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
-        {"name": "first", "func": "testnodes.seed", "outputs": "a"},
-        {"name": "second", "func": "testnodes.neg", "inputs": "a", "outputs": "b"}
-    ]}}})");
-}
-
 // A pipeline for the filters, every intermediate dataset persisted so any part can run:
 //   n1: seed -> a;  n2: neg(a) -> b;  n3: add(a, params:x) -> c;  n4: add(b, c) -> d;
 //   n5: neg(d) -> e;  side.s1: identity(params:x) -> f;  side.sub.s2: neg(f) -> g
@@ -91,12 +87,6 @@ void failing_project(Project& p, bool use_fail_if) {
 }
 
 // ------------------------------------------------------------------ helpers
-
-double number_in(const Project& p, const std::string& file) {
-    json j = p.json_file(file);
-    REQUIRE_MESSAGE(j.is_number(), file << " holds " << j.dump());
-    return j.get<double>();
-}
 
 }  // namespace
 
@@ -1146,7 +1136,6 @@ TEST_CASE("run.async_gives_the_same_results") {
     CHECK(number_in(p, "data/d.json") == 2.0);
 }
 
-
 TEST_CASE("run.default_pipeline_composes_the_others") {
     Project p;
     p.pipelines(R"({"pipelines": {
@@ -1191,3 +1180,5 @@ TEST_CASE("run.quiet_hides_progress_but_not_errors") {
     CHECK(r.contains("deliberate failure"));
     CHECK_FALSE(r.contains("Running node"));
 }
+
+}  // namespace run_features_test_cases

@@ -17,6 +17,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace runner_matrix_test_cases {
+
 namespace {
 
 // How kiln is started for one runner: the launcher (mpirun) and the runner's options.
@@ -228,3 +230,5 @@ TEST_CASE("matrix.nodes_sharing_a_capped_resource_never_overlap") {
             CHECK_MESSAGE(gpu[k].first >= gpu[k - 1].second, "GPU nodes overlap: " << report["nodes"].dump());
     }
 }
+
+}  // namespace runner_matrix_test_cases

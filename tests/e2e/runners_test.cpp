@@ -19,6 +19,7 @@
 #include <set>
 #include <sys/statvfs.h>
 
+#include "common_projects.hpp"
 #include "kiln_child.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
@@ -29,6 +30,8 @@ using namespace kiln::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+namespace runners_test_cases {
 
 namespace {
 
@@ -84,12 +87,6 @@ std::string args_text(const std::vector<std::string>& args) {
     std::string s = "kiln run";
     for (const auto& a : args) s += " " + a;
     return s;
-}
-
-double number_in(const Project& p, const std::string& file) {
-    json j = p.json_file(file);
-    REQUIRE_MESSAGE(j.is_number(), file << " holds " << j.dump());
-    return j.get<double>();
 }
 
 // ------------------------------------------------------------------ report timelines
@@ -1357,3 +1354,5 @@ TEST_CASE("runners.whole_run_sigkilled_mid_save_next_run_removes_the_temporary")
         CHECK(r.output.find(left_name) < r.output.find("Running node: save"));
     }
 }
+
+}  // namespace runners_test_cases

@@ -12,6 +12,8 @@
 using namespace kiln::test;
 namespace fs = std::filesystem;
 
+namespace sample_test_cases {
+
 namespace {
 // A copy of the sample project without outputs of earlier runs.
 void copy_sample(const TempDir& dir) {
@@ -137,3 +139,5 @@ TEST_CASE("sample.corpora.environments_factories_namespaces_versions") {
     CHECK(fs::exists(dir / "data/02_intermediate/letters/word_counts.json"));
     CHECK_FALSE(fs::exists(dir / "data/02_intermediate/poems/word_counts.json"));
 }
+
+}  // namespace sample_test_cases

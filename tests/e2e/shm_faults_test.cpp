@@ -26,6 +26,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace shm_faults_test_cases {
+
 namespace {
 
 constexpr const char* unshare_binary = "/usr/bin/unshare";
@@ -310,3 +312,5 @@ TEST_CASE("shm.exhaustion.a_nearly_full_dev_shm_still_passes_small_values") {
     CHECK(p.json_file("data/c.json") == json(0.0));
 }
 }  // namespace
+
+}  // namespace shm_faults_test_cases

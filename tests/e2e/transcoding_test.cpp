@@ -14,6 +14,8 @@ using namespace kiln::test;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace transcoding_test_cases {
+
 namespace {
 
 constexpr const char* shared_file_catalog = R"({
@@ -256,3 +258,5 @@ TEST_CASE("transcoding.errors.form_without_catalog_entry_is_refused_before_the_r
     CHECK(r.exit_code == 2);
     CHECK(r.contains("but 'x@json' is a kiln.MemoryDataset."));
 }
+
+}  // namespace transcoding_test_cases

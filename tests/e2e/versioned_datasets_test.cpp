@@ -15,6 +15,8 @@ using namespace kiln::test;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace versioned_datasets_test_cases {
+
 namespace {
 
 // first: seed -> a (versioned);  second: neg(a) -> b (versioned).
@@ -242,3 +244,5 @@ TEST_CASE("versioned.factory_patterns_may_be_versioned") {
     CHECK(number_at(p, "data/x.json/" + v + "/x.json") == 1.0);
     CHECK(number_at(p, "data/y.json/" + v + "/y.json") == -1.0);
 }
+
+}  // namespace versioned_datasets_test_cases

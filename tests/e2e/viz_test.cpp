@@ -15,6 +15,8 @@
 using namespace kiln::test;
 namespace fs = std::filesystem;
 
+namespace viz_test_cases {
+
 namespace {
 
 // `kiln viz --project <sample> --plugin-path <sample plugin> ARGS...`. The sample is only
@@ -288,3 +290,5 @@ TEST_CASE("viz.errors.filters_and_projects") {
     CHECK(j.exit_code == 2);
     CHECK(j.contains("pipelines.json:1:"));
 }
+
+}  // namespace viz_test_cases

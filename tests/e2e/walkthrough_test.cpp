@@ -11,6 +11,8 @@
 using namespace kiln::test;
 namespace fs = std::filesystem;
 
+namespace walkthrough_test_cases {
+
 namespace {
 
 KilnResult run_walkthrough(const TempDir& dir, const std::vector<std::string>& args,
@@ -66,3 +68,5 @@ TEST_CASE("walkthrough.hook_option_is_checked") {
     CHECK(r.exit_code == 2);
     CHECK(r.contains("\"limit_s\" must not be negative"));
 }
+
+}  // namespace walkthrough_test_cases

@@ -12,6 +12,8 @@ using namespace kiln::core;
 using kiln::test::error_of;
 using kiln::test::TempDir;
 
+namespace catalog_test_cases {
+
 TEST_CASE("catalog.parameters.nested_keys_and_overrides") {
     Parameters p(nlohmann::json{{"model", {{"alpha", 0.5}, {"layers", {1, 2}}}}, {"name", "x"}});
     REQUIRE(p.find("model.alpha"));
@@ -132,3 +134,5 @@ TEST_CASE("catalog.datasets_and_parameters") {
     CHECK(msg.find("parameter 'params:rati' is not defined") != std::string::npos);
     CHECK(msg.find("did you mean params:ratio") != std::string::npos);
 }
+
+}  // namespace catalog_test_cases

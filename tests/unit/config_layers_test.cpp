@@ -18,6 +18,8 @@ using namespace kiln::core;
 using kiln::test::error_of;
 using kiln::test::TempDir;
 
+namespace config_layers_test_cases {
+
 namespace {
 
 MergedConfig config_from(json value, const std::string& file) {
@@ -178,3 +180,5 @@ TEST_CASE("config.loader.credentials_replace_the_name_in_catalog_entries") {
     const std::string error = error_of([&] { load_data_config(config_layout(dir.path(), "", ""), json::object()); });
     CHECK(error.find("catalog entry 'db': credentials 'nope' are not defined in") != std::string::npos);
 }
+
+}  // namespace config_layers_test_cases

@@ -11,6 +11,8 @@ using kiln::ConfigError;
 using kiln::DatasetError;
 using namespace dataset_test;
 
+namespace csv_dataset_test_cases {
+
 TEST_CASE("datasets.csv.load") {
     TempDir dir;
     write_raw(dir / "in.csv",
@@ -234,3 +236,5 @@ TEST_CASE("datasets.csv.save_args") {
     CHECK(contains(config_error({{"mode", "w"}}), "\"save_args\" has \"mode\", which CsvDataset does not take"));
     CHECK(contains(config_error({{"columns", "name"}}), "\"save_args\".columns must be a non-empty list"));
 }
+
+}  // namespace csv_dataset_test_cases

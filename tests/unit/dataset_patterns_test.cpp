@@ -17,6 +17,8 @@ using kiln::test::error_of;
 using kiln::test::TempDir;
 using nlohmann::json;
 
+namespace dataset_patterns_test_cases {
+
 namespace {
 
 std::vector<std::string> ranked(std::vector<std::string> keys) {
@@ -205,3 +207,5 @@ TEST_CASE("dataset_patterns.unused_entries_warn_with_closest_name") {
     CHECK(warnings[0] == "catalog.json: catalog entry 'compnies' is not used by any pipeline; did you mean 'companies'?");
     CHECK(warnings[1] == "catalog.json: catalog entry 'zzz_unrelated' is not used by any pipeline");
 }
+
+}  // namespace dataset_patterns_test_cases

@@ -4,7 +4,6 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 
 #include <kiln/dataset.hpp>
 #include <kiln/file_io.hpp>
@@ -20,7 +20,10 @@
 #include "csv_dataset.hpp"
 #include "json_dataset.hpp"
 #include "npy_dataset.hpp"
+#include "test_support.hpp"
 #include "text_dataset.hpp"
+
+using kiln::test::contains;
 
 namespace fs = std::filesystem;
 using kiln::DatasetConfig;
@@ -30,37 +33,7 @@ using namespace kiln::datasets;
 
 namespace dataset_test {
 
-// A fresh directory under the system temp directory, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("kiln-datasets-test-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(counter++) + "-" + std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-
-    // Every file name under the directory, recursively, relative to it.
-    std::set<std::string> files() const {
-        std::set<std::string> out;
-        for (const auto& e : fs::recursive_directory_iterator(path_))
-            if (!e.is_directory()) out.insert(fs::relative(e.path(), path_).string());
-        return out;
-    }
-
-private:
-    fs::path path_;
-};
+using kiln::test::TempDir;
 
 inline DatasetConfig make_config(const TempDir& dir, const std::string& type, json args, const kiln::TypeOps* value_type) {
     DatasetConfig c;
@@ -116,8 +89,6 @@ std::string message_of(F&& f) {
     FAIL_CHECK("did not throw");
     return "";
 }
-
-inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 inline doctest::Contains has(const std::string& part) { return doctest::Contains(part.c_str()); }
 

@@ -21,6 +21,8 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::system_clock;
 
+namespace dataset_versions_test_cases {
+
 namespace {
 
 system_clock::time_point at(const std::string& version) {
@@ -193,3 +195,5 @@ TEST_CASE("versions.errors_name_the_dataset") {
     });
     CHECK(msg.find("dataset 'raw' is saved by a node of this run") != std::string::npos);
 }
+
+}  // namespace dataset_versions_test_cases

@@ -11,6 +11,8 @@
 
 #include "test_support.hpp"
 
+namespace embed_test_cases {
+
 namespace {
 // What run_project logs, while alive.
 class LogCapture {
@@ -52,3 +54,5 @@ TEST_CASE("embed.max_workers_below_one_exits_2") {
     CHECK(kiln::run_project(run) == 2);
     CHECK(log.text().find("max_workers must be a positive number of workers, got 0") != std::string::npos);
 }
+
+}  // namespace embed_test_cases

@@ -16,6 +16,8 @@ using kiln::test::error_of;
 using kiln::test::TempDir;
 namespace fs = std::filesystem;
 
+namespace extensions_test_cases {
+
 namespace {
 
 struct NoopRunner : kiln::Runner {
@@ -125,3 +127,5 @@ TEST_CASE("extensions.enable_hooks_resolves_names_once") {
     msg = error_of([&] { kiln::core::enable_hooks(r, {{kiln::core::trace_hook_name, {{"path", "x"}}, "--trace"}}, dir.path()); });
     CHECK(msg.find("--trace needs the trace plugin") != std::string::npos);
 }
+
+}  // namespace extensions_test_cases

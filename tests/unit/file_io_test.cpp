@@ -23,6 +23,8 @@
 namespace fs = std::filesystem;
 using kiln::test::TempDir;
 
+namespace file_io_test_cases {
+
 // Every fsync of this program, by the path of what was synced: this definition replaces
 // the C library's for the calls compiled into the test binary (kiln::write_file_atomic is
 // inline), and forwards to the kernel.
@@ -257,3 +259,5 @@ TEST_CASE("file_io.a_replaced_file_keeps_its_mode") {
     CHECK(fs::status(dir / "secret.json").permissions() == (fs::perms::owner_read | fs::perms::owner_write));
     CHECK(kiln::test::read_text(dir / "secret.json") == "2");
 }
+
+}  // namespace file_io_test_cases

@@ -17,6 +17,8 @@ using kiln::test::read_text;
 using kiln::test::TempDir;
 namespace fs = std::filesystem;
 
+namespace fingerprint_store_test_cases {
+
 namespace {
 
 NodeRecord sample_record(const std::string& node, const std::string& fingerprint) {
@@ -213,3 +215,5 @@ TEST_CASE("file_hashes.hash_only_what_changed_and_look_at_many_files_on_several_
     CHECK(files.look(many[7]).stamp.size == std::string("changed after the look").size());
     CHECK(files.hashed() == 602);
 }
+
+}  // namespace fingerprint_store_test_cases

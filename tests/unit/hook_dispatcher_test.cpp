@@ -18,6 +18,8 @@
 using namespace kiln::core;
 using kiln::test::TempDir;
 
+namespace hook_dispatcher_test_cases {
+
 namespace {
 
 Registry& dispatcher_registry() {
@@ -164,3 +166,5 @@ TEST_CASE("hook_dispatcher.older_plugins_hear_only_the_points_of_their_minor") {
     CHECK(new_hook->saw_replacements);
     CHECK(r.b() == 31.0);  // only the 1.5 hook's value
 }
+
+}  // namespace hook_dispatcher_test_cases

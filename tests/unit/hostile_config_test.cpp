@@ -13,11 +13,16 @@
 #include "config/pipeline_loader.hpp"
 #include "kiln/detail/node_binding.hpp"
 #include "kiln/error.hpp"
+#include "test_support.hpp"
 #include "text/name_text.hpp"
+
+using kiln::test::contains;
 
 using kiln::ConfigError;
 using kiln::core::max_json_nesting;
 using nlohmann::json;
+
+namespace hostile_config_test_cases {
 
 namespace {
 
@@ -39,8 +44,6 @@ std::string config_error_of(F&& f) {
     }
     return "<no ConfigError>";
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // One node function, "t.neg" (double -> double), and a resolver over it.
 struct NegFunction {
@@ -217,3 +220,5 @@ TEST_CASE("hostile_config.long_dependency_cycle_is_shortened") {
                       "nodes ... -> n19998 -> (d19999) -> n19999 -> (d0) -> n0"));
     CHECK(e.size() < 1000);
 }
+
+}  // namespace hostile_config_test_cases

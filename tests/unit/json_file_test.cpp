@@ -14,6 +14,8 @@ using kiln::core::line_and_column;
 using kiln::core::parse_json_text;
 using kiln::core::read_json_file;
 
+namespace json_file_test_cases {
+
 namespace {
 
 std::string error_of(const std::string& text, const std::string& origin = "conf.json") {
@@ -116,3 +118,5 @@ TEST_CASE("json_file.read_file") {
                          ConfigError);
     CHECK_THROWS_WITH_AS(read_json_file(dir.path), doctest::Contains("it is a directory"), ConfigError);
 }
+
+}  // namespace json_file_test_cases

@@ -13,6 +13,9 @@
 #include "config/pipeline_loader.hpp"
 #include "kiln/detail/node_binding.hpp"
 #include "kiln/error.hpp"
+#include "test_support.hpp"
+
+using kiln::test::contains;
 
 using kiln::core::default_node_name;
 using kiln::core::load_pipelines;
@@ -22,6 +25,8 @@ using kiln::core::Pipeline;
 using kiln::core::PipelineSet;
 using nlohmann::json;
 using Names = std::vector<std::string>;
+
+namespace modular_pipeline_test_cases {
 
 namespace {
 
@@ -85,12 +90,6 @@ Names names_of(const Pipeline& p) {
     Names out;
     for (const Node& n : p.nodes()) out.push_back(n.name);
     return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    if (text.find(part) != std::string::npos) return true;
-    MESSAGE("'" << part << "' not in: " << text);
-    return false;
 }
 
 const char* three_nodes = R"([
@@ -436,3 +435,5 @@ TEST_CASE("modular_pipeline.errors.reused_pipeline_broken_is_named") {
         "raw": {"nodes": [{"func": "m.identity", "inputs": "A", "outputs": "A", "name": "loop"}]}}})");
     CHECK(contains(message, "pipes.json: pipeline 'raw': "));
 }
+
+}  // namespace modular_pipeline_test_cases

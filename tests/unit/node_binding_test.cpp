@@ -9,6 +9,8 @@
 
 #include <kiln/detail/node_binding.hpp>
 
+namespace node_binding_test_cases {
+
 namespace {
 
 double add(double a, double b) { return a + b; }
@@ -188,3 +190,5 @@ TEST_CASE("node_binding.value_type_identity_by_name") {
     CHECK_FALSE(v.holds<float>());
     CHECK_THROWS_WITH_AS(v.get<float>(), "value of type 'f64' read as 'f32'", kiln::TypeError);
 }
+
+}  // namespace node_binding_test_cases

@@ -22,6 +22,8 @@ using kiln::ReadySet;
 using kiln::test::error_of;
 using kiln::test::TempDir;
 
+namespace node_lifecycle_test_cases {
+
 namespace {
 
 Registry& lifecycle_registry() {
@@ -326,3 +328,5 @@ TEST_CASE("lifecycle.index_set_walks_members_in_order") {
         CHECK(s.lowest_from(n) == IndexSet::npos);
     }
 }
+
+}  // namespace node_lifecycle_test_cases

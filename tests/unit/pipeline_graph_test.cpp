@@ -30,6 +30,8 @@ using Names = std::vector<std::string>;
 
 using kiln::test::node;
 
+namespace pipeline_graph_test_cases {
+
 namespace {
 
 const kiln::detail::NodeSpec split_spec = kiln::detail::make_node_spec(
@@ -639,3 +641,5 @@ TEST_CASE("pipeline_graph.large_pipelines_render") {
         CHECK(h.find("id=\"n1999\"") != std::string::npos);
     }
 }
+
+}  // namespace pipeline_graph_test_cases

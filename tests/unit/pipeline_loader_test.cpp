@@ -11,6 +11,9 @@
 #include "config/pipeline_loader.hpp"
 #include "kiln/detail/node_binding.hpp"
 #include "kiln/error.hpp"
+#include "test_support.hpp"
+
+using kiln::test::contains;
 
 using kiln::ConfigError;
 using kiln::PipelineError;
@@ -22,6 +25,8 @@ using kiln::core::NodeFunction;
 using kiln::core::Pipeline;
 using nlohmann::json;
 using Names = std::vector<std::string>;
+
+namespace pipeline_loader_test_cases {
 
 namespace {
 
@@ -87,12 +92,6 @@ Names names_of(const Pipeline& p) {
     Names out;
     for (const Node& n : p.nodes()) out.push_back(n.name);
     return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    if (text.find(part) != std::string::npos) return true;
-    MESSAGE("'" << part << "' not in: " << text);
-    return false;
 }
 
 }  // namespace
@@ -322,3 +321,5 @@ TEST_CASE("pipeline_loader.composition.errors") {
                           "\"__default__\"): Pipeline nodes must have unique names"));
     CHECK(contains(clash, "'n' (2 nodes, declared in pipes.json: pipeline 'one'; pipes.json: pipeline 'two')"));
 }
+
+}  // namespace pipeline_loader_test_cases

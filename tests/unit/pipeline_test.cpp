@@ -21,6 +21,8 @@ using Names = std::vector<std::string>;
 using kiln::test::node;
 using kiln::test::names_of;
 
+namespace pipeline_test_cases {
+
 namespace {
 
 // Real node functions, as a plugin would register them.
@@ -351,3 +353,5 @@ TEST_CASE("pipeline.scale.fan_out_of_100k_nodes") {
     CHECK(p.from_inputs({"x"}).size() == n);
     CHECK(p.to_outputs({"o5"}).size() == 2);
 }
+
+}  // namespace pipeline_test_cases

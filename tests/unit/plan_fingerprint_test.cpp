@@ -17,6 +17,8 @@
 using namespace kiln::core;
 using kiln::test::TempDir;
 
+namespace plan_fingerprint_test_cases {
+
 namespace {
 
 Registry& fingerprint_registry() {
@@ -100,3 +102,5 @@ TEST_CASE("plan_fingerprint.changes_with_what_the_plan_runs") {
         CHECK(ints.host() == ints.runner_side());
     }
 }
+
+}  // namespace plan_fingerprint_test_cases

@@ -12,6 +12,8 @@
 using kiln::core::ElfFacts;
 namespace fs = std::filesystem;
 
+namespace plugin_file_checks_test_cases {
+
 namespace {
 const fs::path good_plugin = fs::path(KILN_TEST_PLUGIN_DIR) / "good" / "testnodes.so";
 
@@ -126,3 +128,5 @@ TEST_CASE("plugin_file_checks.writable_by_others") {
     fs::permissions(dir.path(), perms::owner_all);
     CHECK(kiln::core::writable_by_others(dir.path()) == "");
 }
+
+}  // namespace plugin_file_checks_test_cases

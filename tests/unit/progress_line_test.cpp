@@ -27,10 +27,15 @@
 #include "run/fork_safe_threads.hpp"
 #include "terminal/logging.hpp"
 #include "terminal/progress_line.hpp"
+#include "test_support.hpp"
+
+using kiln::test::contains;
 
 using namespace kiln::core;
 using namespace std::chrono_literals;
 using Views = std::vector<std::string_view>;
+
+namespace progress_line_test_cases {
 
 namespace {
 
@@ -48,8 +53,6 @@ ProgressSnapshot snap(std::size_t finished, std::size_t total, Views running = {
     s.elapsed_s = elapsed;
     return s;
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::size_t count_of(const std::string& text, const std::string& part) {
     std::size_t n = 0;
@@ -577,3 +580,5 @@ TEST_CASE("progress.log_lines_scroll_above_the_status_line") {
     CHECK(out.substr(out.size() - std::string("] info  after\n").size()) == "] info  after\n");
     CHECK(count_of(out, "5/10 nodes") == 3);
 }
+
+}  // namespace progress_line_test_cases

@@ -14,6 +14,8 @@ using kiln::core::Registry;
 using kiln::test::error_of;
 namespace fs = std::filesystem;
 
+namespace registry_test_cases {
+
 namespace {
 const fs::path plugin_root = KILN_TEST_PLUGIN_DIR;
 }
@@ -357,3 +359,5 @@ TEST_CASE("registry.output_names_reach_the_node_function_and_must_count_what_it_
     CHECK(r.find_node("older.f", hint)->always_run);
     CHECK(r.find_node("older.f", hint)->output_names.empty());
 }
+
+}  // namespace registry_test_cases

@@ -13,6 +13,8 @@
 using namespace kiln;
 using namespace kiln::core;
 
+namespace run_journal_test_cases {
+
 namespace {
 
 nlohmann::json header_for(std::size_t nodes) {
@@ -145,3 +147,5 @@ TEST_CASE("journal.a_new_journal_replaces_the_old_one_atomically") {
         if (e.path().filename().string().find("kiln-tmp") != std::string::npos) ++temp_files;
     CHECK(temp_files == 0);
 }
+
+}  // namespace run_journal_test_cases

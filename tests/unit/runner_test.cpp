@@ -18,6 +18,8 @@ using namespace kiln::core;
 using kiln::test::error_of;
 using kiln::test::TempDir;
 
+namespace runner_test_cases {
+
 namespace {
 
 // A registry with a few functions and the JSON dataset type.
@@ -202,3 +204,5 @@ TEST_CASE("runner.resume.suggestion_and_exact_set") {
     auto catalog2 = fx.catalog();
     CHECK(names_of(p, nodes_to_resume(p, done, catalog2, "r")) == std::vector<std::string>{"n1", "n2", "n3", "n4"});
 }
+
+}  // namespace runner_test_cases

@@ -22,6 +22,8 @@ using kiln::core::workers_for;
 using kiln::test::error_of;
 using Names = std::vector<std::string>;
 
+namespace scheduler_test_cases {
+
 namespace {
 
 // Nodes need no function for scheduling: only names, datasets and resources matter.
@@ -330,3 +332,5 @@ TEST_CASE("scheduler.workers_for.must_be_positive") {
     CHECK(error_of([&] { workers_for(p, -1); }) == "max_workers should be positive (got -1)");
     CHECK_THROWS_AS(workers_for(p, 0), kiln::RunnerError);
 }
+
+}  // namespace scheduler_test_cases

@@ -31,6 +31,8 @@ using namespace kiln::core;
 using kiln::test::error_of;
 using Names = std::vector<std::string>;
 
+namespace thread_runner_test_cases {
+
 namespace {
 
 // Node functions made from lambdas, alive as long as the pipelines that use them.
@@ -501,3 +503,5 @@ TEST_CASE("thread.factory_names") {
     auto names = kiln::runners::builtin_runner_names();
     CHECK(std::find(names.begin(), names.end(), "ThreadRunner") != names.end());
 }
+
+}  // namespace thread_runner_test_cases

@@ -22,6 +22,8 @@ using Names = std::vector<std::string>;
 using kiln::test::node;
 using kiln::test::names_of;
 
+namespace transcoding_test_cases {
+
 namespace {
 
 const kiln::detail::NodeSpec number_spec = kiln::detail::make_node_spec("number", [] { return 2.0; }, {});
@@ -190,3 +192,5 @@ TEST_CASE("transcoding.scheduler.reader_waits_for_the_writer") {
     CHECK(name(s.next()) == "text");
     CHECK(name(s.next()).empty());
 }
+
+}  // namespace transcoding_test_cases

@@ -19,6 +19,8 @@ using kiln::runners::SlotBlock;
 using kiln::runners::WorkerChannel;
 using kiln::runners::WorkerMessage;
 
+namespace worker_channel_test_cases {
+
 namespace {
 
 struct Pair {
@@ -102,3 +104,5 @@ TEST_CASE("worker_channel.a_malformed_message_is_an_error_not_a_huge_allocation"
     REQUIRE(::send(pair.host, bogus, sizeof bogus, 0) == static_cast<ssize_t>(sizeof bogus));
     CHECK_THROWS_WITH_AS(worker.receive_message(), "truncated message between kiln processes", kiln::RunnerError);
 }
+
+}  // namespace worker_channel_test_cases
