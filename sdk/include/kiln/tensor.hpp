@@ -15,11 +15,8 @@
 #include "kiln/detail/require_cxx20.hpp"
 
 #include <cstddef>
-#include <functional>
-#include <algorithm>
 #include <initializer_list>
 #include <memory>
-#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -89,12 +86,17 @@ public:
     const T& at(std::initializer_list<std::size_t> index) const { return data()[offset(index)]; }
 
     friend bool operator==(const Tensor& a, const Tensor& b) {
-        return a.shape_ == b.shape_ && std::equal(a.begin(), a.end(), b.begin(), b.end());
+        if (a.shape_ != b.shape_) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (!(a[i] == b[i])) return false;
+        return true;
     }
 
 private:
     static std::size_t element_count(const std::vector<std::size_t>& shape) {
-        return std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+        std::size_t n = 1;
+        for (std::size_t d : shape) n *= d;
+        return n;
     }
     std::size_t offset(std::initializer_list<std::size_t> index) const {
         if (index.size() != shape_.size()) throw std::out_of_range("kiln::Tensor: index rank does not match");

@@ -4,7 +4,6 @@
 #include "kiln/detail/require_cxx20.hpp"
 
 #include <array>
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -154,9 +153,9 @@ struct node_binder<F, R, std::tuple<A...>> {
     static void call(const F& f, [[maybe_unused]] const Value* in, [[maybe_unused]] Value* out,
                      std::index_sequence<I...>) {
         if constexpr (std::is_void_v<R>) {
-            std::invoke(f, in[I].get<input_type<A>>()...);
+            f(in[I].get<input_type<A>>()...);
         } else {
-            outputs_of<R>::store(std::invoke(f, in[I].get<input_type<A>>()...), out);
+            outputs_of<R>::store(f(in[I].get<input_type<A>>()...), out);
         }
     }
 };
