@@ -59,7 +59,7 @@ TEST_CASE("cli.unknown_function_lists_known_when_nothing_is_close") {
     CHECK(r.contains("unknown node function 'zzqqxx.completely_unrelated_name'"));
     CHECK(r.contains("'mystery'"));
     CHECK(r.contains("known: "));
-    CHECK(r.contains("testnodes.seed"));
+    CHECK(r.contains("testnodes.add"));
 }
 
 TEST_CASE("cli.unknown_function_without_plugins_points_at_plugin_path") {

@@ -250,4 +250,60 @@ TEST_CASE("modular.dict_outputs_map_named_values_to_datasets") {
     CHECK(unnamed.contains("{.outputs = {\"value1\", \"value2\"}}"));
 }
 
+TEST_CASE("modular.dict_outputs_split_a_returned_map_by_key") {
+    // testnodes.stats returns {"max": .., "mean": .., "min": ..}; each key goes to its dataset.
+    Project p;
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "stats", "func": "testnodes.stats", "inputs": "v",
+         "outputs": {"min": "lowest", "max": "highest", "mean": "average"}},
+        {"name": "flip", "func": "testnodes.neg", "inputs": "lowest", "outputs": "flipped"}]}}})");
+    p.catalog(R"({"v": {"type": "kiln.JsonDataset", "filepath": "data/v.json"},
+                  "{name}": {"type": "kiln.JsonDataset", "filepath": "data/{name}.json"}})");
+    p.write("data/v.json", "[3, 1, 8]");
+    for (const auto& runner : std::vector<std::vector<std::string>>{
+             {}, {"--runner", "ParallelRunner", "--max-workers", "2"}}) {
+        CAPTURE(runner);
+        auto r = p.run(runner);
+        INFO(r.output);
+        REQUIRE(r.exit_code == 0);
+        CHECK(p.json_file("data/lowest.json") == 1);
+        CHECK(p.json_file("data/highest.json") == 8);
+        CHECK(p.json_file("data/average.json") == 4);
+        CHECK(p.json_file("data/flipped.json") == -1);
+    }
+
+    // Kedro's rule: the map's keys must be exactly those "outputs" names.
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "stats", "func": "testnodes.stats", "inputs": "v", "outputs": {"min": "lowest", "median": "mid"}}]}}})");
+    auto differ = p.run();
+    INFO(differ.output);
+    CHECK(differ.exit_code == 1);
+    CHECK(differ.contains("node 'stats'"));
+    CHECK(differ.contains("the keys of the map it returned ('max', 'mean', 'min') are not those \"outputs\" names "
+                          "('median', 'min'); missing: 'median'; not saved anywhere: 'max', 'mean'"));
+    p.write("data/v.json", "[]");  // stats returns an empty map
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "stats", "func": "testnodes.stats", "inputs": "v", "outputs": {"min": "lowest"}}]}}})");
+    auto empty = p.run();
+    INFO(empty.output);
+    CHECK(empty.exit_code == 1);
+    CHECK(empty.contains("the keys of the map it returned (none) are not those"));
+    // The keys' values are typed: a consumer of another type is refused before the run.
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "stats", "func": "testnodes.stats", "inputs": "v", "outputs": {"min": "lowest"}},
+        {"name": "count", "func": "testnodes.count_words", "inputs": "lowest", "outputs": "n"}]}}})");
+    auto typed = p.run();
+    INFO(typed.output);
+    CHECK(typed.exit_code == 2);
+    CHECK(typed.contains("lowest"));
+    CHECK(typed.contains("vector<string>"));
+    // An empty object, and a key mapped to something not a dataset name.
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "stats", "func": "testnodes.stats", "inputs": "v", "outputs": {}}]}}})");
+    CHECK(p.run().contains("\"outputs\" maps no key of the 'map<string,f64>' that 'testnodes.stats' returns"));
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "stats", "func": "testnodes.stats", "inputs": "v", "outputs": {"min": 3}}]}}})");
+    CHECK(p.run().contains("\"outputs\" maps the key 'min' to 3, but it must map to a dataset name"));
+}
+
 }  // namespace modular_pipelines_test_cases

@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <kiln/dataset.hpp>
 #include <kiln/file_io.hpp>
+#include <kiln/partitions.hpp>
 #include <kiln/sdk.hpp>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -43,6 +46,51 @@ std::vector<std::string> split_words(const std::string& text) {
     if (!w.empty()) words.push_back(w);
     return words;
 }
+// Partitions (kiln.PartitionedDataset) and maps.
+std::map<std::string, std::int64_t> partition_sizes(const kiln::Partitions<std::string>& parts) {
+    std::map<std::string, std::int64_t> sizes;
+    for (const auto& part : parts) sizes[part.id()] = static_cast<std::int64_t>(part.load()->size());
+    return sizes;
+}
+// Reads the partition `id` only: the others may be unreadable.
+std::string one_partition(const kiln::Partitions<std::string>& parts, const std::string& id) { return *parts.load(id); }
+// Each partition upper-cased when it is saved, one at a time.
+kiln::Partitions<std::string> upper_partitions(const kiln::Partitions<std::string>& parts) {
+    kiln::Partitions<std::string> out;
+    for (const auto& part : parts)
+        out.add_lazy(part.id(), [part] {
+            std::string text = *part.load();
+            for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            return text;
+        });
+    return out;
+}
+// Words grouped by their first letter, a line each: {"a": "apple\nant\n", ...}.
+std::map<std::string, std::string> by_first_letter(const std::vector<std::string>& words) {
+    std::map<std::string, std::string> groups;
+    for (const auto& w : words)
+        if (!w.empty()) groups[w.substr(0, 1)] += w + "\n";
+    return groups;
+}
+std::int64_t map_total(const std::map<std::string, std::int64_t>& m) {
+    std::int64_t total = 0;
+    for (const auto& [_, v] : m) total += v;
+    return total;
+}
+// {"min": ..., "max": ..., "mean": ...}: a map result split by key.
+std::map<std::string, double> stats(const std::vector<double>& v) {
+    if (v.empty()) return {};
+    return {{"min", *std::min_element(v.begin(), v.end())},
+            {"max", *std::max_element(v.begin(), v.end())},
+            {"mean", std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size())}};
+}
+// Partitions named by the text of each line, whatever it holds ("../x", "/etc/y").
+std::map<std::string, std::string> partitions_named(const std::vector<std::string>& names) {
+    std::map<std::string, std::string> out;
+    for (const auto& n : names) out[n] = "data";
+    return out;
+}
+
 std::tuple<double, double> min_max(const std::vector<double>& v) {
     if (v.empty()) throw std::invalid_argument("min_max of an empty vector");
     auto [lo, hi] = std::minmax_element(v.begin(), v.end());
@@ -236,6 +284,13 @@ KILN_PLUGIN_VERSIONED(testnodes, "1.0.0") {
     reg.node("split_words", &split_words);
     reg.node("min_max", &min_max);
     reg.node("spread", &min_max, {.outputs = {"low", "high"}});  // for dict-form "outputs"
+    reg.node("partition_sizes", &partition_sizes);
+    reg.node("one_partition", &one_partition);
+    reg.node("upper_partitions", &upper_partitions);
+    reg.node("by_first_letter", &by_first_letter);
+    reg.node("map_total", &map_total);
+    reg.node("stats", &stats);
+    reg.node("partitions_named", &partitions_named);
     reg.node("range", &range);
     reg.node("sum", &sum);
     reg.node("greet", &greet);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "catalog/partitioned_dataset.hpp"
 #include "config/json_file.hpp"
 #include "config/redaction.hpp"
 #include "kiln/error.hpp"
@@ -195,6 +196,19 @@ DatasetRef& DataCatalog::dataset(const std::string& name, const TypeOps* value_t
     const CatalogEntry* entry = find_entry(name);
     if (!entry) throw ConfigError("dataset '" + name + "' is not in the catalog");
     const std::string label = entry_label(name);
+    if (is_partitioned_type(entry->type)) {
+        DatasetConfig config{name, "kiln.PartitionedDataset", dataset_args(name, *entry), project_dir_, value_type, run_id};
+        std::unique_ptr<DatasetHandle> handle;
+        try {
+            handle = make_partitioned_dataset(config, registry_);
+        } catch (const ConfigError& e) {
+            throw ConfigError(origin_ + ": " + label + ": " + e.what());
+        }
+        // Each load and save builds its own partition datasets, so threads do not share any.
+        auto ref = std::make_unique<DatasetRef>(name, config.type, DatasetTypeOptions{.thread_safe = true},
+                                                std::move(handle));
+        return *materialised_.emplace(name, std::move(ref)).first->second;
+    }
     std::string hint;
     const DatasetType* type = registry_.find_dataset_type(entry->type, hint);
     if (!type) throw ConfigError(origin_ + ": " + label + ": unknown dataset type '" + entry->type + "'; " + hint);

@@ -9,6 +9,7 @@
 
 #include "config/modular_pipeline.hpp"
 #include "config/pipeline_json.hpp"
+#include "model/split_outputs.hpp"
 #include "kiln/error.hpp"
 #include "text/join.hpp"
 #include "text/name_text.hpp"
@@ -45,7 +46,14 @@ public:
         Node node;
         node.func = resolve_function();
         node.inputs = read_inputs(*node.func);
-        node.outputs = read_outputs(*node.func);
+        if (splits_by_key(*node.func)) {
+            std::vector<std::string> keys;
+            node.outputs = read_split_outputs(*node.func, keys);
+            node.own_func = split_by_key(*node.func, std::move(keys));
+            node.func = node.own_func.get();
+        } else {
+            node.outputs = read_outputs(*node.func);
+        }
         check_signature(node);
         node.name = read_name(node);
         if (auto it = j_.find("namespace"); it != j_.end() && !it->is_null()) {
@@ -119,6 +127,32 @@ private:
                  ", not " + kind_of(*it));
         }
         return out;
+    }
+
+    // Kedro's dict outputs for a function that returns a dict: "outputs" is an object and
+    // the function returns one map (or Partitions), which it names nothing of.
+    bool splits_by_key(const NodeFunction& fn) const {
+        auto it = j_.find("outputs");
+        return it != j_.end() && it->is_object() && fn.output_names.empty() && fn.keyed_result;
+    }
+
+    // {"key": "dataset"}: the keys in the order JSON objects keep (sorted), their datasets.
+    std::vector<std::string> read_split_outputs(const NodeFunction& fn, std::vector<std::string>& keys) const {
+        const json& outputs = j_.at("outputs");
+        if (outputs.empty())
+            fail("\"outputs\" maps no key of the '" + std::string(fn.keyed_result->name) + "' that '" +
+                 fn.qualified_name + "' returns to a dataset; name the keys, e.g. {\"min\": \"lowest\"}, or give "
+                 "one dataset for the whole map");
+        std::vector<std::string> datasets;
+        for (const auto& [key, dataset] : outputs.items()) {
+            if (!dataset.is_string() || dataset.get<std::string>().empty())
+                fail("\"outputs\" maps the key '" + key + "' to " + dataset.dump() +
+                     ", but it must map to a dataset name (a non-empty string)");
+            check_dataset_name(dataset.get<std::string>());
+            keys.push_back(key);
+            datasets.push_back(dataset.get<std::string>());
+        }
+        return datasets;
     }
 
     // Kedro's dict outputs: {"value name": "dataset"}, by the names the function declares

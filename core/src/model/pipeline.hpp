@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,12 +26,16 @@ struct NodeFunction {
     std::string version = {};  // NodeOptions::version: the code's version; "" to use the plugin file's content
     bool always_run = false;  // NodeOptions::always_run: never skipped as up to date
     std::vector<std::string> output_names = {};  // NodeOptions::outputs: for "outputs" given by name
+    // Its one result when that is a std::map<std::string, T> or kiln::Partitions<T> from a
+    // plugin of ABI 1.8 or later: "outputs" may then split it by key (model/split_outputs.hpp).
+    const TypeOps* keyed_result = nullptr;
 };
 
 struct Node {
     std::string name;        // full name, namespace included ("ns.tokenize")
     std::string namespace_;  // "" when none
     const NodeFunction* func = nullptr;
+    std::shared_ptr<const NodeFunction> own_func;  // owns func when the loader made it (split_by_key)
     std::vector<std::string> inputs;   // dataset names, in the function's parameter order
     std::vector<std::string> outputs;  // dataset names, in the function's result order
     std::vector<std::string> tags;     // sorted, unique

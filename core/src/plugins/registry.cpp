@@ -322,6 +322,14 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
             throw PluginError(where + " declares hooks named '" + h.name + "': use letters, digits, '_' and '-'");
         if (!seen.insert("hooks:" + h.name).second) throw PluginError(where + " declares hooks '" + h.name + "' twice");
     }
+    // A keyed type's entries are values of its element type, which the host must know too
+    // (PartitionedDataset builds each partition's dataset for it). Plugins built before ABI
+    // 1.8 have no such fields.
+    for (std::size_t i = 0; c.plugin_abi_minor >= 8 && i < types.size(); ++i)
+        if (const TypeOps* t = types[i]; t->element && t->to_keyed && t->from_keyed) {
+            keyed_.insert(t);
+            types.push_back(t->element);
+        }
     // Plugins built before ABI 1.3 have no layout fingerprint (0: only the size is compared).
     const auto layout_of = [&](const TypeOps* t) -> std::uint64_t { return c.plugin_abi_minor >= 3 ? t->layout : 0; };
     for (const TypeOps* t : types) {
@@ -349,6 +357,7 @@ void Registry::absorb(Collector& c, const fs::path& file, const std::string& plu
             fn->always_run = t->second.always_run;
             fn->output_names = t->second.outputs;
         }
+        if (n->outputs.size() == 1 && keyed_.count(n->outputs.front())) fn->keyed_result = n->outputs.front();
         nodes_by_short_name_[n->name].push_back(qualified);
         nodes_.emplace(qualified, std::move(fn));
         info.nodes.push_back(qualified);
@@ -427,6 +436,10 @@ const HookType* Registry::find_hooks(const std::string& name, std::string& hint)
 
 void Registry::reserve_runner_names(const std::vector<std::string>& names) {
     builtin_runner_names_.insert(names.begin(), names.end());
+}
+
+const TypeOps* Registry::keyed_element(const TypeOps* type) const {
+    return type && keyed_.count(type) ? type->element : nullptr;
 }
 
 const TypeOps* Registry::find_type(const std::string& name) const {

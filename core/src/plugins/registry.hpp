@@ -80,6 +80,10 @@ public:
     const NodeFunction* find_node(const std::string& name, std::string& hint) const;
     const DatasetType* find_dataset_type(const std::string& name, std::string& hint) const;
     const TypeOps* find_type(const std::string& name) const;
+    // The entry type of a keyed value type (std::map<std::string, T>, kiln::Partitions<T>)
+    // whose to_keyed and from_keyed the host may call: one from a plugin built for ABI 1.8 or
+    // later. nullptr for any other type.
+    const TypeOps* keyed_element(const TypeOps* type) const;
     const RunnerType* find_runner(const std::string& name, std::string& hint) const;
     const HookType* find_hooks(const std::string& name, std::string& hint) const;
     // Names plugins may not use for runners (the built-in ones).
@@ -119,6 +123,7 @@ private:
     std::map<std::string, const TypeOps*, std::less<>> types_;
     std::map<std::string, std::filesystem::path> type_origin_;
     std::map<std::string, std::uint64_t> type_layout_;  // TypeOps::layout; 0 where unknown
+    std::set<const TypeOps*> keyed_;  // types whose keyed operations may be called
 };
 
 }  // namespace kiln::core

@@ -2,7 +2,7 @@
 // JSON. Every type that crosses a dataset needs one.
 //
 // Built in: bool, the fixed-width integers, float, double, std::string,
-// std::vector of those, nlohmann::json and kiln::Tensor<T>.
+// std::vector and std::map of those, nlohmann::json and kiln::Tensor<T>.
 //
 // Adding a codec for your own type: specialise kiln::codec in namespace kiln.
 //
@@ -40,6 +40,7 @@
 #include <cstring>
 #include <memory>
 #include <limits>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <stdexcept>
@@ -162,6 +163,8 @@ struct joined {
 };
 inline constexpr std::string_view vector_open = "vector<";
 inline constexpr std::string_view tensor_open = "tensor<";
+inline constexpr std::string_view map_open = "map<";
+inline constexpr std::string_view comma = ",";
 inline constexpr std::string_view close_angle = ">";
 
 // Element count of a tensor shape read from outside (bytes, JSON). Throws when the product
@@ -305,6 +308,70 @@ struct codec<std::vector<E>> {
         v.reserve(j.size());
         for (const auto& e : j) v.push_back(codec<E>::from_json(e));
         return v;
+    }
+};
+
+// Maps: the entries in key order. A map with string keys is a JSON object; any other map
+// is a JSON array of [key, value] pairs. A node returning a std::map<std::string, T> may
+// have its result split by key into several datasets ("outputs": {"key": "dataset"}), and
+// kiln.PartitionedDataset loads and saves one (a file per key).
+template <class K, class V>
+    requires requires { codec<K>::name; codec<V>::name; }
+struct codec<std::map<K, V>> {
+    static constexpr std::string_view name =
+        detail::joined<detail::map_open, codec<K>::name, detail::comma, codec<V>::name, detail::close_angle>::value;
+    using built_from = std::tuple<K, V>;
+    static void encode(const std::map<K, V>& m, Encoder& out) {
+        out.put_size(m.size());
+        for (const auto& [k, v] : m) {
+            codec<K>::encode(k, out);
+            codec<V>::encode(v, out);
+        }
+    }
+    static std::map<K, V> decode(Decoder& in) {
+        auto n = in.get_size();
+        if (n > in.remaining()) throw std::out_of_range("kiln::Decoder: map size is corrupt");
+        std::map<K, V> m;
+        for (std::size_t i = 0; i < n; ++i) {
+            K k = codec<K>::decode(in);
+            V v = codec<V>::decode(in);
+            if (!m.emplace(std::move(k), std::move(v)).second)
+                throw std::invalid_argument("kiln::Decoder: a map holds the same key twice");
+        }
+        return m;
+    }
+    template <class J = nlohmann::json>
+    static J to_json(const std::map<K, V>& m)
+        requires HasJson<K> && HasJson<V>
+    {
+        if constexpr (std::is_same_v<K, std::string>) {
+            auto obj = J::object();
+            for (const auto& [k, v] : m) obj[k] = codec<V>::to_json(v);
+            return obj;
+        } else {
+            auto arr = J::array();
+            for (const auto& [k, v] : m) arr.push_back(J::array({codec<K>::to_json(k), codec<V>::to_json(v)}));
+            return arr;
+        }
+    }
+    template <class J = nlohmann::json>
+    static std::map<K, V> from_json(const std::type_identity_t<J>& j)
+        requires HasJson<K> && HasJson<V>
+    {
+        std::map<K, V> m;
+        if constexpr (std::is_same_v<K, std::string>) {
+            if (!j.is_object()) throw std::invalid_argument("expected an object, got " + j.dump());
+            for (auto it = j.begin(); it != j.end(); ++it) m.emplace(it.key(), codec<V>::from_json(it.value()));
+        } else {
+            if (!j.is_array()) throw std::invalid_argument("expected an array of [key, value] pairs, got " + j.dump());
+            for (const auto& pair : j) {
+                if (!pair.is_array() || pair.size() != 2)
+                    throw std::invalid_argument("expected a [key, value] pair, got " + pair.dump());
+                if (!m.emplace(codec<K>::from_json(pair[0]), codec<V>::from_json(pair[1])).second)
+                    throw std::invalid_argument("the key " + pair[0].dump() + " is given twice");
+            }
+        }
+        return m;
     }
 };
 

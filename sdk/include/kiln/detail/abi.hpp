@@ -22,7 +22,7 @@ namespace kiln::detail {
 // anything in sdk/); bump the minor version when adding something old plugins can ignore.
 // docs/abi.md says which change is which.
 inline constexpr std::uint32_t abi_major = 1;
-inline constexpr std::uint32_t abi_minor = 7;  // 1.1: runners and hooks; 1.2: ReadySet, resource caps;
+inline constexpr std::uint32_t abi_minor = 8;  // 1.1: runners and hooks; 1.2: ReadySet, resource caps;
                                                // 1.3: TypeOps::layout (codec identity of nested types);
                                                // 1.4: Registrar::json_bridge_impl (the host's JSON of
                                                // standard types); 1.5: hook points
@@ -30,7 +30,9 @@ inline constexpr std::uint32_t abi_minor = 7;  // 1.1: runners and hooks; 1.2: R
                                                // NodeRunInfo::replacements; 1.6:
                                                // Registrar::set_node_traits (a node's
                                                // version and always_run); 1.7:
-                                               // NodeTraits::output_names (dict outputs)
+                                               // NodeTraits::output_names (dict outputs); 1.8:
+                                               // TypeOps::element, to_keyed, from_keyed (maps
+                                               // and kiln::Partitions)
 
 // Symbol every plugin exports (extern "C").
 inline constexpr const char* plugin_entry_symbol = "kiln_plugin_entry";

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <span>
@@ -15,11 +16,13 @@
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "kiln/codec.hpp"
 #include "kiln/detail/fnv.hpp"
 #include "kiln/detail/guard.hpp"
 #include "kiln/detail/json_bridge.hpp"
+#include "kiln/detail/keyed_values.hpp"
 
 namespace kiln {
 
@@ -48,6 +51,15 @@ struct TypeOps {
     // detail::layout_fingerprint<T>(): the name and size of T and of every type it is built
     // from (ABI 1.3; the host reads it only from plugins built for 1.3 or later).
     std::uint64_t layout = 0;
+
+    // ABI 1.8: keyed values (std::map<std::string, T>, kiln::Partitions<T>); null for every
+    // other type, and never read from plugins built before 1.8. `element` is T's operations;
+    // to_keyed lists the entries of `object`, sharing it (no copy); from_keyed makes a value
+    // of this type from entries (a map loads those not at hand; Partitions keeps them lazy).
+    const TypeOps* element = nullptr;
+    bool (*to_keyed)(const std::shared_ptr<const void>& object, detail::KeyedValues* out,
+                     std::string* error) noexcept = nullptr;
+    std::shared_ptr<const void> (*from_keyed)(const detail::KeyedValues& in, std::string* error) noexcept = nullptr;
 
     bool has_json() const { return to_json != nullptr && from_json != nullptr; }
 };
@@ -94,6 +106,49 @@ inline bool no_json_bridge(std::string* error) noexcept {
         });
     return false;
 }
+
+// Keyed value types say how they list their entries and are made from them: std::map with
+// string keys here, kiln::Partitions<T> in kiln/partitions.hpp.
+template <class T>
+struct keyed_traits {
+    static constexpr bool keyed = false;
+};
+
+// The object of entry `e` as a V: the one at hand (checked by type name), or loaded now.
+template <class V>
+std::shared_ptr<const V> keyed_entry_object(const KeyedEntry& e) {
+    if (e.object) {
+        if (e.type && e.type->name != codec<V>::name)
+            throw std::invalid_argument("entry '" + e.key + "' holds a '" + std::string(e.type->name) + "', not a '" +
+                                        std::string(codec<V>::name) + "'");
+        return std::static_pointer_cast<const V>(e.object);
+    }
+    if (!e.loader) throw std::invalid_argument("entry '" + e.key + "' has neither a value nor a way to load one");
+    std::string error;
+    std::shared_ptr<const void> loaded = e.loader->load(&error);
+    if (!loaded) throw std::runtime_error(error);
+    return std::static_pointer_cast<const V>(loaded);
+}
+
+template <class V>
+struct keyed_traits<std::map<std::string, V>> {
+    static constexpr bool keyed = true;
+    using element = V;
+    using Map = std::map<std::string, V>;
+    // Entries alias the map's own values: no copy.
+    static void to_keyed(const std::shared_ptr<const void>& object, KeyedValues& out) {
+        const Map& m = *static_cast<const Map*>(object.get());
+        out.reserve(m.size());
+        for (const auto& [k, v] : m) out.push_back({k, std::shared_ptr<const void>(object, &v), &type_ops<V>(), nullptr});
+    }
+    static std::shared_ptr<const void> from_keyed(const KeyedValues& in) {
+        auto m = std::make_shared<Map>();
+        for (const KeyedEntry& e : in)
+            if (!m->emplace(e.key, *keyed_entry_object<V>(e)).second)
+                throw std::invalid_argument("the key '" + e.key + "' is given twice");
+        return m;
+    }
+};
 
 template <Codec T>
 struct type_ops_impl {
@@ -143,6 +198,17 @@ struct type_ops_impl {
         if (!bridge) return no_json_bridge(error), nullptr;
         return bridge->from_json(ops, in, error);
     }
+    static bool to_keyed(const std::shared_ptr<const void>& object, KeyedValues* out, std::string* error) noexcept {
+        return guard(error, [&] {
+            out->clear();
+            keyed_traits<T>::to_keyed(object, *out);
+        });
+    }
+    static std::shared_ptr<const void> from_keyed(const KeyedValues& in, std::string* error) noexcept {
+        std::shared_ptr<const void> result;
+        guard(error, [&] { result = keyed_traits<T>::from_keyed(in); });
+        return result;
+    }
     static constexpr TypeOps make() {
         TypeOps made{codec<T>::name, sizeof(T), &encoded_size, &encode, &decode, nullptr, nullptr, false};
         if constexpr (host_json_type<T>) {
@@ -154,6 +220,11 @@ struct type_ops_impl {
         }
         if constexpr (requires { codec<T>::process_local; }) made.process_local = codec<T>::process_local;
         made.layout = layout_fingerprint<T>();
+        if constexpr (keyed_traits<T>::keyed) {
+            made.element = &type_ops_impl<typename keyed_traits<T>::element>::ops;
+            made.to_keyed = &to_keyed;
+            made.from_keyed = &from_keyed;
+        }
         return made;
     }
     static constexpr TypeOps ops = make();
