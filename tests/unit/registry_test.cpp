@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cstddef>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "kiln/dataset.hpp"
@@ -101,6 +102,26 @@ TEST_CASE("registry.abi.loads_plugin_of_an_older_minor") {
     std::string error;
     REQUIRE(twice->spec->invoke(twice->spec->callable.get(), in, out, &error));
     CHECK(out[0].get<double>() == 42);
+    // Fields added since 1.0 are not read: its map is not keyed (ABI 1.8).
+    const auto* keyed = r.find_node("older_abi_minor.keyed", hint);
+    REQUIRE(keyed != nullptr);
+    CHECK(keyed->keyed_result == nullptr);
+    CHECK(r.keyed_element(keyed->spec->outputs.front()) == nullptr);
+}
+
+TEST_CASE("registry.abi.keyed_types_of_current_plugins") {
+    Registry r;
+    r.add_builtin("maps", "1", [](kiln::Registrar& reg) {
+        reg.node("keyed", [](double x) { return std::map<std::string, std::int32_t>{{"x", static_cast<std::int32_t>(x)}}; });
+    });
+    std::string hint;
+    const auto* keyed = r.find_node("maps.keyed", hint);
+    REQUIRE(keyed != nullptr);
+    REQUIRE(keyed->keyed_result != nullptr);
+    CHECK(keyed->keyed_result->name == "map<string,i32>");
+    CHECK(r.keyed_element(keyed->keyed_result) == &kiln::type_ops<std::int32_t>());
+    // The element type is known to the registry though no node takes or returns it.
+    CHECK(r.find_type("i32") == &kiln::type_ops<std::int32_t>());
 }
 
 // Before 1.4 a plugin converted the standard types to JSON itself and never asked for the

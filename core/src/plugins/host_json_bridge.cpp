@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -71,15 +72,62 @@ const Conversion* find(const TypeOps& type, std::string* error) noexcept {
     return nullptr;
 }
 
+// Keyed values (std::map<std::string, T>, kiln::Partitions<T>) route here from plugins of
+// ABI 1.8 and later only, so their keyed fields may be read; the name says which they are.
+bool is_keyed(const TypeOps& type) noexcept {
+    return (type.name.starts_with("map<string,") || type.name.starts_with("partitions<")) && type.element &&
+           type.to_keyed && type.from_keyed && type.element->has_json();
+}
+
+// An object of key to the entry's JSON (entries not at hand are loaded now).
+bool keyed_to_json(const TypeOps& type, const void* object, nlohmann::json* out, std::string* error) noexcept {
+    return guard(error, [&] {
+        detail::KeyedValues entries;
+        std::string why;
+        // Not owned: the entries are used only during this call.
+        if (!type.to_keyed(std::shared_ptr<const void>(std::shared_ptr<const void>(), object), &entries, &why))
+            throw std::runtime_error(why);
+        nlohmann::json result = nlohmann::json::object();
+        for (const detail::KeyedEntry& e : entries) {
+            std::shared_ptr<const void> value = e.object;
+            if (!value && e.loader) value = e.loader->load(&why);
+            if (!value) throw std::runtime_error("entry '" + e.key + "': " + why);
+            const TypeOps& entry_type = e.type ? *e.type : *type.element;
+            if (!entry_type.to_json(value.get(), &result[e.key], &why))
+                throw std::runtime_error("entry '" + e.key + "': " + why);
+        }
+        *out = std::move(result);
+    });
+}
+
+std::shared_ptr<const void> keyed_from_json(const TypeOps& type, const nlohmann::json& in, std::string* error) noexcept {
+    std::shared_ptr<const void> result;
+    guard(error, [&] {
+        if (!in.is_object()) throw std::invalid_argument("expected an object of key to value, got " + in.dump());
+        detail::KeyedValues entries;
+        std::string why;
+        for (auto it = in.begin(); it != in.end(); ++it) {
+            auto value = type.element->from_json(it.value(), &why);
+            if (!value) throw std::invalid_argument("key '" + it.key() + "': " + why);
+            entries.push_back({it.key(), std::move(value), type.element, nullptr});
+        }
+        result = type.from_keyed(entries, &why);
+        if (!result) throw std::invalid_argument(why);
+    });
+    return result;
+}
+
 class HostJsonBridge final : public detail::JsonBridge {
 public:
     bool to_json(const TypeOps& type, const void* object, nlohmann::json* out,
                  std::string* error) const noexcept override {
+        if (is_keyed(type)) return keyed_to_json(type, object, out, error);
         const Conversion* c = find(type, error);
         return c && c->to_json(object, out, error);
     }
     std::shared_ptr<const void> from_json(const TypeOps& type, const nlohmann::json& in,
                                           std::string* error) const noexcept override {
+        if (is_keyed(type)) return keyed_from_json(type, in, error);
         const Conversion* c = find(type, error);
         return c ? c->from_json(in, error) : nullptr;
     }

@@ -150,6 +150,15 @@ struct keyed_traits<std::map<std::string, V>> {
     }
 };
 
+// Keyed values of JSON-convertible entries convert in the host too (an object of key to
+// entry, through to_keyed/from_keyed and the entry type's own conversion), so that a file
+// using std::map<std::string, T> or kiln::Partitions<T> needs no JSON header (ABI 1.8).
+template <class T>
+inline constexpr bool host_keyed_json = false;
+template <class T>
+    requires keyed_traits<T>::keyed
+inline constexpr bool host_keyed_json<T> = HasJson<typename keyed_traits<T>::element>;
+
 template <Codec T>
 struct type_ops_impl {
     static std::size_t encoded_size(const void* object, std::string* error) noexcept {
@@ -211,7 +220,7 @@ struct type_ops_impl {
     }
     static constexpr TypeOps make() {
         TypeOps made{codec<T>::name, sizeof(T), &encoded_size, &encode, &decode, nullptr, nullptr, false};
-        if constexpr (host_json_type<T>) {
+        if constexpr (host_json_type<T> || host_keyed_json<T>) {
             made.to_json = &to_json_by_host;
             made.from_json = &from_json_by_host;
         } else if constexpr (HasJson<T>) {
