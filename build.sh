@@ -74,7 +74,7 @@ sample)
     build/bin/kiln run --project samples/wordcount --plugin-path build/samples/wordcount/plugins
     echo "== outputs:" && find samples/wordcount/data -newer samples/wordcount/pipelines.json -type f | sort
     # The same nodes as a Kedro-style project: conf/ environments, dataset factories, one
-    # pipeline reused for two corpora, a versioned report.
+    # pipeline reused for two corpora, a versioned report, a folder of notes (partitions).
     build/bin/kiln run --project samples/corpora --plugin-path build/samples/wordcount/plugins --env prod
     echo "== outputs:" && find samples/corpora/data -newer samples/corpora/conf/base/pipelines.json -type f | sort
     ;;

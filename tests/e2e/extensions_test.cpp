@@ -206,6 +206,7 @@ TEST_CASE("runner_plugin.listed_by_kiln_plugins") {
     CHECK(r.contains("hooks    trace.ChromeTrace"));
     CHECK(r.contains("runner   testext.PoolRunner  # a thread pool written against the SDK only"));
     CHECK(r.contains("runners: SequentialRunner ThreadRunner ParallelRunner dryrun.DryRunner"));
+    CHECK(r.contains("built-in datasets: kiln.MemoryDataset (in memory for the run), kiln.PartitionedDataset"));
 }
 
 // ------------------------------------------------------------------ runner contract

@@ -100,7 +100,8 @@ TEST_CASE("sample.wordcount.incremental_runs_only_what_a_parameter_change_affect
 }
 
 // samples/corpora: the word-count nodes as a Kedro-style project (environments, dataset
-// factories, one pipeline reused under two namespaces, a versioned report).
+// factories, one pipeline reused under two namespaces, a versioned report, a partitioned
+// folder of notes).
 TEST_CASE("sample.corpora.environments_factories_namespaces_versions") {
     TempDir dir;
     fs::copy(KILN_CORPORA_SAMPLE_DIR, dir.path(), fs::copy_options::recursive);
@@ -121,6 +122,10 @@ TEST_CASE("sample.corpora.environments_factories_namespaces_versions") {
     auto letters = nlohmann::json::parse(read_text(dir / "data/02_intermediate/letters/word_counts.json"));
     CHECK(letters["carrier"] == 2);
     CHECK_FALSE(letters.contains("the"));  // the shared stopwords reach both namespaces
+    // The notes folder (kiln.PartitionedDataset): a counts file per note, sub-folders kept.
+    auto monday = nlohmann::json::parse(read_text(dir / "data/02_intermediate/notes/2026/monday.json"));
+    CHECK(monday["kiln"] == 2);
+    CHECK(fs::exists(dir / "data/02_intermediate/notes/todo.json"));
 
     // --env prod deepens the reports; the versioned report keeps both runs.
     r = run({"--env", "prod"});

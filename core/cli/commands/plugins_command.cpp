@@ -50,6 +50,9 @@ int print_plugins(const core::SessionOptions& o, const std::vector<std::string>&
             std::cout << "  hooks    " << name << (doc.empty() ? "" : "  # " + doc) << "\n";
         }
     }
+    // The dataset types the host itself provides, whatever plugins are loaded.
+    std::cout << "built-in datasets: kiln.MemoryDataset (in memory for the run), kiln.PartitionedDataset (a folder "
+                 "of files, one per partition, each read and written by another dataset type)\n";
     std::cout << "runners:";
     for (const auto& r : runner_names) std::cout << " " << r;
     for (const auto& [name, _] : registry.runners()) std::cout << " " << name;

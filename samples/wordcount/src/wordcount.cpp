@@ -6,6 +6,7 @@
 //                                                         └─ text_stats (+ content_words) ─ text_stats (.json) ──────────────────────────────────┘
 #include <algorithm>
 #include <cctype>
+#include <kiln/partitions.hpp>
 #include <kiln/sdk.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -81,6 +82,17 @@ nlohmann::json text_stats(const std::vector<std::string>& words, const std::vect
             {"mean_word_length", words.empty() ? 0.0 : letters / static_cast<double>(words.size())}};
 }
 
+// The word counts of every file of a folder (kiln.PartitionedDataset), a file each. Each is
+// made only when its file is written, so one note at a time is in memory.
+kiln::Partitions<nlohmann::json> count_each(const kiln::Partitions<std::string>& notes, std::int64_t min_word_length) {
+    kiln::Partitions<nlohmann::json> counts;
+    for (const auto& note : notes)
+        counts.add_lazy(note.id(), [note, min_word_length] {
+            return count_words(tokenize(normalize(*note.load()), min_word_length));
+        });
+    return counts;
+}
+
 std::string write_report(const nlohmann::json& stats, const nlohmann::json& top) {
     std::ostringstream md;
     md << "# Word count report\n\n"
@@ -104,5 +116,7 @@ KILN_PLUGIN_VERSIONED(wordcount, "1.0.0") {
     reg.node("top_words", &top_words, {.args = {"counts", "n"}, .doc = "the n most frequent words"});
     reg.node("length_histogram", &length_histogram);
     reg.node("text_stats", &text_stats, {.args = {"words", "content_words"}});
+    reg.node("count_each", &count_each,
+             {.args = {"notes", "min_word_length"}, .doc = "the word counts of each file of a folder"});
     reg.node("write_report", &write_report, {.args = {"stats", "top"}, .doc = "markdown summary"});
 }
