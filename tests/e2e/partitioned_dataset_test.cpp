@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
@@ -171,6 +173,52 @@ TEST_CASE("partitioned.maps_load_whole_and_save_a_file_per_key") {
     CHECK_FALSE(p.exists("data/groups/stale"));
     CHECK(p.exists("data/groups/keep.md"));
     CHECK(read_text(p / "data/groups/a.txt") == "apple\nant\n");
+}
+
+TEST_CASE("partitioned.incremental_runs_hash_the_folder") {
+    Project p;
+    sizes_and_upper_project(p);
+    REQUIRE(p.run({"--incremental"}).exit_code == 0);
+    auto again = p.run({"--incremental"});
+    INFO(again.output);
+    REQUIRE(again.exit_code == 0);
+    CHECK(again.contains("0 of 2 nodes are stale"));
+
+    // A new partition makes both readers of the folder stale, and only them.
+    p.write("data/in/d.txt", "dddd");
+    auto status = run_kiln({"status", "--project", p.dir(), "--plugin-path", test_plugins("good")});
+    INFO(status.output);
+    CHECK(status.contains("stale       sizes: input 'in' (data/in) changed"));
+    CHECK(status.contains("stale       upper: input 'in' (data/in) changed"));
+    auto changed = p.run({"--incremental"});
+    INFO(changed.output);
+    REQUIRE(changed.exit_code == 0);
+    CHECK(p.json_file("data/sizes.json")["d"] == 4);
+    CHECK(read_text(p / "data/out/d.txt") == "DDDD");
+
+    // An output partition edited by hand makes its writer stale.
+    p.write("data/out/a.txt", "edited");
+    status = run_kiln({"status", "--project", p.dir(), "--plugin-path", test_plugins("good")});
+    INFO(status.output);
+    CHECK(status.contains("stale       upper: its output 'out' (data/out) changed since it wrote it"));
+}
+
+TEST_CASE("partitioned.temporaries_of_killed_runs_are_swept_from_every_partition_folder") {
+    Project p;
+    sizes_and_upper_project(p);
+    // A pid no process has: a child that has exited and been reaped.
+    const pid_t dead = ::fork();
+    if (dead == 0) ::_exit(0);
+    int status = 0;
+    ::waitpid(dead, &status, 0);
+    const std::string temp = ".kiln-tmp-" + std::to_string(dead) + "-0";
+    p.write("data/out/sub/c.txt" + temp, "half a partition");
+    p.write("data/in/sub/c.txt" + temp, "half a partition");
+    auto r = p.run();
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.files_containing(".kiln-tmp-").empty());
+    check_sizes_and_upper(p);  // never read as a partition either
 }
 
 TEST_CASE("partitioned.hostile_ids_are_refused_before_any_file_is_written") {

@@ -359,6 +359,7 @@ std::optional<fs::path> dataset_file(const DataCatalog& catalog, const std::stri
         fs::path p = *versioned;
         return p.is_absolute() ? p : catalog.project_dir() / p;
     }
+    if (is_partitioned_type(entry.type)) return partition_folder(catalog.project_dir(), entry.args);
     const auto& args = entry.args;
     auto filepath = args.find("filepath");
     if (filepath == args.end() || !filepath->is_string()) return std::nullopt;

@@ -185,8 +185,9 @@ private:
 
 // Where a persisted dataset keeps its data: its catalog entry's "filepath" (relative to
 // the project; for a versioned dataset, the file of its version in this run), or nullopt
-// when the entry names none (a dataset type of a plugin's own). The journal stamps these
-// files, incremental runs hash them.
+// when the entry names none (a dataset type of a plugin's own); for a
+// kiln.PartitionedDataset, its folder. The journal stamps these files, incremental runs
+// hash them (a folder: every file in it).
 std::optional<std::filesystem::path> dataset_file(const DataCatalog& catalog, const std::string& dataset);
 // The same with the dataset's entry at hand (saves a look-up per dataset of large pipelines).
 std::optional<std::filesystem::path> dataset_file(const DataCatalog& catalog, const std::string& dataset,

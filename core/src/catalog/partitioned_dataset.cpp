@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "catalog/catalog.hpp"
 #include "catalog/temp_files.hpp"
 #include "kiln/detail/guard.hpp"
 #include "kiln/error.hpp"
@@ -293,6 +294,32 @@ std::string string_arg(const DatasetConfig& config, const std::string& key, cons
 
 bool is_partitioned_type(const std::string& type) {
     return type == type_name || type == "PartitionedDataset";
+}
+
+std::optional<fs::path> partition_folder(const fs::path& project_dir, const nlohmann::json& args) {
+    if (!args.is_object()) return std::nullopt;
+    auto path = args.find("path");
+    if (path == args.end() || !path->is_string() || path->get<std::string>().empty()) return std::nullopt;
+    fs::path folder = path->get<std::string>();
+    return (folder.is_absolute() ? folder : project_dir / folder).lexically_normal();
+}
+
+std::vector<fs::path> partition_folders(const DataCatalog& catalog, const CatalogEntry& entry) {
+    std::vector<fs::path> folders;
+    auto folder = partition_folder(catalog.project_dir(), entry.args);
+    std::error_code ec;
+    if (!folder || !fs::is_directory(*folder, ec)) return folders;
+    folders.push_back(*folder);
+    fs::recursive_directory_iterator it(*folder, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        if (!it->is_directory(ec)) continue;
+        if (it->path().filename().string().starts_with('.')) {
+            it.disable_recursion_pending();
+            continue;
+        }
+        folders.push_back(it->path());
+    }
+    return folders;
 }
 
 std::unique_ptr<DatasetHandle> make_partitioned_dataset(const DatasetConfig& config, const Registry& registry) {

@@ -17,8 +17,12 @@
 // datasets, one for each partition.
 #pragma once
 
+#include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "kiln/dataset.hpp"
 #include "kiln/detail/handles.hpp"
@@ -26,9 +30,20 @@
 namespace kiln::core {
 
 class Registry;
+class DataCatalog;
+struct CatalogEntry;
 
 // Whether a catalog entry's "type" names this dataset type.
 bool is_partitioned_type(const std::string& type);
+
+// The folder of a partitioned entry ("path", absolute), or nullopt when it names none.
+// Incremental runs hash it (every file in it), the journal stamps it.
+std::optional<std::filesystem::path> partition_folder(const std::filesystem::path& project_dir,
+                                                      const nlohmann::json& args);
+
+// The folder of a partitioned entry and every folder below it (hidden ones skipped), where
+// its partitions are written: where temporaries of killed runs are looked for.
+std::vector<std::filesystem::path> partition_folders(const DataCatalog& catalog, const CatalogEntry& entry);
 
 // Builds one, checking its arguments, the partition dataset's (by building it once for a
 // sample file) and the value type. Throws kiln::ConfigError.

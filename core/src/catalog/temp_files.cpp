@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "catalog/catalog.hpp"
+#include "catalog/partitioned_dataset.hpp"
 
 namespace kiln::core {
 namespace fs = std::filesystem;
@@ -118,6 +119,11 @@ std::vector<fs::path> dataset_folders(const DataCatalog& catalog) {
     entries.insert(catalog.entries().begin(), catalog.entries().end());
     for (const auto& [name, entry] : entries) {
         if (!entry.args.is_object()) continue;
+        if (is_partitioned_type(entry.type)) {  // partitions are written in every folder below it
+            for (const fs::path& folder : partition_folders(catalog, entry))
+                if (seen.insert(folder).second) folders.push_back(folder);
+            continue;
+        }
         auto it = entry.args.find("filepath");
         if (it == entry.args.end() || !it->is_string() || it->get<std::string>().empty()) continue;
         fs::path file = it->get<std::string>();
