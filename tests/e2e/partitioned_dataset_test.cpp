@@ -122,7 +122,7 @@ TEST_CASE("partitioned.a_node_reads_only_the_partitions_it_asks_for") {
     INFO(broken.output);
     CHECK(broken.exit_code == 1);
     CHECK(broken.contains("node 'pick'"));
-    CHECK(broken.contains("cannot load partition 'broken' of dataset 'in'"));
+    CHECK(broken.contains("failed: cannot load partition 'broken' of dataset 'in'"));
     CHECK(broken.contains("broken.json"));
 
     // An id the folder does not have names those it has.

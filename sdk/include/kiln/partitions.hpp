@@ -75,7 +75,10 @@ public:
             } catch (const Error&) {
                 throw;
             } catch (const std::exception& e) {
-                throw DatasetError("partition '" + entry_.key + "': " + e.what());
+                // The host's message names the partition already; a node's add_lazy function's does not.
+                const std::string named = "partition '" + entry_.key + "'";
+                const std::string what = e.what();
+                throw DatasetError(what.find(named) == std::string::npos ? named + ": " + what : what);
             }
         }
 
