@@ -203,6 +203,38 @@ TEST_CASE("partitioned.incremental_runs_hash_the_folder") {
     CHECK(status.contains("stale       upper: its output 'out' (data/out) changed since it wrote it"));
 }
 
+TEST_CASE("partitioned.resume_redoes_a_node_whose_partition_folder_changed") {
+    // a_upper writes the folder; b_bump then fails (TESTNODES_FAIL), so the run can be resumed.
+    Project p;
+    sizes_and_upper_project(p);
+    p.pipelines(R"({"pipelines": {"__default__": {"nodes": [
+        {"name": "a_upper", "func": "testnodes.upper_partitions", "inputs": "in", "outputs": "out"},
+        {"name": "b_bump", "func": "testnodes.unreliable", "inputs": "params:x", "outputs": "y"}
+    ]}}})");
+    p.parameters(R"({"x": 1})");
+    auto failed = p.run({"--runner", "SequentialRunner"}, {"TESTNODES_FAIL=throw"});
+    INFO(failed.output);
+    REQUIRE(failed.exit_code == 1);
+    REQUIRE(read_text(p / "data/out/a.txt") == "XX");
+
+    // Untouched, the folder is trusted: only the failed node runs again.
+    auto kept = p.run({"--resume"});
+    INFO(kept.output);
+    REQUIRE(kept.exit_code == 0);
+    CHECK(p.ran_nodes() == Names{"b_bump"});
+
+    // A partition edited in place (below a sub-folder) makes its writer run again on resume.
+    REQUIRE(p.run({"--runner", "SequentialRunner"}, {"TESTNODES_FAIL=throw"}).exit_code == 1);
+    p.write("data/out/sub/c.txt", "edited by hand");
+    auto redone = p.run({"--resume"});
+    INFO(redone.output);
+    REQUIRE(redone.exit_code == 0);
+    CHECK(redone.contains("its output 'out'"));
+    CHECK(redone.contains("changed after it was written"));
+    CHECK(p.ran_nodes() == Names{"a_upper", "b_bump"});
+    CHECK(read_text(p / "data/out/sub/c.txt") == "Z");
+}
+
 TEST_CASE("partitioned.temporaries_of_killed_runs_are_swept_from_every_partition_folder") {
     Project p;
     sizes_and_upper_project(p);

@@ -1,5 +1,7 @@
 #include "journal/run_journal.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -48,13 +50,31 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 fs::path journal_path(const fs::path& project_dir) { return project_dir / ".kiln" / "journal"; }
 
+namespace {
+std::uint64_t mtime_ns_of(const struct stat& st) {
+    return static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+}
+}  // namespace
+
 std::optional<OutputStamp> stamp_file(const fs::path& file, std::uint32_t output) {
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) return std::nullopt;
     OutputStamp s;
     s.output = output;
     s.size = S_ISDIR(st.st_mode) ? 0 : static_cast<std::uint64_t>(st.st_size);
-    s.mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+    s.mtime_ns = mtime_ns_of(st);
+    if (!S_ISDIR(st.st_mode)) return s;
+    // A folder dataset (kiln.PartitionedDataset): the size of every file in it and the latest
+    // mtime of them and of every folder, so that a file edited in place, added or removed
+    // anywhere below changes the stamp.
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(file, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        struct stat entry {};
+        if (::stat(it->path().c_str(), &entry) != 0) continue;
+        if (S_ISREG(entry.st_mode)) s.size += static_cast<std::uint64_t>(entry.st_size);
+        if (S_ISREG(entry.st_mode) || S_ISDIR(entry.st_mode)) s.mtime_ns = std::max(s.mtime_ns, mtime_ns_of(entry));
+    }
     return s;
 }
 
