@@ -99,6 +99,34 @@ TEST_CASE("partitioned.partitions_pass_between_processes_whole") {
     }
 }
 
+TEST_CASE("partitioned.kedro_listing_options") {
+    // load_args.maxdepth as fsspec's: 1 is the folder's own files; save_lazily: true is accepted.
+    Project p;
+    sizes_and_upper_project(p);
+    p.catalog(R"({
+        "in": {"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.TextDataset",
+               "filename_suffix": ".txt", "load_args": {"maxdepth": 1, "withdirs": false}},
+        "out": {"type": "kiln.PartitionedDataset", "path": "data/out", "dataset": "kiln.TextDataset",
+                "filename_suffix": ".txt", "save_lazily": true},
+        "sizes": {"type": "kiln.JsonDataset", "filepath": "data/sizes.json"}
+    })");
+    auto r = p.run();
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(p.json_file("data/sizes.json") == json{{"a", 2}, {"b", 3}});
+    CHECK_FALSE(p.exists("data/out/sub"));
+
+    p.catalog(R"({"in": {"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.TextDataset",
+                         "load_args": {"sep": ","}}})");
+    fails_with(p, 2, "\"load_args\" takes \"maxdepth\" and \"withdirs\" (the listing's options), not \"sep\"");
+    p.catalog(R"({"in": {"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.TextDataset",
+                         "load_args": {"maxdepth": 0}}})");
+    fails_with(p, 2, "\"maxdepth\" must be a positive integer");
+    p.catalog(R"({"in": {"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.TextDataset",
+                         "save_lazily": false}})");
+    fails_with(p, 2, "\"save_lazily\" can only be true here");
+}
+
 TEST_CASE("partitioned.a_node_reads_only_the_partitions_it_asks_for") {
     Project p;
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [

@@ -1,6 +1,7 @@
 #include "catalog/partitioned_dataset.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -31,6 +32,7 @@ struct PartitionSetup {
     fs::path folder;
     std::string suffix;
     bool overwrite = false;
+    std::size_t max_depth = 0;  // load_args.maxdepth: folders deep a partition may be; 0 for any
     std::string filepath_arg = "filepath";
     const DatasetType* partition_type = nullptr;
     nlohmann::json partition_args;  // without the file
@@ -62,6 +64,8 @@ struct PartitionSetup {
         for (; !ec && it != end; it.increment(ec)) {
             const fs::path& path = it->path();
             const std::string file_name = path.filename().string();
+            // maxdepth 1: files in the folder itself; 2: and one folder down; ...
+            if (max_depth && static_cast<std::size_t>(it.depth()) + 1 >= max_depth) it.disable_recursion_pending();
             if (file_name.starts_with('.')) {  // hidden files and folders, and our temporaries' folders
                 if (it->is_directory(ec)) it.disable_recursion_pending();
                 continue;
@@ -282,6 +286,33 @@ void read_partition_dataset(const DatasetConfig& config, const Registry& registr
     s.partition_args = std::move(args);
 }
 
+// Kedro's "load_args" are fsspec's listing options: "maxdepth" (a positive integer) is
+// honoured, "withdirs": false is what Kiln does anyway; folders are never partitions here.
+// "save_lazily": Kedro's default (true) is what Kiln does: a lazily added partition is made
+// when it is saved; there is nothing to turn off, as partitions never hold functions.
+void read_listing_args(const DatasetConfig& config, PartitionSetup& s) {
+    if (auto lazily = config.args.find("save_lazily"); lazily != config.args.end() && *lazily != true)
+        throw ConfigError(s.where + "\"save_lazily\" can only be true here (a partition added with add_lazy is "
+                                    "made when it is saved); remove it, got " + lazily->dump());
+    auto it = config.args.find("load_args");
+    if (it == config.args.end() || it->is_null()) return;
+    if (!it->is_object()) throw ConfigError(s.where + "\"load_args\" must be an object, got " + it->dump());
+    for (const auto& [key, value] : it->items()) {
+        if (key == "maxdepth") {
+            if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0)
+                throw ConfigError(s.where + "\"load_args\": \"maxdepth\" must be a positive integer (1: only the "
+                                            "files in \"path\" itself), got " + value.dump());
+            s.max_depth = value.get<std::size_t>();
+        } else if (key == "withdirs") {
+            if (value != false)
+                throw ConfigError(s.where + "\"load_args\": \"withdirs\": true is not supported; partitions are files");
+        } else {
+            throw ConfigError(s.where + "\"load_args\" takes \"maxdepth\" and \"withdirs\" (the listing's options), "
+                                        "not \"" + key + "\"");
+        }
+    }
+}
+
 std::string string_arg(const DatasetConfig& config, const std::string& key, const std::string& where,
                        std::string fallback) {
     auto it = config.args.find(key);
@@ -327,8 +358,9 @@ std::unique_ptr<DatasetHandle> make_partitioned_dataset(const DatasetConfig& con
     s->name = config.name;
     s->where = "dataset '" + config.name + "' (" + type_name + "): ";
     if (!config.args.is_object()) throw ConfigError(s->where + "arguments must be a JSON object");
-    static const std::vector<std::string> known = {"path",      "dataset",      "filename_suffix", "overwrite",
-                                                   "filepath_arg", "credentials", "metadata"};
+    static const std::vector<std::string> known = {"path",        "dataset",  "filename_suffix", "overwrite",
+                                                   "filepath_arg", "load_args", "save_lazily",    "credentials",
+                                                   "metadata"};
     for (const auto& [key, _] : config.args.items())
         if (std::find(known.begin(), known.end(), key) == known.end())
             throw ConfigError(s->where + "unknown argument \"" + key + "\"; it takes " + quoted_join(known));
@@ -346,6 +378,7 @@ std::unique_ptr<DatasetHandle> make_partitioned_dataset(const DatasetConfig& con
             throw ConfigError(s->where + "\"overwrite\" must be true or false, got " + overwrite->dump());
         s->overwrite = overwrite->get<bool>();
     }
+    read_listing_args(config, *s);
     read_partition_dataset(config, registry, *s);
     s->project_dir = config.project_dir;
     s->run_id = config.run_id;
