@@ -114,7 +114,10 @@ public:
             std::string why;
             if (!setup_->partition(file_)->load(&value, &why))
                 throw DatasetError("cannot load partition '" + id_ + "' of dataset '" + setup_->name + "': " + why);
-            if (value.type() && value.type_name() != setup_->element->name)
+            if (value.empty())
+                throw DatasetError("partition '" + id_ + "' of dataset '" + setup_->name + "': its dataset (" +
+                                   setup_->partition_type->qualified_name + ") loaded no value");
+            if (value.type_name() != setup_->element->name)
                 throw DatasetError("partition '" + id_ + "' of dataset '" + setup_->name + "' loaded as '" +
                                    std::string(value.type_name()) + "', not '" + std::string(setup_->element->name) + "'");
             object = value.shared();
