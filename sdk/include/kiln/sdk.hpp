@@ -6,6 +6,9 @@
 //
 // Build it with kiln_add_plugin(mynodes SOURCES nodes.cpp) from find_package(Kiln).
 //
+// A node that reads or writes a folder of files (kiln.PartitionedDataset) one partition at a
+// time takes or returns kiln::Partitions<T>, from <kiln/partitions.hpp>.
+//
 // Other kinds of plugin add the header of what they define:
 //     <kiln/dataset.hpp>      a dataset type (kiln::Dataset, kiln::DatasetConfig)
 //     <kiln/dataset_file.hpp> a dataset that reads and writes one file, as the shipped ones
