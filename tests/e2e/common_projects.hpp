@@ -20,6 +20,13 @@ inline void two_node_project(Project& p) {
     ]}}})");
 }
 
+// Runner options for a test that runs once in process and once across worker processes
+// (where values cross process boundaries encoded).
+inline const std::vector<std::vector<std::string>>& in_process_and_parallel() {
+    static const std::vector<std::vector<std::string>> runners = {{}, {"--runner", "ParallelRunner", "--max-workers", "2"}};
+    return runners;
+}
+
 // The number a JsonDataset file of the project holds; fails the test when it holds none.
 inline double number_in(const Project& p, const std::string& file) {
     const nlohmann::json j = p.json_file(file);

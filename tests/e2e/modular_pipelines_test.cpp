@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "common_projects.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
 #include "test_support.hpp"
@@ -260,8 +261,7 @@ TEST_CASE("modular.dict_outputs_split_a_returned_map_by_key") {
     p.catalog(R"({"v": {"type": "kiln.JsonDataset", "filepath": "data/v.json"},
                   "{name}": {"type": "kiln.JsonDataset", "filepath": "data/{name}.json"}})");
     p.write("data/v.json", "[3, 1, 8]");
-    for (const auto& runner : std::vector<std::vector<std::string>>{
-             {}, {"--runner", "ParallelRunner", "--max-workers", "2"}}) {
+    for (const auto& runner : in_process_and_parallel()) {
         CAPTURE(runner);
         auto r = p.run(runner);
         INFO(r.output);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common_projects.hpp"
 #include "kiln_process.hpp"
 #include "project_builder.hpp"
 #include "test_support.hpp"
@@ -89,8 +90,7 @@ TEST_CASE("partitioned.partitions_pass_between_processes_whole") {
         {"name": "sizes", "func": "testnodes.partition_sizes", "inputs": "mid", "outputs": "sizes"},
         {"name": "again", "func": "testnodes.upper_partitions", "inputs": "mid", "outputs": "out"}
     ]}}})");
-    for (const auto& runner : std::vector<std::vector<std::string>>{
-             {}, {"--runner", "ParallelRunner", "--max-workers", "2"}}) {
+    for (const auto& runner : in_process_and_parallel()) {
         CAPTURE(runner);
         auto r = p.run(runner);
         INFO(r.output);
