@@ -305,6 +305,7 @@ bool DataCatalog::persists(const std::string& name) const {
 
 bool DataCatalog::persists(const CatalogEntry& entry) const {
     if (entry.type == "kiln.MemoryDataset" || entry.type == "MemoryDataset") return false;
+    if (is_partitioned_type(entry.type)) return true;  // the host's own type: no plugin to ask
     std::string hint;
     const DatasetType* type = registry_.find_dataset_type(entry.type, hint);
     return !type || type->spec.persists;  // an unknown type fails anyway, when the entry is used

@@ -211,22 +211,16 @@ private:
     // One partition, made now if it is lazy and dropped once written.
     void save_one(const KeyedEntry& e) const {
         const PartitionSetup& s = *setup_;
-        Value value;
-        if (e.object) {
-            value = kiln::detail::value_from_raw(e.object, e.type ? e.type : s.element);
-        } else {
-            std::string why;
-            auto made = e.loader ? e.loader->load(&why) : nullptr;
-            if (!made) throw DatasetError("cannot make partition '" + e.key + "' of dataset '" + s.name + "': " + why);
-            value = kiln::detail::value_from_raw(std::move(made), s.element);
-        }
+        std::string why;
+        auto object = kiln::detail::entry_object(e, &why);
+        if (!object) throw DatasetError("cannot make partition '" + e.key + "' of dataset '" + s.name + "': " + why);
+        const Value value = kiln::detail::value_from_raw(std::move(object), e.type ? e.type : s.element);
         const fs::path file = s.file_of(e.key);
         std::error_code ec;
         fs::create_directories(file.parent_path(), ec);
         if (ec)
             throw DatasetError("cannot save partition '" + e.key + "' of dataset '" + s.name + "': cannot create '" +
                                file.parent_path().string() + "': " + ec.message());
-        std::string why;
         if (!s.partition(file)->save(value, &why))
             throw DatasetError("cannot save partition '" + e.key + "' of dataset '" + s.name + "': " + why);
     }
@@ -316,14 +310,6 @@ void read_listing_args(const DatasetConfig& config, PartitionSetup& s) {
     }
 }
 
-std::string string_arg(const DatasetConfig& config, const std::string& key, const std::string& where,
-                       std::string fallback) {
-    auto it = config.args.find(key);
-    if (it == config.args.end()) return fallback;
-    if (!it->is_string()) throw ConfigError(where + "\"" + key + "\" must be a string, got " + it->dump());
-    return it->get<std::string>();
-}
-
 }  // namespace
 
 bool is_partitioned_type(const std::string& type) {
@@ -367,14 +353,14 @@ std::unique_ptr<DatasetHandle> make_partitioned_dataset(const DatasetConfig& con
     for (const auto& [key, _] : config.args.items())
         if (std::find(known.begin(), known.end(), key) == known.end())
             throw ConfigError(s->where + "unknown argument \"" + key + "\"; it takes " + quoted_join(known));
-    s->given_path = string_arg(config, "path", s->where, "");
+    s->given_path = config.string_arg("path", "");
     if (s->given_path.empty())
         throw ConfigError(s->where + "needs \"path\": the folder that holds the partitions, e.g. \"data/01_raw/daily\"");
     s->folder = config.path_arg("path").lexically_normal();
-    s->suffix = string_arg(config, "filename_suffix", s->where, "");
+    s->suffix = config.string_arg("filename_suffix", "");
     if (s->suffix.find('/') != std::string::npos)
         throw ConfigError(s->where + "\"filename_suffix\" " + nlohmann::json(s->suffix).dump() + " holds a '/'");
-    s->filepath_arg = string_arg(config, "filepath_arg", s->where, "filepath");
+    s->filepath_arg = config.string_arg("filepath_arg", "filepath");
     if (s->filepath_arg.empty()) throw ConfigError(s->where + "\"filepath_arg\" is empty");
     if (auto overwrite = config.args.find("overwrite"); overwrite != config.args.end()) {
         if (!overwrite->is_boolean())

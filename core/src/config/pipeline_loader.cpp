@@ -129,6 +129,15 @@ private:
         return out;
     }
 
+    // The dataset an object form of "inputs" or "outputs" maps a name to; `mapping` says
+    // which, e.g. "\"outputs\" maps 'high'".
+    std::string mapped_dataset(const std::string& mapping, const json& dataset) const {
+        if (!dataset.is_string() || dataset.get<std::string>().empty())
+            fail(mapping + " to " + dataset.dump() + ", but it must map to a dataset name (a non-empty string)");
+        check_dataset_name(dataset.get<std::string>());
+        return dataset.get<std::string>();
+    }
+
     // Kedro's dict outputs for a function that returns a dict: "outputs" is an object and
     // the function returns one map (or Partitions), which it names nothing of.
     bool splits_by_key(const NodeFunction& fn) const {
@@ -145,12 +154,8 @@ private:
                  "one dataset for the whole map");
         std::vector<std::string> datasets;
         for (const auto& [key, dataset] : outputs.items()) {
-            if (!dataset.is_string() || dataset.get<std::string>().empty())
-                fail("\"outputs\" maps the key '" + key + "' to " + dataset.dump() +
-                     ", but it must map to a dataset name (a non-empty string)");
-            check_dataset_name(dataset.get<std::string>());
+            datasets.push_back(mapped_dataset("\"outputs\" maps the key '" + key + "'", dataset));
             keys.push_back(key);
-            datasets.push_back(dataset.get<std::string>());
         }
         return datasets;
     }
@@ -185,11 +190,7 @@ private:
                 unknown.push_back(name);
                 continue;
             }
-            if (!dataset.is_string() || dataset.get<std::string>().empty())
-                fail("\"outputs\" maps '" + name + "' to " + dataset.dump() +
-                     ", but it must map to a dataset name (a non-empty string)");
-            check_dataset_name(dataset.get<std::string>());
-            out[static_cast<std::size_t>(pos - names.begin())] = dataset.get<std::string>();
+            out[static_cast<std::size_t>(pos - names.begin())] = mapped_dataset("\"outputs\" maps '" + name + "'", dataset);
         }
         if (!unknown.empty())
             fail("\"outputs\" names " + std::string(unknown.size() == 1 ? "a value" : "values") + " that '" +
@@ -233,11 +234,8 @@ private:
                 unknown.push_back(param);
                 continue;
             }
-            if (!dataset.is_string() || dataset.get<std::string>().empty())
-                fail("\"inputs\" maps parameter '" + param + "' to " + dataset.dump() +
-                     ", but it must map to a dataset name (a non-empty string)");
-            check_dataset_name(dataset.get<std::string>());
-            out[static_cast<std::size_t>(pos - args.begin())] = dataset.get<std::string>();
+            out[static_cast<std::size_t>(pos - args.begin())] =
+                mapped_dataset("\"inputs\" maps parameter '" + param + "'", dataset);
         }
         if (!unknown.empty())
             fail("\"inputs\" names " + std::string(unknown.size() == 1 ? "a parameter" : "parameters") + " that '" +

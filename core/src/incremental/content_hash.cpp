@@ -113,14 +113,20 @@ FileState file_state(const fs::path& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return {};
     if (!S_ISDIR(st.st_mode)) return {true, {static_cast<std::uint64_t>(st.st_size), mtime_ns_of(st)}};
-    FileState state{true, {}};
-    for (const fs::path& file : regular_files_under(path)) {
+    // The folders' own mtimes count too: a file removed below leaves its folder's changed.
+    FileState state{true, {0, mtime_ns_of(st), 0}};
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
         struct stat f {};
-        if (::stat(file.c_str(), &f) != 0) continue;
-        state.stamp.size += static_cast<std::uint64_t>(f.st_size);
-        state.stamp.mtime_ns = std::max(state.stamp.mtime_ns, mtime_ns_of(f));
-        ++state.stamp.files;
+        if (::stat(it->path().c_str(), &f) != 0) continue;
+        if (S_ISREG(f.st_mode)) {
+            state.stamp.size += static_cast<std::uint64_t>(f.st_size);
+            ++state.stamp.files;
+        }
+        if (S_ISREG(f.st_mode) || S_ISDIR(f.st_mode)) state.stamp.mtime_ns = std::max(state.stamp.mtime_ns, mtime_ns_of(f));
     }
+    if (ec) throw DatasetError("cannot list '" + path.string() + "' to hash it: " + ec.message());
     return state;
 }
 

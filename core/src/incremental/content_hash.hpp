@@ -45,7 +45,8 @@ std::string hash_text(std::string_view text);
 std::string hash_file(const std::filesystem::path& path);
 
 // What the fast check compares before hashing: size and modification time (for a
-// folder: the sum of its files' sizes, the latest mtime and how many files it holds).
+// folder: the sum of its files' sizes, the latest mtime of them and of every folder, and
+// how many files it holds). Throws kiln::DatasetError for a folder that cannot be listed.
 struct FileStamp {
     std::uint64_t size = 0;
     std::int64_t mtime_ns = 0;

@@ -1,7 +1,5 @@
 #include "journal/run_journal.hpp"
 
-#include <algorithm>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -10,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "incremental/content_hash.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::core {
@@ -50,32 +49,21 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 fs::path journal_path(const fs::path& project_dir) { return project_dir / ".kiln" / "journal"; }
 
-namespace {
-std::uint64_t mtime_ns_of(const struct stat& st) {
-    return static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
-}
-}  // namespace
-
 std::optional<OutputStamp> stamp_file(const fs::path& file, std::uint32_t output) {
-    struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) return std::nullopt;
-    OutputStamp s;
-    s.output = output;
-    s.size = S_ISDIR(st.st_mode) ? 0 : static_cast<std::uint64_t>(st.st_size);
-    s.mtime_ns = mtime_ns_of(st);
-    if (!S_ISDIR(st.st_mode)) return s;
-    // A folder dataset (kiln.PartitionedDataset): the size of every file in it and the latest
-    // mtime of them and of every folder, so that a file edited in place, added or removed
-    // anywhere below changes the stamp.
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(file, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-        struct stat entry {};
-        if (::stat(it->path().c_str(), &entry) != 0) continue;
-        if (S_ISREG(entry.st_mode)) s.size += static_cast<std::uint64_t>(entry.st_size);
-        if (S_ISREG(entry.st_mode) || S_ISDIR(entry.st_mode)) s.mtime_ns = std::max(s.mtime_ns, mtime_ns_of(entry));
+    // A folder dataset (kiln.PartitionedDataset) is stamped by every file and folder below
+    // it, as incremental runs' fast check does, so that a file edited in place, added or
+    // removed anywhere below changes the stamp.
+    FileState state;
+    try {
+        state = file_state(file);
+    } catch (const Error&) {  // a folder that cannot be listed: its own stamp
+        struct stat st {};
+        if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+        return OutputStamp{output, 0, static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull +
+                                          static_cast<std::uint64_t>(st.st_mtim.tv_nsec)};
     }
-    return s;
+    if (!state.present) return std::nullopt;
+    return OutputStamp{output, state.stamp.size, static_cast<std::uint64_t>(state.stamp.mtime_ns)};
 }
 
 std::unique_ptr<RunJournal> RunJournal::create(const fs::path& project_dir, const nlohmann::json& header) {

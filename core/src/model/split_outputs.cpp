@@ -49,12 +49,9 @@ bool split_invoke(const void* callable, const Value* inputs, Value* outputs, std
         for (std::size_t i = 0; i < s.keys.size(); ++i) {
             auto it = std::lower_bound(entries.begin(), entries.end(), s.keys[i],
                                        [](const KeyedEntry& e, const std::string& k) { return e.key < k; });
-            std::shared_ptr<const void> object = it->object;
-            if (!object) {  // a lazy partition: made now
-                object = it->loader ? it->loader->load(&why) : nullptr;
-                if (!object) throw NodeError("cannot make the value of key '" + it->key + "': " + why);
-            }
-            outputs[i] = kiln::detail::value_from_raw(std::move(object), it->object && it->type ? it->type : s.keyed->element);
+            std::shared_ptr<const void> object = kiln::detail::entry_object(*it, &why);  // a lazy one is made now
+            if (!object) throw NodeError("cannot make the value of key '" + it->key + "': " + why);
+            outputs[i] = kiln::detail::value_from_raw(std::move(object), it->type ? it->type : s.keyed->element);
         }
     });
 }

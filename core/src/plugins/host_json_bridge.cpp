@@ -89,8 +89,7 @@ bool keyed_to_json(const TypeOps& type, const void* object, nlohmann::json* out,
             throw std::runtime_error(why);
         nlohmann::json result = nlohmann::json::object();
         for (const detail::KeyedEntry& e : entries) {
-            std::shared_ptr<const void> value = e.object;
-            if (!value && e.loader) value = e.loader->load(&why);
+            std::shared_ptr<const void> value = detail::entry_object(e, &why);
             if (!value) throw std::runtime_error("entry '" + e.key + "': " + why);
             const TypeOps& entry_type = e.type ? *e.type : *type.element;
             if (!entry_type.to_json(value.get(), &result[e.key], &why))

@@ -34,4 +34,13 @@ struct KeyedEntry {
 
 using KeyedValues = std::vector<KeyedEntry>;
 
+// The entry's object: the one at hand, or made by its loader now. Empty, with *error set,
+// when the loader fails or there is neither.
+inline std::shared_ptr<const void> entry_object(const KeyedEntry& e, std::string* error) {
+    if (e.object) return e.object;
+    if (e.loader) return e.loader->load(error);
+    if (error) *error = "entry '" + e.key + "' has neither a value nor a way to load one";
+    return nullptr;
+}
+
 }  // namespace kiln::detail

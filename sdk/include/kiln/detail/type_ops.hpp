@@ -123,9 +123,8 @@ std::shared_ptr<const V> keyed_entry_object(const KeyedEntry& e) {
                                         std::string(codec<V>::name) + "'");
         return std::static_pointer_cast<const V>(e.object);
     }
-    if (!e.loader) throw std::invalid_argument("entry '" + e.key + "' has neither a value nor a way to load one");
     std::string error;
-    std::shared_ptr<const void> loaded = e.loader->load(&error);
+    std::shared_ptr<const void> loaded = entry_object(e, &error);
     if (!loaded) throw std::runtime_error(error);
     return std::static_pointer_cast<const V>(loaded);
 }
