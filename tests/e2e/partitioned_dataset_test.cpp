@@ -341,6 +341,23 @@ TEST_CASE("partitioned.configuration_errors_name_the_entry_and_the_fix") {
     with_in(R"({"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.TextDataset",
                 "overwrite": "yes"})");
     fails_with(p, 2, "\"overwrite\" must be true or false");
+    with_in(R"({"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": 3})");
+    fails_with(p, 2, "\"dataset\" must be a dataset type or an object with a \"type\", got 3");
+    with_in(R"({"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.PartitionedDataset"})");
+    fails_with(p, 2, "a partition cannot itself be a kiln.PartitionedDataset");
+    with_in(R"({"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.MemoryDataset"})");
+    fails_with(p, 2, "a partition cannot be a kiln.MemoryDataset; partitions are files");
+    with_in(R"({"type": "kiln.PartitionedDataset", "path": "data/in",
+                "dataset": {"type": "kiln.TextDataset", "versioned": true}})");
+    fails_with(p, 2, "partitions cannot be versioned; remove \"versioned\"");
+    with_in(R"({"type": "kiln.PartitionedDataset", "path": 3, "dataset": "kiln.TextDataset"})");
+    fails_with(p, 2, "\"path\" must be a string, got 3");
+    with_in(R"({"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.TextDataset",
+                "filename_suffix": "x/.txt"})");
+    fails_with(p, 2, "\"filename_suffix\" \"x/.txt\" holds a '/'");
+    with_in(R"({"type": "kiln.PartitionedDataset", "path": "data/in", "dataset": "kiln.TextDataset",
+                "filepath_arg": ""})");
+    fails_with(p, 2, "\"filepath_arg\" is empty");
 
     // A node that takes one value, not many.
     p.pipelines(R"({"pipelines": {"__default__": {"nodes": [

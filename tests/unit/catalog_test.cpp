@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.hpp"
@@ -133,6 +134,33 @@ TEST_CASE("catalog.datasets_and_parameters") {
     msg = error_of([&] { catalog.parameter("params:rati", kiln::type_ops<double>()); });
     CHECK(msg.find("parameter 'params:rati' is not defined") != std::string::npos);
     CHECK(msg.find("did you mean params:ratio") != std::string::npos);
+}
+
+// What a pipeline run cannot reach: a partitioned dataset no node types, and a value of
+// another type handed to its save.
+TEST_CASE("catalog.partitioned_dataset_refuses_what_it_cannot_type") {
+    TempDir dir;
+    Registry registry;
+    registry.add_builtin("kiln", "test", [](kiln::Registrar& reg) {
+        reg.dataset<kiln::datasets::JsonDataset>("JsonDataset");
+        reg.node("parts", [](const std::map<std::string, double>& m) { return static_cast<double>(m.size()); });
+    });
+    nlohmann::json args = {{"path", "parts"}, {"dataset", "kiln.JsonDataset"}};
+    DataCatalog catalog({{"untyped", {"untyped", "kiln.PartitionedDataset", args}},
+                         {"typed", {"typed", "kiln.PartitionedDataset", args}}},
+                        Parameters{}, dir.path(), registry);
+    dir.write("parts/a", "1");
+    auto& untyped = catalog.dataset("untyped", nullptr, "run");
+    CHECK(untyped.exists());
+    auto msg = error_of([&] { untyped.load(); });
+    CHECK(msg.find("is used by no node, so the type of its partitions is unknown") != std::string::npos);
+
+    auto& typed = catalog.dataset("typed", &kiln::type_ops<std::map<std::string, double>>(), "run");
+    CHECK(typed.load().get<std::map<std::string, double>>() == std::map<std::string, double>{{"a", 1.0}});
+    msg = error_of([&] { typed.save(kiln::Value::make(2.5)); });
+    CHECK(msg.find("kiln.PartitionedDataset saves the 'map<string,f64>' the pipeline declared, not 'f64'") !=
+          std::string::npos);
+    CHECK(catalog.persists("typed"));
 }
 
 }  // namespace catalog_test_cases

@@ -77,6 +77,8 @@ TEST_CASE("keyed.map_codec_round_trips_bytes_and_json") {
     CHECK(kiln::Value::from_json(kiln::type_ops<Map>(), {{"x", 5}}).get<Map>() == Map{{"x", 5}});
     CHECK_THROWS_WITH_AS(kiln::Value::from_json(kiln::type_ops<Map>(), nlohmann::json::array()),
                          doctest::Contains("expected an object"), kiln::TypeError);
+    CHECK_THROWS_WITH_AS(kiln::Value::from_json(kiln::type_ops<Map>(), {{"x", "not a number"}}),
+                         doctest::Contains("key 'x': expected an integer"), kiln::TypeError);
     CHECK_THROWS_WITH_AS(kiln::Value::from_json(kiln::type_ops<std::map<std::int32_t, std::string>>(),
                                                 nlohmann::json::parse(R"([[1, "a"], [1, "b"]])")),
                          doctest::Contains("the key 1 is given twice"), kiln::TypeError);
